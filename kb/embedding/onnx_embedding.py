@@ -1,0 +1,89 @@
+"""A sentence embedder over any ONNX BERT-style encoder, as a llama-index embedding.
+
+Mean pooling over real tokens and L2 normalisation, as sentence-transformers
+does for MiniLM. Inputs longer than `max_tokens` would be truncated silently
+by the tokenizer, so the chunkers measure passages with `count_tokens` first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+DEFAULT_MAX_TOKENS = 256
+
+
+class OnnxEmbedding(BaseEmbedding):
+    """Embeds with onnxruntime + tokenizers; no torch."""
+
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    model_dir: str = ""
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+    _input_names: list[str] = PrivateAttr()
+
+    def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        super().__init__(model_name=model_name, embed_batch_size=embed_batch_size, max_tokens=max_tokens, model_dir=str(model_dir))
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(str(Path(model_dir) / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self._input_names = [item.name for item in self._session.get_inputs()]
+        tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        # MiniLM's tokenizer.json hard-codes 128-token truncation and padding; set our own.
+        tokenizer.enable_truncation(max_length=max_tokens)
+        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OnnxEmbedding"
+
+    @property
+    def dimension(self) -> int:
+        return int(self._session.get_outputs()[0].shape[-1])
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the encoder sees for `text`, [CLS] and [SEP] included, before truncation."""
+        self._tokenizer.no_truncation()
+        try:
+            return len(self._tokenizer.encode(text).ids)
+        finally:
+            self._tokenizer.enable_truncation(max_length=self.max_tokens)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts in batches; returns an (n, dim) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        batches = [self._embed_batch(texts[i : i + self.embed_batch_size]) for i in range(0, len(texts), self.embed_batch_size)]
+        return np.vstack(batches)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {name: feeds[name] for name in self._input_names})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0].tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()

@@ -1,0 +1,39 @@
+"""Errors a user can act on: each says what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base of panel-kb's own errors; `code` is the contract's error code."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ModelUnavailable(KBError):
+    code = "model_unavailable"
+    status = 503
+
+
+class StoreUnavailable(KBError):
+    code = "store_unavailable"
+    status = 503
+
+
+class StoreMismatch(KBError):
+    code = "store_mismatch"
+    status = 409
+
+
+class NotFound(KBError):
+    code = "not_found"
+    status = 404
+
+
+class InvalidInput(KBError):
+    code = "invalid_input"
+    status = 422

@@ -1,0 +1,46 @@
+"""Settings of panel-kb, read from the environment and a `.env` file.
+
+One object holds every knob so that the CLI, the API and the tests can never
+disagree about where data lives or which model embeds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled"
+
+
+def _default_model_cache() -> Path:
+    return Path.home() / ".cache" / "panel-kb" / "models"
+
+
+class Settings(BaseSettings):
+    """The contract's `KB_*` variables (see shared CONTRACT.md), plus a few of our own."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./.kb"), description="Where the embedded store and every index live.")
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset means the embedded store.")
+    collection: str = Field("panel_kb", description="Collection name.")
+    embed_model: str = Field(BUNDLED_MODEL, description="'bundled', a local model folder, or a hub repo id.")
+    model_cache: Path = Field(default_factory=_default_model_cache, description="Where built/downloaded models are kept.")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    api_key: str | None = None
+    cors_origins: str = ""
+
+    @field_validator("chroma_url", "api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def server_mode(self) -> bool:
+        return self.chroma_url is not None
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
