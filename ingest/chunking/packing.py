@@ -1,0 +1,125 @@
+"""Packing small pieces (turns, paragraphs, sentences) into passages that fit the model.
+
+Every size here is in tokens of the embedding model's own tokenizer, so a
+passage is never silently truncated when embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ingest.chunking.sentences import split_sentences
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass
+class Piece:
+    """A run of text that stays whole unless it alone is too long."""
+
+    text: str
+    tokens: int
+    speaker: str | None = None
+    start: float | None = None
+    end: float | None = None
+    page: int | None = None
+    section: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def split_oversize(piece: Piece, limit: int, count: TokenCounter, prefix: str = "") -> list[Piece]:
+    """Cut a piece over `limit` at sentence boundaries (words as a last resort), keeping its fields.
+
+    `prefix` (e.g. "Maya Chen: ") is repeated on every part so each stays attributed.
+    """
+    if piece.tokens <= limit:
+        return [piece]
+    body = piece.text[len(prefix):] if prefix and piece.text.startswith(prefix) else piece.text
+    units: list[str] = []
+    for sentence in split_sentences(body):
+        units.extend(_split_words(sentence, limit - count(prefix) + 2, count) if count(sentence) > limit - count(prefix) + 2 else [sentence])
+    parts: list[Piece] = []
+    current: list[str] = []
+    for unit in units:
+        candidate = prefix + " ".join(current + [unit])
+        if current and count(candidate) > limit:
+            parts.append(_with_text(piece, prefix + " ".join(current), count))
+            current = [unit]
+        else:
+            current.append(unit)
+    if current:
+        parts.append(_with_text(piece, prefix + " ".join(current), count))
+    return parts
+
+
+def paragraph_pieces(text: str, count: TokenCounter, target: int, limit: int, **fields) -> list[Piece]:
+    """A paragraph as one piece, or as sentences when it is longer than a passage should be."""
+    piece = Piece(text, count(text), **fields)
+    if piece.tokens <= target:
+        return [piece]
+    pieces: list[Piece] = []
+    for sentence in split_sentences(text):
+        pieces.extend(split_oversize(Piece(sentence, count(sentence), **fields), limit, count))
+    for later in pieces[1:]:
+        later.extra["same_paragraph"] = True
+    return pieces
+
+
+def join_pieces(group: list[Piece], paragraph_break: str = "\n\n") -> str:
+    """Sentences of one paragraph join with a space, paragraphs with `paragraph_break`."""
+    parts: list[str] = []
+    for piece in group:
+        if parts:
+            parts.append(" " if piece.extra.get("same_paragraph") else paragraph_break)
+        parts.append(piece.text)
+    return "".join(parts)
+
+
+def _split_words(text: str, limit: int, count: TokenCounter) -> list[str]:
+    words, chunks, current = text.split(), [], []
+    for word in words:
+        if current and count(" ".join(current + [word])) > limit:
+            chunks.append(" ".join(current))
+            current = [word]
+        else:
+            current.append(word)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def _with_text(piece: Piece, text: str, count: TokenCounter) -> Piece:
+    return Piece(text, count(text), piece.speaker, piece.start, piece.end, piece.page, piece.section, dict(piece.extra))
+
+
+def pack(pieces: list[Piece], target: int, limit: int, joiner: str = "\n", boundary: Callable[[Piece, Piece], bool] | None = None) -> list[list[Piece]]:
+    """Group consecutive pieces into passages of about `target` tokens, never over `limit`.
+
+    A piece starts a new group when adding it would pass `target`, or when
+    `boundary(prev, piece)` says so (a new page, a new section). A last group far
+    smaller than target is merged back into the one before when it fits `limit`.
+    Token counts are summed (each piece counted with its own [CLS]/[SEP]), which
+    over-estimates slightly and so stays on the safe side of the window.
+    """
+    groups: list[list[Piece]] = []
+    current: list[Piece] = []
+    size = 0
+    for piece in pieces:
+        cost = piece.tokens - 2
+        crosses = bool(current) and boundary is not None and boundary(current[-1], piece)
+        if current and (crosses or size + cost + 2 > target):
+            groups.append(current)
+            current, size = [], 0
+        current.append(piece)
+        size += cost
+    if current:
+        if groups and size < target // 4 and _size(groups[-1]) + size + 2 <= limit and (boundary is None or not boundary(groups[-1][-1], current[0])):
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return groups
+
+
+def _size(group: list[Piece]) -> int:
+    return sum(p.tokens - 2 for p in group)

@@ -1,0 +1,27 @@
+"""PDF pages and plain text: sentences packed into passages; PDFs never cross a page."""
+
+from __future__ import annotations
+
+import re
+
+from llama_index.core.schema import Document
+
+from ingest.chunking.packing import Piece, TokenCounter, pack, paragraph_pieces
+from kb.passage_draft import PassageDraft
+
+
+def chunk_prose(units: list[Document], count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:
+    pieces: list[Piece] = []
+    for unit in units:
+        page = unit.metadata.get("page")
+        for paragraph in re.split(r"\n\s*\n", unit.text):
+            text = " ".join(paragraph.split())
+            if not text:
+                continue
+            pieces.extend(paragraph_pieces(text, count, target, limit, page=page))
+
+    def new_page(prev: Piece, piece: Piece) -> bool:
+        return prev.page != piece.page
+
+    groups = pack(pieces, target, limit, joiner=" ", boundary=new_page)
+    return [PassageDraft(text=" ".join(p.text for p in group), embed_text="", page=group[0].page) for group in groups]

@@ -1,0 +1,44 @@
+"""Transcripts: consecutive speaker turns packed into passages.
+
+A turn is never cut unless it alone exceeds the window (then at sentence
+boundaries, each part keeping the speaker and times); very short turns
+("Yeah.") ride along with their neighbours instead of becoming passages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from llama_index.core.schema import Document
+
+from ingest.chunking.packing import Piece, TokenCounter, pack, split_oversize
+from kb.passage_draft import PassageDraft
+
+
+def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:
+    pieces: list[Piece] = []
+    for turn in turns:
+        speaker = turn.metadata.get("speaker")
+        prefix = f"{speaker}: " if speaker else ""
+        text = prefix + " ".join(turn.text.split())
+        piece = Piece(text, count(text), speaker, turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"))
+        pieces.extend(split_oversize(piece, limit, count, prefix))
+    return [_passage(group) for group in pack(pieces, target, limit)]
+
+
+def _passage(group: list[Piece]) -> PassageDraft:
+    weight: Counter[str] = Counter()
+    for piece in group:
+        if piece.speaker:
+            weight[piece.speaker] += piece.tokens
+    speakers = list(dict.fromkeys(p.speaker for p in group if p.speaker))
+    starts = [p.start for p in group if p.start is not None]
+    ends = [p.end if p.end is not None else p.start for p in group if (p.end if p.end is not None else p.start) is not None]
+    return PassageDraft(
+        text="\n".join(p.text for p in group),
+        embed_text="",
+        speaker=weight.most_common(1)[0][0] if weight else None,
+        speakers=speakers,
+        start_seconds=starts[0] if starts else None,
+        end_seconds=ends[-1] if ends else None,
+    )

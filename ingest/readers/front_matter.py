@@ -1,0 +1,51 @@
+"""YAML front matter (`---` block at the top of .md/.txt), read with a safe loader only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import yaml
+
+from ingest.errors import ReadError
+
+ALLOWED = ("title", "kind", "author", "date", "url", "speakers")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Return (the contract's front-matter fields, the body without the block)."""
+    import frontmatter
+
+    if not text.startswith("---"):
+        return {}, text
+    try:
+        post = frontmatter.loads(text)  # python-frontmatter uses yaml.SafeLoader
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        raise ReadError(f"invalid YAML front matter{line}: fix the block between the '---' lines or remove it") from None
+    except Exception as exc:  # python-frontmatter raises plain errors for odd blocks
+        raise ReadError(f"unreadable front matter ({exc.__class__.__name__}): fix the block between the '---' lines") from None
+    meta = _normalise(dict(post.metadata))
+    return meta, post.content
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for key in ALLOWED:
+        value = raw.get(key)
+        if value is None:
+            continue
+        if key == "speakers":
+            if isinstance(value, str):
+                value = [part.strip() for part in value.split(",")]
+            if not isinstance(value, list):
+                raise ReadError("front matter 'speakers' must be a list of names")
+            meta[key] = [str(v).strip() for v in value if str(v).strip()]
+        elif key == "date" and isinstance(value, (dt.date, dt.datetime)):
+            meta[key] = value.isoformat()
+        elif isinstance(value, (str, int, float)):
+            meta[key] = str(value).strip()
+        else:
+            raise ReadError(f"front matter '{key}' must be a single value, not {type(value).__name__}")
+    return meta

@@ -1,0 +1,33 @@
+"""PDF text per page through pypdf; page numbers are 1-based."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from ingest.errors import ReadError
+
+
+def read_pdf_pages(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
+    """Return ([(page number, text)] for pages with text, the PDF's own title)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise ReadError("the PDF is encrypted: save an unencrypted copy and ingest that") from None
+        pages = [(number, (page.extract_text() or "").strip()) for number, page in enumerate(reader.pages, start=1)]
+        title = (reader.metadata.title if reader.metadata else None) or None
+    except ReadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ReadError(f"unreadable PDF ({exc.__class__.__name__}: {str(exc)[:120]}): re-export it from its source") from None
+    pages = [(number, text) for number, text in pages if text]
+    if not pages:
+        raise ReadError("the PDF has no extractable text (scanned images?): run OCR on it first, or ingest a text version")
+    return pages, (str(title).strip() or None) if title else None

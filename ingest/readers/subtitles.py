@@ -1,0 +1,73 @@
+"""WebVTT and SubRip: cues grouped into speaker turns with start and end times."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.errors import ReadError
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, merge_same_speaker
+
+# How a cue names its speaker when it has no <v Name> voice tag.
+_CUE_SPEAKER = (
+    re.compile(rf"^\s*>>\s*(?P<name>{SPEAKER})\s*:\s*(?P<text>.*)$", re.S),
+    re.compile(r"^\s*\[(?P<name>[^\]\n]{1,80})\]\s*:?\s*(?P<text>.*)$", re.S),
+    re.compile(rf"^\s*(?P<name>{SPEAKER})\s*:\s+(?P<text>.*)$", re.S),
+)
+_CONTINUATION = re.compile(r"^\s*>>\s*(?P<text>.*)$", re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def split_cue_speaker(text: str) -> tuple[str | None, str]:
+    """(speaker or None, text) for one cue's text."""
+    for pattern in _CUE_SPEAKER:
+        match = pattern.match(text)
+        if match:
+            return clean_speaker(match.group("name")), match.group("text").strip()
+    continuation = _CONTINUATION.match(text)
+    return None, (continuation.group("text") if continuation else text).strip()
+
+
+def _cues_to_turns(cues: list[tuple[str | None, str, float, float]]) -> list[Turn]:
+    """A cue that names nobody continues the previous speaker's turn."""
+    turns: list[Turn] = []
+    current: str | None = None
+    for voice, text, start, end in cues:
+        speaker, body = (voice, text) if voice else split_cue_speaker(text)
+        body = re.sub(r"\s+", " ", _TAGS.sub("", body)).strip()
+        if not body:
+            continue
+        current = speaker or current
+        turns.append(Turn(current, body, start, end))
+    return merge_same_speaker(turns)
+
+
+def parse_vtt(text: str) -> list[Turn]:
+    import webvtt
+
+    try:
+        captions = webvtt.from_string(text)
+    except Exception as exc:
+        raise ReadError(f"not valid WebVTT ({_first_line(exc)}): check the 'WEBVTT' header and the 'hh:mm:ss.mmm --> hh:mm:ss.mmm' cue lines") from None
+    cues = []
+    for caption in captions:
+        voice = getattr(caption, "voice", None)
+        raw = caption.raw_text if hasattr(caption, "raw_text") else caption.text
+        if voice:
+            raw = re.sub(r"^<v[^>]*>", "", raw.strip())
+        cues.append((clean_speaker(voice) if voice else None, raw, float(caption.start_in_seconds), float(caption.end_in_seconds)))
+    return _cues_to_turns(cues)
+
+
+def parse_srt(text: str) -> list[Turn]:
+    import srt
+
+    try:
+        subtitles = list(srt.parse(text))
+    except Exception as exc:
+        raise ReadError(f"not valid SubRip ({_first_line(exc)}): each cue needs a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and text, separated by blank lines") from None
+    cues = [(None, s.content, s.start.total_seconds(), s.end.total_seconds()) for s in subtitles]
+    return _cues_to_turns(cues)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]

@@ -1,0 +1,112 @@
+"""The contract's shapes (shared CONTRACT.md), as pydantic models.
+
+The CLI's `--json` and the HTTP API both print these, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["essay", "transcript", "book_notes"]
+KINDS: tuple[str, ...] = ("essay", "transcript", "book_notes")
+FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
+
+
+class Passage(BaseModel):
+    """The unit of citation: a stored passage and where it came from."""
+
+    n: int = Field(1, description="1-based rank; answers cite it as [n].")
+    text: str
+    score: float
+    doc_id: str
+    title: str
+    kind: Kind
+    source: str
+    speaker: str | None = None
+    speakers: list[str] = Field(default_factory=list)
+    start: str | None = Field(None, description="hh:mm:ss, transcripts only.")
+    end: str | None = None
+    page: int | None = Field(None, description="1-based page, PDFs only.")
+    section: str | None = Field(None, description="Heading path, Markdown only.")
+    chunk_id: str
+    url: str | None = Field(None, description="The document's url from front matter, if any.")
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "n": 1, "text": "Staff engineers spend more time writing than coding...", "score": 0.83,
+                "doc_id": "2026/staff-panel.vtt", "title": "What staff engineers do differently",
+                "kind": "transcript", "source": "2026/staff-panel.vtt", "speaker": "Maya Chen",
+                "speakers": ["Maya Chen"], "start": "00:12:31", "end": "00:13:40", "page": None,
+                "section": None, "chunk_id": "3f1c9a…", "url": None,
+            }
+        }
+    }
+
+
+class SearchFilters(BaseModel):
+    """Optional filters; they combine with AND."""
+
+    doc_id: str | None = None
+    kind: Kind | None = None
+    speaker: str | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[Passage]
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str
+    title: str
+    kind: Kind
+    passages: int
+    ingested_at: str
+    source: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    speakers: list[str] = Field(default_factory=list)
+    content_hash: str | None = None
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    documents: int
+    passages: int
+
+
+class FileReport(BaseModel):
+    doc_id: str
+    status: FileStatus
+    kind: Kind | None = None
+    passages: int = 0
+    error: str | None = None
+
+
+class IngestReport(BaseModel):
+    """What one ingest did; `kb ingest --json` and `POST /v1/documents` both answer with it."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    passages: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    files: list[FileReport] = Field(default_factory=list)
+
+    def record(self, report: FileReport) -> None:
+        """Add one file's outcome to the totals."""
+        self.files.append(report)
+        setattr(self, report.status, getattr(self, report.status) + 1)
+        if report.status != "removed":
+            self.passages += report.passages

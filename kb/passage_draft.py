@@ -1,0 +1,24 @@
+"""What the write path takes: a passage before it has a vector and an id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PassageDraft:
+    """One passage of a document, in reading order, with its citation fields.
+
+    `embed_text` is what the model sees (the text with a short title/section
+    header for context); `text` is what is stored and shown.
+    """
+
+    text: str
+    embed_text: str
+    speaker: str | None = None
+    speakers: list[str] = field(default_factory=list)
+    start_seconds: float | None = None
+    end_seconds: float | None = None
+    page: int | None = None
+    section: str | None = None
+    tokens: int = 0

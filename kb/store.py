@@ -1,0 +1,141 @@
+"""The Chroma side of the store: passages with vectors, and one record per document.
+
+Embedded (`PersistentClient` under KB_DATA_DIR) or a Chroma server
+(`KB_CHROMA_URL`), built in one place so every caller agrees on where data is.
+
+Replacing a document is made atomic for readers without transactions: passage
+ids include the document's content hash, new passages are written first, the
+document record (holding the live hash) is then switched in one write, and only
+then are the old passages deleted. Searches drop passages whose hash is not the
+live one, so a reader sees the old version or the new one, never a mix, and a
+crash at any point leaves a state the next ingest converges from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from kb.errors import StoreMismatch, StoreUnavailable
+from kb.settings import Settings
+
+DOCS_SUFFIX = "-documents"
+
+
+@dataclass
+class StoredPassage:
+    """A passage as written to Chroma: id, text, vector and flat metadata."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    embedding: Sequence[float] | None = None
+
+
+@dataclass
+class QueryHit:
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+
+
+@dataclass
+class DocumentRecord:
+    doc_id: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Chroma takes neither None nor empty lists as values; leave them out."""
+    return {k: v for k, v in metadata.items() if v is not None and v != []}
+
+
+def make_client(settings: Settings):
+    """The Chroma client the settings name; telemetry is always off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if not settings.chroma_url:
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+    ssl = url.scheme == "https"
+    try:
+        return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or (443 if ssl else 8000), ssl=ssl, settings=chroma_settings)
+    except Exception as exc:
+        raise StoreUnavailable(f"Cannot reach the Chroma server at KB_CHROMA_URL={settings.chroma_url} ({exc}). Start it with `chroma run` or unset KB_CHROMA_URL.") from None
+
+
+class ChromaStore:
+    """Two Chroma collections: `<name>` (passages) and `<name>-documents` (one record per document)."""
+
+    def __init__(self, settings: Settings, model_label: str, dimension: int) -> None:
+        self.client = make_client(settings)
+        self.name = settings.collection
+        self.passages = self.client.get_or_create_collection(
+            self.name,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embed_model": model_label, "dimension": dimension},
+        )
+        stored_model = (self.passages.metadata or {}).get("embed_model")
+        if stored_model and stored_model != model_label:
+            raise StoreMismatch(
+                f"Collection '{self.name}' was built with {stored_model}, but KB_EMBED_MODEL gives {model_label}. "
+                "Use another KB_COLLECTION for this model, or delete the collection and re-ingest."
+            )
+        self.documents = self.client.get_or_create_collection(self.name + DOCS_SUFFIX, embedding_function=None)
+        self.max_batch = self.client.get_max_batch_size()
+
+    # --- passages -----------------------------------------------------------------
+    def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
+        for start in range(0, len(passages), self.max_batch):
+            batch = passages[start : start + self.max_batch]
+            self.passages.upsert(
+                ids=[p.chunk_id for p in batch],
+                documents=[p.text for p in batch],
+                metadatas=[clean_metadata(p.metadata) for p in batch],
+                embeddings=[list(p.embedding) for p in batch],
+            )
+
+    def delete_passages(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), self.max_batch):
+            self.passages.delete(ids=ids[start : start + self.max_batch])
+
+    def passage_ids(self, doc_id: str) -> list[str]:
+        return self.passages.get(where={"doc_id": doc_id}, include=[])["ids"]
+
+    def query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None) -> list[QueryHit]:
+        if n <= 0:
+            return []
+        result = self.passages.query(
+            query_embeddings=[list(embedding)], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            QueryHit(chunk_id=i, text=t or "", metadata=m or {}, score=1.0 - float(d))
+            for i, t, m, d in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+        ]
+
+    def count_passages(self) -> int:
+        return self.passages.count()
+
+    # --- documents ----------------------------------------------------------------
+    def put_document(self, record: DocumentRecord) -> None:
+        self.documents.upsert(ids=[record.doc_id], embeddings=[[1.0]], metadatas=[clean_metadata(record.metadata)])
+
+    def get_documents(self, doc_ids: Sequence[str] | None = None) -> dict[str, DocumentRecord]:
+        if doc_ids is not None and not doc_ids:
+            return {}
+        result = self.documents.get(ids=list(doc_ids) if doc_ids is not None else None, include=["metadatas"])
+        return {i: DocumentRecord(i, dict(m or {})) for i, m in zip(result["ids"], result["metadatas"])}
+
+    def delete_document(self, doc_id: str) -> None:
+        self.documents.delete(ids=[doc_id])
+
+    def count_documents(self) -> int:
+        return self.documents.count()
