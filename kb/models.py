@@ -71,6 +71,7 @@ class DocumentInfo(BaseModel):
     url: str | None = None
     speakers: list[str] = Field(default_factory=list)
     content_hash: str | None = None
+    source_root: str | None = Field(None, exclude=True, description="Folder it was ingested from (for --prune).")
 
 
 class DocumentList(BaseModel):

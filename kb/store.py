@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from kb.errors import StoreMismatch, StoreUnavailable
 from kb.settings import Settings
 
@@ -74,13 +76,13 @@ def make_client(settings: Settings):
 class ChromaStore:
     """Two Chroma collections: `<name>` (passages) and `<name>-documents` (one record per document)."""
 
-    def __init__(self, settings: Settings, model_label: str, dimension: int) -> None:
+    def __init__(self, settings: Settings, model_label: str) -> None:
         self.client = make_client(settings)
         self.name = settings.collection
         self.passages = self.client.get_or_create_collection(
             self.name,
             embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embed_model": model_label, "dimension": dimension},
+            metadata={"hnsw:space": "cosine", "embed_model": model_label},
         )
         stored_model = (self.passages.metadata or {}).get("embed_model")
         if stored_model and stored_model != model_label:
@@ -99,7 +101,7 @@ class ChromaStore:
                 ids=[p.chunk_id for p in batch],
                 documents=[p.text for p in batch],
                 metadatas=[clean_metadata(p.metadata) for p in batch],
-                embeddings=[list(p.embedding) for p in batch],
+                embeddings=[np.asarray(p.embedding, dtype=np.float32) for p in batch],
             )
 
     def delete_passages(self, ids: Iterable[str]) -> None:
@@ -114,7 +116,7 @@ class ChromaStore:
         if n <= 0:
             return []
         result = self.passages.query(
-            query_embeddings=[list(embedding)], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
         )
         return [
             QueryHit(chunk_id=i, text=t or "", metadata=m or {}, score=1.0 - float(d))

@@ -22,13 +22,6 @@ class Turn:
     end: float | None = None
 
 
-def seconds_to_clock(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-
-
 def clock_to_seconds(clock: str) -> float:
     """'1:02:03', '02:03' or '01:02:03.500' -> seconds."""
     parts = clock.replace(",", ".").split(":")

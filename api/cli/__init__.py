@@ -1,0 +1,27 @@
+"""The `kb` command: a thin Typer app over `kb.KnowledgeBase` and `ingest.ingest_paths`.
+
+Heavy imports (chromadb, onnxruntime, llama-index) happen inside commands, so
+`kb --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import docs_command, ingest_command, search_command
+
+app = typer.Typer(
+    name="kb",
+    help="panel-kb: cited semantic search over engineering-career essays, panel transcripts and book notes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest_command.ingest)
+app.command("search")(search_command.search)
+app.command("docs")(docs_command.docs)
+app.command("delete")(docs_command.delete)
+
+
+def main() -> None:
+    app()

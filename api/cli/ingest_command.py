@@ -1,0 +1,81 @@
+"""`kb ingest PATH...`: progress bar while it works, a summary table when done."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.output import console, err_console, open_kb, print_json, user_errors
+
+
+class KindOption(str, Enum):
+    essay = "essay"
+    transcript = "transcript"
+    book_notes = "book_notes"
+
+
+class _BarProgress:
+    """Adapts the pipeline's progress callbacks to a rich progress bar."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("Planning", total=None)
+
+    def planned(self, to_write: int, total: int) -> None:
+        self.bar.update(self.task, description=f"Ingesting ({to_write} to write)", total=total)
+
+    def file_done(self, report) -> None:
+        self.bar.update(self.task, advance=1, description=f"{report.status:>9} {report.doc_id[:48]}")
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.", show_default=False)],
+    kind: Annotated[KindOption | None, typer.Option(help="Force the kind instead of guessing it.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove documents under these folders whose files are gone.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")] = False,
+) -> None:
+    """Add, update or (with --prune) remove documents; unchanged files are skipped."""
+    from ingest import ingest_paths
+
+    with user_errors():
+        kb = open_kb()
+        if as_json:
+            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune)
+        else:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err_console, transient=True) as bar:
+                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar))
+    if as_json:
+        print_json(report)
+    else:
+        _print_summary(report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print_summary(report) -> None:
+    changed = [f for f in report.files if f.status != "unchanged"]
+    if changed:
+        table = Table(title="Plan (dry run: nothing written)" if report.dry_run else None, show_edge=False, pad_edge=False)
+        for column in ("status", "doc_id", "kind", "passages"):
+            table.add_column(column, justify="right" if column == "passages" else "left")
+        styles = {"added": "green", "updated": "cyan", "removed": "yellow", "failed": "bold red"}
+        for f in changed:
+            table.add_row(f"[{styles.get(f.status, '')}]{f.status}[/]", f.doc_id, f.kind or "", str(f.passages) if f.status != "failed" else "")
+        console.print(table)
+    for f in report.files:
+        if f.status == "failed":
+            err_console.print(f"[bold red]failed[/] {f.error}")
+    summary = (
+        ("Dry run, would do: " if report.dry_run else "")
+        + f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.failed} failed · {report.passages} passages · {report.seconds:.1f} s"
+    )
+    if not changed and not report.failed:
+        summary = f"Nothing to do: {report.unchanged} files unchanged · {report.passages} passages · {report.seconds:.1f} s"
+    console.print(summary)

@@ -1,0 +1,47 @@
+"""Shared CLI plumbing: consoles, JSON output and turning errors into one readable line."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(model) -> None:
+    """`--json` prints exactly the HTTP response body of the same call."""
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Our errors become `Error: ...` and exit code 1, never a traceback."""
+    from kb.errors import KBError
+
+    try:
+        yield
+    except KBError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug or an environment problem: one line, traceback on request
+        if os.environ.get("KB_DEBUG"):
+            raise
+        err_console.print(f"[bold red]Error:[/] unexpected {exc.__class__.__name__}: {exc} (set KB_DEBUG=1 to see the traceback)")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("Interrupted; what was stored before is intact (run the same command again to finish).")
+        raise typer.Exit(130) from None
+
+
+def open_kb():
+    from kb import KnowledgeBase, Settings
+
+    return KnowledgeBase(Settings())

@@ -1,0 +1,170 @@
+"""Idempotent ingest: plan every file by content hash first, then apply the plan.
+
+Unchanged files cost a hash. A changed file is re-read, re-chunked and swapped
+in atomically by `KnowledgeBase.write_document`. One bad file is reported with
+its reason and the rest still go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ingest.chunking import chunk_units
+from ingest.errors import ReadError
+from ingest.readers import read_document
+from ingest.sources import Source, discover
+from kb import KnowledgeBase
+from kb.errors import KBError
+from kb.models import FileReport, IngestReport
+from kb.passage_draft import PassageDraft
+
+# Bump when readers or chunkers change what a file turns into: every file re-ingests once.
+PIPELINE_VERSION = "1"
+
+
+class Progress(Protocol):
+    """What a front end (the CLI's progress bar) hears while an ingest runs."""
+
+    def planned(self, to_write: int, total: int) -> None: ...
+
+    def file_done(self, report: FileReport) -> None: ...
+
+
+@dataclass
+class PlannedFile:
+    source: Source
+    status: str  # added | updated | unchanged
+    content_hash: str
+    passages: int = 0
+    kind: str | None = None
+
+
+def content_hash(data: bytes, kind: str | None) -> str:
+    """What decides re-ingest: the bytes, a forced kind, and the pipeline version."""
+    digest = hashlib.sha256(f"{PIPELINE_VERSION}\x00{kind or ''}\x00".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def ingest_paths(
+    paths: list[Path],
+    kb: KnowledgeBase,
+    kind: str | None = None,
+    dry_run: bool = False,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files and folders into `kb`; the report says what happened to each file."""
+    started = time.perf_counter()
+    report = IngestReport(dry_run=dry_run)
+    sources, missing, folders = discover(paths)
+    for item in missing:
+        report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
+    stored = {doc.doc_id: doc for doc in kb.documents()}
+    plan, unreadable = _plan(sources, stored, kind)
+    stale = _stale(stored, folders, {s.doc_id for s in sources}) if prune else []
+    if progress:
+        progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
+    for failed in unreadable:
+        _record(report, failed, progress)
+    for item in plan:
+        _record(report, _apply(item, kb, kind, dry_run), progress)
+    for doc_id in stale:
+        if not dry_run:
+            kb.delete(doc_id)
+        _record(report, FileReport(doc_id=doc_id, status="removed", kind=stored[doc_id].kind, passages=stored[doc_id].passages), progress)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None) -> IngestReport:
+    """Ingest one uploaded file (the API's path); `name` is its doc_id."""
+    started = time.perf_counter()
+    report = IngestReport()
+    stored = kb.document(name)
+    digest = content_hash(data, kind)
+    if stored and stored.content_hash == digest:
+        report.record(FileReport(doc_id=name, status="unchanged", kind=stored.kind, passages=stored.passages))
+    else:
+        item = PlannedFile(Source(name, Path(name), None), "updated" if stored else "added", digest)
+        report.record(_write(item, data, kb, kind, dry_run=False))
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _plan(sources: list[Source], stored: dict, kind: str | None) -> tuple[list[PlannedFile], list[FileReport]]:
+    plan: list[PlannedFile] = []
+    failed: list[FileReport] = []
+    for source in sources:
+        try:
+            digest = content_hash(source.path.read_bytes(), kind)
+        except OSError as exc:
+            failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
+            continue
+        previous = stored.get(source.doc_id)
+        if previous is None:
+            plan.append(PlannedFile(source, "added", digest))
+        elif previous.content_hash != digest:
+            plan.append(PlannedFile(source, "updated", digest))
+        else:
+            plan.append(PlannedFile(source, "unchanged", digest, previous.passages, previous.kind))
+    return plan, failed
+
+
+def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
+    """Documents ingested from one of these folders whose files are gone."""
+    roots = {str(folder) for folder in folders}
+    return sorted(doc_id for doc_id, doc in stored.items() if doc.source_root in roots and doc_id not in present)
+
+
+def _apply(item: PlannedFile, kb: KnowledgeBase, kind: str | None, dry_run: bool) -> FileReport:
+    if item.status == "unchanged":
+        return FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages)
+    try:
+        data = item.source.path.read_bytes()
+    except OSError as exc:
+        return FileReport(doc_id=item.source.doc_id, status="failed", error=_os_error(item.source.path, exc))
+    item.content_hash = content_hash(data, kind)  # the file may have changed since planning
+    return _write(item, data, kb, kind, dry_run)
+
+
+def _write(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None, dry_run: bool) -> FileReport:
+    doc_id = item.source.doc_id
+    try:
+        units = read_document(doc_id, data, kind)
+        drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens)
+        if not drafts:
+            raise ReadError("no text to index: add content or remove the file")
+        metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
+        metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
+        if not dry_run:
+            kb.write_document(doc_id, item.content_hash, metadata, drafts)
+    except ReadError as exc:
+        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc}")
+    except KBError as exc:
+        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc.message}")
+    except RecursionError:
+        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: too deeply nested to parse: simplify the file")
+    return FileReport(doc_id=doc_id, status=item.status, kind=metadata["kind"], passages=len(drafts))
+
+
+def _speakers(declared: list[str], drafts: list[PassageDraft]) -> list[str]:
+    names = dict.fromkeys(declared)
+    for draft in drafts:
+        names.update(dict.fromkeys(draft.speakers))
+    return list(names)
+
+
+def _record(report: IngestReport, file_report: FileReport, progress: Progress | None) -> None:
+    report.record(file_report)
+    if progress:
+        progress.file_done(file_report)
+
+
+def _os_error(path: Path, exc: OSError) -> str:
+    reason = exc.strerror or exc.__class__.__name__
+    return f"{path}: cannot read ({reason}): check the file exists and is readable"

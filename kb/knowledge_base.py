@@ -1,0 +1,205 @@
+"""`KnowledgeBase`: the public face of panel-kb that the CLI, the API and scripts share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from kb.errors import InvalidInput, NotFound
+from kb.models import DocumentInfo, Health, Passage, SearchFilters, SearchResponse
+from kb.passage_draft import PassageDraft
+from kb.settings import Settings
+from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+
+MAX_TOP_K = 50
+
+
+def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
+    """Deterministic passage id: the document, its version, the position and the text."""
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{doc_id}\x00{content_hash}\x00{position}\x00{text_hash}".encode()).hexdigest()[:32]
+
+
+def seconds_to_clock(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+class KnowledgeBase:
+    """Search, list and delete documents; the write path `ingest/` uses to store them.
+
+    The store and the model are opened on first use, so `kb docs` never loads
+    the embedding model and `kb --help` loads neither.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+
+    @cached_property
+    def embedder(self):
+        from kb.embedding import get_embedder
+
+        return get_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        from kb.embedding import model_label
+
+        return ChromaStore(self.settings, model_label(self.settings))
+
+    # --- reading ------------------------------------------------------------------
+    def health(self) -> Health:
+        return Health(documents=self.store.count_documents(), passages=self.store.count_passages())
+
+    def documents(self) -> list[DocumentInfo]:
+        records = self.store.get_documents()
+        return sorted((_document_info(r) for r in records.values()), key=lambda d: d.doc_id)
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        record = self.store.get_documents([doc_id]).get(doc_id)
+        return _document_info(record) if record else None
+
+    def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None) -> SearchResponse:
+        """Dense search over live passages, best first, with the contract's Passage fields."""
+        query = query.strip()
+        if not query:
+            raise InvalidInput("query is empty: say what you are looking for")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
+        vector = self.embedder.embed([query])[0]
+        hits = self._live(self.store.query(vector, top_k * 2 + 8, _where(filters)))
+        results = [_passage(hit, rank) for rank, hit in enumerate(hits[:top_k], start=1)]
+        return SearchResponse(query=query, results=results)
+
+    def _live(self, hits: list[QueryHit]) -> list[QueryHit]:
+        """Drop passages of a document version that is not (or no longer) the live one."""
+        records = self.store.get_documents(sorted({h.metadata.get("doc_id", "") for h in hits}))
+        live_hash = {doc_id: r.metadata.get("content_hash") for doc_id, r in records.items()}
+        return [h for h in hits if live_hash.get(h.metadata.get("doc_id")) == h.metadata.get("doc_hash")]
+
+    # --- writing ------------------------------------------------------------------
+    def write_document(
+        self,
+        doc_id: str,
+        content_hash: str,
+        metadata: dict[str, Any],
+        drafts: Sequence[PassageDraft],
+        on_embedded: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store (or replace) one document; readers never see a mix of old and new passages.
+
+        New passages go in first, then the document record switches to the new
+        content hash (the commit point), then the old passages are deleted.
+        """
+        old_ids = set(self.store.passage_ids(doc_id))
+        batch_size = self.settings.embed_batch_size * 4
+        new_ids: list[str] = []
+        for start in range(0, len(drafts), batch_size):
+            batch = drafts[start : start + batch_size]
+            vectors = self.embedder.embed([d.embed_text for d in batch])
+            stored = [
+                StoredPassage(
+                    chunk_id(doc_id, content_hash, start + offset, draft.text),
+                    draft.text,
+                    _passage_metadata(doc_id, content_hash, start + offset, draft, metadata),
+                    vector,
+                )
+                for offset, (draft, vector) in enumerate(zip(batch, vectors))
+            ]
+            self.store.upsert_passages(stored)
+            new_ids.extend(p.chunk_id for p in stored)
+            if on_embedded:
+                on_embedded(len(batch))
+        record = {
+            **{k: metadata.get(k) for k in ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")},
+            "content_hash": content_hash,
+            "passages": len(drafts),
+            "ingested_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        }
+        self.store.put_document(DocumentRecord(doc_id, record))
+        self.store.delete_passages(old_ids - set(new_ids))
+        return len(drafts)
+
+    def delete(self, doc_id: str) -> None:
+        """Remove a document and all its passages; NotFound when it is not stored."""
+        if doc_id not in self.store.get_documents([doc_id]):
+            raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` lists them")
+        self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
+        self.store.delete_passages(self.store.passage_ids(doc_id))
+
+
+def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_id:
+        clauses.append({"doc_id": filters.doc_id})
+    if filters.kind:
+        clauses.append({"kind": filters.kind})
+    if filters.speaker:
+        clauses.append({"speakers": {"$contains": filters.speaker}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _passage_metadata(doc_id: str, content_hash: str, position: int, draft: PassageDraft, metadata: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id,
+        "doc_hash": content_hash,
+        "position": position,
+        "title": metadata.get("title"),
+        "kind": metadata.get("kind"),
+        "url": metadata.get("url"),
+        "speaker": draft.speaker,
+        "speakers": draft.speakers,
+        "start_seconds": draft.start_seconds,
+        "end_seconds": draft.end_seconds,
+        "page": draft.page,
+        "section": draft.section,
+        "tokens": draft.tokens,
+    }
+
+
+def _passage(hit: QueryHit, rank: int) -> Passage:
+    meta = hit.metadata
+    return Passage(
+        n=rank,
+        text=hit.text,
+        score=round(hit.score, 4),
+        doc_id=meta["doc_id"],
+        title=meta.get("title") or meta["doc_id"],
+        kind=meta.get("kind", "essay"),
+        source=meta["doc_id"],
+        speaker=meta.get("speaker"),
+        speakers=list(meta.get("speakers") or []),
+        start=seconds_to_clock(meta.get("start_seconds")),
+        end=seconds_to_clock(meta.get("end_seconds")),
+        page=meta.get("page"),
+        section=meta.get("section"),
+        chunk_id=hit.chunk_id,
+        url=meta.get("url"),
+    )
+
+
+def _document_info(record: DocumentRecord) -> DocumentInfo:
+    meta = record.metadata
+    return DocumentInfo(
+        doc_id=record.doc_id,
+        title=meta.get("title") or record.doc_id,
+        kind=meta.get("kind", "essay"),
+        passages=int(meta.get("passages", 0)),
+        ingested_at=meta.get("ingested_at", ""),
+        source=record.doc_id,
+        author=meta.get("author"),
+        date=meta.get("date"),
+        url=meta.get("url"),
+        speakers=list(meta.get("speakers") or []),
+        content_hash=meta.get("content_hash"),
+        source_root=meta.get("source_root"),
+    )
