@@ -71,5 +71,8 @@ def _unique(names) -> list[str]:
 
 
 def clean_speaker(name: str) -> str:
+    """Tidy a label; ALL-CAPS captions ("MAYA CHEN") become "Maya Chen"."""
     name = re.sub(r"\s+", " ", name).strip(" -:>[]")
+    if name.isupper() and len(name) > 3:
+        name = name.title()
     return name[:MAX_SPEAKER_CHARS]
