@@ -1,0 +1,91 @@
+"""The `kb` command, through typer's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import write
+
+runner = CliRunner()
+REPORT_KEYS = {"added", "updated", "unchanged", "removed", "failed", "passages", "seconds", "dry_run", "files"}
+PASSAGE_KEYS = {"n", "text", "score", "doc_id", "title", "kind", "source", "speaker", "speakers", "start", "end", "page", "section", "chunk_id"}
+
+
+def test_ingest_json_is_the_contract_report(small_corpus: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(small_corpus), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert REPORT_KEYS <= report.keys() and report["added"] == 3
+    assert {f["doc_id"] for f in report["files"]} == {"2026/staff-panel.txt", "essays/feedback.md", "talk.vtt"}
+    assert set(report["files"][0]) == {"doc_id", "status", "kind", "passages", "error"}
+
+
+def test_ingest_prints_a_summary_and_says_when_nothing_changed(small_corpus: Path) -> None:
+    first = runner.invoke(app, ["ingest", str(small_corpus)])
+    assert first.exit_code == 0 and "3 added" in first.stdout
+    second = runner.invoke(app, ["ingest", str(small_corpus)])
+    assert second.exit_code == 0 and "Nothing to do: 3 files unchanged" in second.stdout
+
+
+def test_a_failed_file_sets_exit_code_1_and_explains(small_corpus: Path) -> None:
+    write(small_corpus / "bad.pdf", b"not a pdf")
+    result = runner.invoke(app, ["ingest", str(small_corpus)])
+    assert result.exit_code == 1
+    assert "bad.pdf" in result.output and "re-export" in result.output and "Traceback" not in result.output
+    assert "3 added" in result.stdout
+
+
+def test_dry_run_changes_nothing(small_corpus: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(small_corpus), "--dry-run"])
+    assert result.exit_code == 0 and "Dry run" in result.stdout
+    docs = runner.invoke(app, ["docs", "--json"])
+    assert json.loads(docs.stdout) == {"documents": []}
+
+
+def test_search_docs_and_delete(small_corpus: Path) -> None:
+    runner.invoke(app, ["ingest", str(small_corpus)])
+    found = runner.invoke(app, ["search", "who owns technical direction", "--json", "--top-k", "2"])
+    body = json.loads(found.stdout)
+    assert body["query"] == "who owns technical direction" and len(body["results"]) == 2
+    assert PASSAGE_KEYS <= body["results"][0].keys()
+
+    human = runner.invoke(app, ["search", "who owns technical direction", "--speaker", "Priya Raman"])
+    assert "Priya Raman" in human.stdout and "00:00:01" in human.stdout
+
+    listing = json.loads(runner.invoke(app, ["docs", "--json"]).stdout)["documents"]
+    assert {d["doc_id"] for d in listing} == {"2026/staff-panel.txt", "essays/feedback.md", "talk.vtt"}
+    assert {"doc_id", "title", "kind", "passages", "ingested_at"} <= listing[0].keys()
+
+    deleted = runner.invoke(app, ["delete", "talk.vtt"])
+    assert deleted.exit_code == 0 and "Deleted talk.vtt" in deleted.stdout
+    missing = runner.invoke(app, ["delete", "talk.vtt"])
+    assert missing.exit_code == 1 and "no document with doc_id 'talk.vtt'" in missing.output
+
+
+def test_empty_query_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["search", "   "])
+    assert result.exit_code == 1 and "query is empty" in result.output
+
+
+def test_unknown_kind_is_rejected_by_the_cli(small_corpus: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(small_corpus), "--kind", "poem"])
+    assert result.exit_code == 2
+
+
+def test_kb_runs_as_a_real_command(small_corpus: Path, tmp_path: Path) -> None:
+    kb = Path(sys.executable).parent / "kb"
+    env = {**os.environ, "KB_DATA_DIR": str(tmp_path / "subprocess-kb")}
+    ingest = subprocess.run([str(kb), "ingest", str(small_corpus), "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert ingest.returncode == 0, ingest.stderr
+    assert json.loads(ingest.stdout)["added"] == 3
+    search = subprocess.run([str(kb), "search", "sponsorship", "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert search.returncode == 0 and json.loads(search.stdout)["results"]
+    help_text = subprocess.run([str(kb), "--help"], capture_output=True, text=True, timeout=60)
+    assert all(command in help_text.stdout for command in ("ingest", "search", "docs", "delete"))

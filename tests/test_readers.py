@@ -1,0 +1,116 @@
+"""Each reader on real files: the contract's metadata, speakers, times, pages and sections."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.errors import ReadError
+from ingest.readers import read_document
+from tests.conftest import ESSAY_MD, PANEL_TXT, TALK_VTT, make_pdf
+
+
+def test_speaker_text_with_timestamps() -> None:
+    turns = read_document("staff-panel.txt", PANEL_TXT.encode())
+    assert [t.metadata["speaker"] for t in turns] == ["Maya Chen", "Sam Ortiz", "Maya Chen", "Lee Park"]
+    assert turns[0].metadata["start_seconds"] == 5 and turns[0].metadata["end_seconds"] == 70
+    assert turns[0].metadata["kind"] == "transcript"
+    assert turns[0].metadata["title"] == "Staff panel"
+    assert turns[0].metadata["speakers"] == ["Maya Chen", "Sam Ortiz", "Lee Park"]
+
+
+def test_speaker_text_without_timestamps_and_with_paragraphs() -> None:
+    text = "Ana Silva: First point.\nIt continues on a second line.\n\nBo Kim: Reply here.\nAna Silva: Done.\n"
+    turns = read_document("roundtable.txt", text.encode())
+    assert [t.metadata["speaker"] for t in turns] == ["Ana Silva", "Bo Kim", "Ana Silva"]
+    assert "second line" in turns[0].text
+    assert turns[0].metadata["start_seconds"] is None
+
+
+def test_plain_prose_with_a_colon_is_not_a_transcript() -> None:
+    text = "Note: this essay is about feedback.\nFeedback should be specific and timely, and it should arrive soon.\n"
+    units = read_document("essay.txt", text.encode())
+    assert units[0].metadata["kind"] == "essay" and units[0].metadata["unit"] == "text"
+
+
+def test_webvtt_voices_and_unnamed_cues_continue_the_speaker() -> None:
+    turns = read_document("talk.vtt", TALK_VTT.encode())
+    assert [t.metadata["speaker"] for t in turns] == ["Priya Raman", "Daniel Okafor"]
+    assert "owns technical direction" in turns[0].text  # the unnamed cue joined Priya's turn
+    assert (turns[0].metadata["start_seconds"], turns[0].metadata["end_seconds"]) == (1.0, 8.0)
+
+
+def test_webvtt_chevrons_and_bracket_labels() -> None:
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n>> MAYA CHEN: Hello.\n\n00:00:02.000 --> 00:00:03.000\n[Sam Ortiz] Hi Maya.\n\n00:00:03.000 --> 00:00:04.000\n>> and one more thing\n"
+    turns = read_document("t.vtt", vtt.encode())
+    assert [(t.metadata["speaker"], t.text) for t in turns] == [("Maya Chen", "Hello."), ("Sam Ortiz", "Hi Maya. and one more thing")]
+
+
+def test_subrip_with_leading_names() -> None:
+    srt = "1\n00:00:01,000 --> 00:00:03,000\nGrace Liu: Managers hold one-on-ones.\n\n2\n00:00:03,500 --> 00:00:05,000\nThey belong to the report.\n\n3\n00:01:00,000 --> 00:01:02,000\nTomás Alvarez: Agreed.\n"
+    turns = read_document("panel.srt", srt.encode())
+    assert [t.metadata["speaker"] for t in turns] == ["Grace Liu", "Tomás Alvarez"]
+    assert turns[0].text == "Managers hold one-on-ones. They belong to the report."
+    assert turns[1].metadata["start_seconds"] == 60.0
+
+
+def test_subtitles_without_any_names_keep_speaker_null() -> None:
+    srt = "1\n00:00:01,000 --> 00:00:03,000\nsomeone talking\n"
+    turns = read_document("anon.srt", srt.encode())
+    assert turns[0].metadata["speaker"] is None
+
+
+def test_markdown_front_matter_sets_the_metadata() -> None:
+    units = read_document("essays/feedback.md", ESSAY_MD.encode())
+    meta = units[0].metadata
+    assert (meta["title"], meta["author"], meta["kind"], meta["unit"]) == ("On feedback", "Test Author", "essay", "markdown")
+
+
+def test_markdown_title_falls_back_to_the_first_heading_then_the_file_name() -> None:
+    assert read_document("x.md", b"# Real title\n\nBody.")[0].metadata["title"] == "Real title"
+    assert read_document("staying-senior.md", b"Body only.")[0].metadata["title"] == "Staying senior"
+
+
+def test_book_notes_are_guessed_from_chapter_headings() -> None:
+    text = "# Notes\n\n## Chapter 1: Start\n\nText.\n\n## Chapter 2: More\n\nText.\n"
+    assert read_document("reading.md", text.encode())[0].metadata["kind"] == "book_notes"
+
+
+def test_forced_kind_wins(tmp_path) -> None:
+    assert read_document("x.md", b"Plain text.", kind="book_notes")[0].metadata["kind"] == "book_notes"
+
+
+def test_pdf_pages_keep_their_numbers(tmp_path) -> None:
+    pdf = make_pdf(tmp_path / "essay.pdf", ["First page about sponsors.", "", "Third page about mentors."], title="A PDF essay")
+    pages = read_document("essay.pdf", pdf.read_bytes())
+    assert [p.metadata["page"] for p in pages] == [1, 3]  # the blank page has no text
+    assert pages[0].metadata["title"] == "A PDF essay"
+    assert "mentors" in pages[1].text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.md", b"   \n", "empty"),
+        ("binary.txt", b"\x00\x01\x02garbage\x00", "binary"),
+        ("bad.pdf", b"%PDF-1.4 truncated", "PDF"),
+        ("front.md", b"---\ntitle: [unclosed\n---\nBody", "front matter"),
+        ("kind.md", b"---\nkind: poem\n---\nBody", "kind 'poem'"),
+        ("notes.docx", b"PK\x03\x04", "unsupported file type"),
+        ("broken.vtt", b"not a vtt file at all", "WebVTT"),
+    ],
+)
+def test_bad_files_get_a_clear_error(name: str, data: bytes, message: str) -> None:
+    with pytest.raises(ReadError, match=message):
+        read_document(name, data)
+
+
+def test_latin1_and_utf16_text_is_decoded() -> None:
+    latin = "Tomás Alvarez: Olá, café.\nGrace Liu: Merci.\n".encode("latin-1")
+    assert read_document("l.txt", latin)[0].text == "Olá, café."
+    utf16 = "Tomás Alvarez: Olá.\r\nGrace Liu: Merci.\r\n".encode("utf-16")
+    assert [t.metadata["speaker"] for t in read_document("u.txt", utf16)] == ["Tomás Alvarez", "Grace Liu"]
+
+
+def test_front_matter_uses_a_safe_loader() -> None:
+    with pytest.raises(ReadError):
+        read_document("evil.md", b"---\ntitle: !!python/object/apply:os.system ['echo hi']\n---\nBody")
