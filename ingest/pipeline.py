@@ -18,12 +18,15 @@ from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
 from kb import KnowledgeBase
+from kb.knowledge_base import DocumentWrite
 from kb.errors import KBError
 from kb.models import FileReport, IngestReport
 from kb.passage_draft import PassageDraft
 
 # Bump when readers or chunkers change what a file turns into: every file re-ingests once.
 PIPELINE_VERSION = "1"
+# Passages parsed and waiting before they are embedded and stored together.
+FLUSH_PASSAGES = 512
 
 
 class Progress(Protocol):
@@ -71,8 +74,17 @@ def ingest_paths(
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
+    batch = _WriteBatch(kb, dry_run, report, progress)
     for item in plan:
-        _record(report, _apply(item, kb, kind, dry_run), progress)
+        if item.status == "unchanged":
+            _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
+            continue
+        prepared = _prepare(item, kind, kb)
+        if isinstance(prepared, FileReport):
+            _record(report, prepared, progress)
+        else:
+            batch.add(item, prepared)
+    batch.flush()
     for doc_id in stale:
         if not dry_run:
             kb.delete(doc_id)
@@ -91,7 +103,13 @@ def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = N
         report.record(FileReport(doc_id=name, status="unchanged", kind=stored.kind, passages=stored.passages))
     else:
         item = PlannedFile(Source(name, Path(name), None), "updated" if stored else "added", digest)
-        report.record(_write(item, data, kb, kind, dry_run=False))
+        prepared = _parse(item, data, kb, kind)
+        if isinstance(prepared, FileReport):
+            report.record(prepared)
+        else:
+            batch = _WriteBatch(kb, False, report, None)
+            batch.add(item, prepared)
+            batch.flush()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -121,35 +139,67 @@ def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
     return sorted(doc_id for doc_id, doc in stored.items() if doc.source_root in roots and doc_id not in present)
 
 
-def _apply(item: PlannedFile, kb: KnowledgeBase, kind: str | None, dry_run: bool) -> FileReport:
-    if item.status == "unchanged":
-        return FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages)
+class _WriteBatch:
+    """Collects parsed documents and stores them together once enough passages wait.
+
+    Embedding many documents' passages in one call keeps every batch full and
+    evenly padded, and one large upsert costs far less than many small ones;
+    memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
+    """
+
+    def __init__(self, kb: KnowledgeBase, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
+        self.kb, self.dry_run, self.report, self.progress = kb, dry_run, report, progress
+        self.pending: list[tuple[PlannedFile, DocumentWrite]] = []
+
+    def add(self, item: PlannedFile, write: DocumentWrite) -> None:
+        self.pending.append((item, write))
+        if sum(len(w.drafts) for _, w in self.pending) >= FLUSH_PASSAGES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        error = None
+        if not self.dry_run:
+            try:
+                self.kb.write_documents([write for _, write in self.pending])
+            except KBError as exc:
+                error = exc.message
+            except Exception as exc:  # the store refused the write: report it, keep what was stored
+                error = f"the store refused the write ({exc.__class__.__name__}: {str(exc)[:200]}); nothing of this file changed, run the ingest again"
+        for item, write in self.pending:
+            if error:
+                status = FileReport(doc_id=write.doc_id, status="failed", error=f"{write.doc_id}: {error}")
+            else:
+                status = FileReport(doc_id=write.doc_id, status=item.status, kind=write.metadata["kind"], passages=len(write.drafts))
+            _record(self.report, status, self.progress)
+        self.pending = []
+
+
+def _prepare(item: PlannedFile, kind: str | None, kb: KnowledgeBase) -> DocumentWrite | FileReport:
+    """Read the planned file again (it may have changed since planning) and parse it."""
     try:
         data = item.source.path.read_bytes()
     except OSError as exc:
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_os_error(item.source.path, exc))
-    item.content_hash = content_hash(data, kind)  # the file may have changed since planning
-    return _write(item, data, kb, kind, dry_run)
+    item.content_hash = content_hash(data, kind)
+    return _parse(item, data, kb, kind)
 
 
-def _write(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None, dry_run: bool) -> FileReport:
+def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) -> DocumentWrite | FileReport:
     doc_id = item.source.doc_id
     try:
         units = read_document(doc_id, data, kind)
         drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens)
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")
-        metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
-        metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
-        if not dry_run:
-            kb.write_document(doc_id, item.content_hash, metadata, drafts)
     except ReadError as exc:
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc}")
-    except KBError as exc:
-        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc.message}")
     except RecursionError:
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: too deeply nested to parse: simplify the file")
-    return FileReport(doc_id=doc_id, status=item.status, kind=metadata["kind"], passages=len(drafts))
+    metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
+    metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
+    return DocumentWrite(doc_id, item.content_hash, metadata, drafts)
 
 
 def _speakers(declared: list[str], drafts: list[PassageDraft]) -> list[str]:

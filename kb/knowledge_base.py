@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +16,16 @@ from kb.settings import Settings
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 
 MAX_TOP_K = 50
+
+
+@dataclass
+class DocumentWrite:
+    """One document to store: its id, the hash of its source, its metadata and passages."""
+
+    doc_id: str
+    content_hash: str
+    metadata: dict[str, Any]
+    drafts: list[PassageDraft] = field(default_factory=list)
 
 
 def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
@@ -72,57 +83,48 @@ class KnowledgeBase:
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
         vector = self.embedder.embed([query])[0]
-        hits = self._live(self.store.query(vector, top_k * 2 + 8, _where(filters)))
-        results = [_passage(hit, rank) for rank, hit in enumerate(hits[:top_k], start=1)]
+        hits = self.store.query(vector, top_k * 2 + 8, _where(filters))
+        records = self.store.get_documents(sorted({h.metadata.get("doc_id", "") for h in hits}))
+        live = [h for h in hits if _is_live(h, records)][:top_k]
+        results = [_passage(hit, rank, records[hit.metadata["doc_id"]]) for rank, hit in enumerate(live, start=1)]
         return SearchResponse(query=query, results=results)
 
-    def _live(self, hits: list[QueryHit]) -> list[QueryHit]:
-        """Drop passages of a document version that is not (or no longer) the live one."""
-        records = self.store.get_documents(sorted({h.metadata.get("doc_id", "") for h in hits}))
-        live_hash = {doc_id: r.metadata.get("content_hash") for doc_id, r in records.items()}
-        return [h for h in hits if live_hash.get(h.metadata.get("doc_id")) == h.metadata.get("doc_hash")]
-
     # --- writing ------------------------------------------------------------------
-    def write_document(
-        self,
-        doc_id: str,
-        content_hash: str,
-        metadata: dict[str, Any],
-        drafts: Sequence[PassageDraft],
-        on_embedded: Callable[[int], None] | None = None,
-    ) -> int:
-        """Store (or replace) one document; readers never see a mix of old and new passages.
+    def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
+        """Store (or replace) several documents; readers never see a mix of old and new passages.
 
-        New passages go in first, then the document record switches to the new
-        content hash (the commit point), then the old passages are deleted.
+        All their passages are embedded in one call (sorted by length across
+        documents, so batches are full and evenly padded) and upserted in large
+        batches. Then, per document, the record switches to the new content hash
+        (the commit point) and the old passages are deleted.
         """
-        old_ids = set(self.store.passage_ids(doc_id))
-        batch_size = self.settings.embed_batch_size * 4
-        new_ids: list[str] = []
-        for start in range(0, len(drafts), batch_size):
-            batch = drafts[start : start + batch_size]
-            vectors = self.embedder.embed([d.embed_text for d in batch])
-            stored = [
+        if not writes:
+            return
+        drafts = [(write, position, draft) for write in writes for position, draft in enumerate(write.drafts)]
+        vectors = self.embedder.embed([draft.embed_text for _, _, draft in drafts])
+        self.store.upsert_passages(
+            [
                 StoredPassage(
-                    chunk_id(doc_id, content_hash, start + offset, draft.text),
+                    chunk_id(write.doc_id, write.content_hash, position, draft.text),
                     draft.text,
-                    _passage_metadata(doc_id, content_hash, start + offset, draft, metadata),
+                    _passage_metadata(write, position, draft),
                     vector,
                 )
-                for offset, (draft, vector) in enumerate(zip(batch, vectors))
+                for (write, position, draft), vector in zip(drafts, vectors)
             ]
-            self.store.upsert_passages(stored)
-            new_ids.extend(p.chunk_id for p in stored)
-            if on_embedded:
-                on_embedded(len(batch))
-        record = {
-            **{k: metadata.get(k) for k in ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")},
-            "content_hash": content_hash,
-            "passages": len(drafts),
-            "ingested_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        }
-        self.store.put_document(DocumentRecord(doc_id, record))
-        self.store.delete_passages(old_ids - set(new_ids))
+        )
+        old_ids = self.store.passage_ids_of([write.doc_id for write in writes])
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        self.store.put_documents([_document_record(write, now) for write in writes])
+        stale: set[str] = set()
+        for write in writes:
+            live = {chunk_id(write.doc_id, write.content_hash, i, d.text) for i, d in enumerate(write.drafts)}
+            stale |= old_ids.get(write.doc_id, set()) - live
+        self.store.delete_passages(stale)
+
+    def write_document(self, doc_id: str, content_hash: str, metadata: dict[str, Any], drafts: Sequence[PassageDraft]) -> int:
+        """Store (or replace) one document; see `write_documents`."""
+        self.write_documents([DocumentWrite(doc_id, content_hash, metadata, list(drafts))])
         return len(drafts)
 
     def delete(self, doc_id: str) -> None:
@@ -148,32 +150,42 @@ def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _passage_metadata(doc_id: str, content_hash: str, position: int, draft: PassageDraft, metadata: dict[str, Any]) -> dict[str, Any]:
+def _document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
+    keep = ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")
+    metadata = {**{k: write.metadata.get(k) for k in keep}, "content_hash": write.content_hash, "passages": len(write.drafts), "ingested_at": ingested_at}
+    return DocumentRecord(write.doc_id, metadata)
+
+
+def _passage_metadata(write: DocumentWrite, position: int, draft: PassageDraft) -> dict[str, Any]:
+    metadata = write.metadata  # title and url live on the document record only
     return {
-        "doc_id": doc_id,
-        "doc_hash": content_hash,
+        "doc_id": write.doc_id,
+        "doc_hash": write.content_hash,
         "position": position,
-        "title": metadata.get("title"),
         "kind": metadata.get("kind"),
-        "url": metadata.get("url"),
         "speaker": draft.speaker,
         "speakers": draft.speakers,
         "start_seconds": draft.start_seconds,
         "end_seconds": draft.end_seconds,
         "page": draft.page,
         "section": draft.section,
-        "tokens": draft.tokens,
     }
 
 
-def _passage(hit: QueryHit, rank: int) -> Passage:
+def _is_live(hit: QueryHit, records: dict[str, DocumentRecord]) -> bool:
+    """A passage counts only if its document version is the one the record points to."""
+    record = records.get(hit.metadata.get("doc_id", ""))
+    return record is not None and record.metadata.get("content_hash") == hit.metadata.get("doc_hash")
+
+
+def _passage(hit: QueryHit, rank: int, record: DocumentRecord) -> Passage:
     meta = hit.metadata
     return Passage(
         n=rank,
         text=hit.text,
         score=round(hit.score, 4),
         doc_id=meta["doc_id"],
-        title=meta.get("title") or meta["doc_id"],
+        title=record.metadata.get("title") or meta["doc_id"],
         kind=meta.get("kind", "essay"),
         source=meta["doc_id"],
         speaker=meta.get("speaker"),
@@ -183,7 +195,7 @@ def _passage(hit: QueryHit, rank: int) -> Passage:
         page=meta.get("page"),
         section=meta.get("section"),
         chunk_id=hit.chunk_id,
-        url=meta.get("url"),
+        url=record.metadata.get("url"),
     )
 
 

@@ -24,6 +24,7 @@ from kb.errors import StoreMismatch, StoreUnavailable
 from kb.settings import Settings
 
 DOCS_SUFFIX = "-documents"
+TEXT_KEY = "text"
 
 
 @dataclass
@@ -97,10 +98,11 @@ class ChromaStore:
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
         for start in range(0, len(passages), self.max_batch):
             batch = passages[start : start + self.max_batch]
+            # The text rides in metadata, not in `documents`: Chroma full-text-indexes
+            # documents on every write (~40% of upsert time) and we never use that index.
             self.passages.upsert(
                 ids=[p.chunk_id for p in batch],
-                documents=[p.text for p in batch],
-                metadatas=[clean_metadata(p.metadata) for p in batch],
+                metadatas=[clean_metadata({**p.metadata, TEXT_KEY: p.text}) for p in batch],
                 embeddings=[np.asarray(p.embedding, dtype=np.float32) for p in batch],
             )
 
@@ -112,23 +114,44 @@ class ChromaStore:
     def passage_ids(self, doc_id: str) -> list[str]:
         return self.passages.get(where={"doc_id": doc_id}, include=[])["ids"]
 
+    def passage_ids_of(self, doc_ids: Sequence[str]) -> dict[str, set[str]]:
+        """doc_id -> ids of all its stored passages (any version), in one round trip."""
+        result = self.passages.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["metadatas"])
+        found: dict[str, set[str]] = {doc_id: set() for doc_id in doc_ids}
+        for passage_id, metadata in zip(result["ids"], result["metadatas"]):
+            found.setdefault((metadata or {}).get("doc_id", ""), set()).add(passage_id)
+        return found
+
     def query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None) -> list[QueryHit]:
         if n <= 0:
             return []
         result = self.passages.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["metadatas", "distances"]
         )
-        return [
-            QueryHit(chunk_id=i, text=t or "", metadata=m or {}, score=1.0 - float(d))
-            for i, t, m, d in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
-        ]
+        hits = []
+        for chunk_id, metadata, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
+            metadata = dict(metadata or {})
+            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=1.0 - float(distance)))
+        return hits
+
+    def passage_texts(self, doc_id: str) -> list[str]:
+        """Every stored passage text of a document (any version), in position order."""
+        result = self.passages.get(where={"doc_id": doc_id}, include=["metadatas"])
+        ordered = sorted(result["metadatas"], key=lambda m: (m.get("doc_hash", ""), m.get("position", 0)))
+        return [str(m.get(TEXT_KEY, "")) for m in ordered]
 
     def count_passages(self) -> int:
         return self.passages.count()
 
     # --- documents ----------------------------------------------------------------
     def put_document(self, record: DocumentRecord) -> None:
-        self.documents.upsert(ids=[record.doc_id], embeddings=[[1.0]], metadatas=[clean_metadata(record.metadata)])
+        self.put_documents([record])
+
+    def put_documents(self, records: Sequence[DocumentRecord]) -> None:
+        """Write document records in one call: the commit point of their new versions."""
+        for start in range(0, len(records), self.max_batch):
+            batch = records[start : start + self.max_batch]
+            self.documents.upsert(ids=[r.doc_id for r in batch], embeddings=[[1.0]] * len(batch), metadatas=[clean_metadata(r.metadata) for r in batch])
 
     def get_documents(self, doc_ids: Sequence[str] | None = None) -> dict[str, DocumentRecord]:
         if doc_ids is not None and not doc_ids:

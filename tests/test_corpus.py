@@ -21,7 +21,7 @@ def test_corpus_size_kinds_and_formats(corpus_kb) -> None:
     suffixes = {d.doc_id.rsplit(".", 1)[-1] for d in documents}
     assert {"md", "txt", "pdf", "vtt", "srt"} <= suffixes
     assert sum(1 for d in documents if d.kind == "transcript" and len(d.speakers) >= 3) >= 4
-    texts = corpus_kb.store.passages.get(include=["documents"])["documents"]
+    texts = [t for d in documents for t in corpus_kb.store.passage_texts(d.doc_id)]
     assert sum(len(t.split()) for t in texts) >= 25_000
 
 
@@ -39,6 +39,6 @@ def test_every_question_quotes_its_document() -> None:
 def test_every_quote_is_found_in_a_stored_passage_of_its_document(corpus_kb) -> None:
     for line in (CORPUS / "questions.jsonl").read_text().splitlines():
         question = json.loads(line)
-        texts = corpus_kb.store.passages.get(where={"doc_id": question["doc_id"]}, include=["documents"])["documents"]
+        texts = corpus_kb.store.passage_texts(question["doc_id"])
         assert texts, f"no passages for {question['doc_id']}"
         assert any(normalise(question["quote"]) in normalise(t) for t in texts), question

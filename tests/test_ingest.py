@@ -157,13 +157,11 @@ def test_half_written_new_version_is_invisible_until_committed(backend, kb, smal
     ingest_paths([small_corpus], kb)
     from kb.passage_draft import PassageDraft
 
-    record = kb.store.get_documents(["talk.vtt"])["talk.vtt"]
-    kb.store.put_document(record)  # unchanged record: still the old hash
-    original_put = kb.store.put_document
-    kb.store.put_document = lambda record: (_ for _ in ()).throw(RuntimeError("crash"))
+    original_put = kb.store.put_documents
+    kb.store.put_documents = lambda records: (_ for _ in ()).throw(RuntimeError("crash"))
     with pytest.raises(RuntimeError):
         kb.write_document("talk.vtt", "new-hash", {"title": "Talk", "kind": "transcript"}, [PassageDraft(text="ghost passage about budgets", embed_text="ghost passage about budgets")])
-    kb.store.put_document = original_put
+    kb.store.put_documents = original_put
     hits = kb.search("ghost passage about budgets", top_k=10).results
     assert all("ghost" not in p.text for p in hits)
     # the next ingest converges: same file, same hash, no orphans visible or left in the doc's ids

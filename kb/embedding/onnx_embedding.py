@@ -24,6 +24,7 @@ class OnnxEmbedding(BaseEmbedding):
     model_dir: str = ""
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
+    _counter: Any = PrivateAttr()
     _input_names: list[str] = PrivateAttr()
 
     def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
@@ -42,6 +43,9 @@ class OnnxEmbedding(BaseEmbedding):
         tokenizer.enable_truncation(max_length=max_tokens)
         tokenizer.no_padding()  # we pad per batch, after sorting by length
         self._tokenizer = tokenizer
+        # A twin without truncation, so counting sees the real length of a text.
+        self._counter = Tokenizer.from_str(tokenizer.to_str())
+        self._counter.no_truncation()
 
     @classmethod
     def class_name(cls) -> str:
@@ -53,11 +57,7 @@ class OnnxEmbedding(BaseEmbedding):
 
     def count_tokens(self, text: str) -> int:
         """Tokens the encoder sees for `text`, [CLS] and [SEP] included, before truncation."""
-        self._tokenizer.no_truncation()
-        try:
-            return len(self._tokenizer.encode(text).ids)
-        finally:
-            self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        return len(self._counter.encode(text).ids)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts; returns an (n, dim) float32 array of unit vectors, in input order.
