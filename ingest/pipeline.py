@@ -190,7 +190,7 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) 
     doc_id = item.source.doc_id
     try:
         units = read_document(doc_id, data, kind)
-        drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens)
+        drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens, count_many=kb.embedder.count_tokens_batch)
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")
     except ReadError as exc:

@@ -8,6 +8,8 @@ the window, so nothing is truncated silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llama_index.core.schema import Document
 
 from ingest.chunking.packing import Piece, TokenCounter, split_oversize
@@ -20,35 +22,56 @@ TARGET_TOKENS = 192
 MAX_HEADER_TOKENS = 32
 
 
-def chunk_units(units: list[Document], count: TokenCounter, max_tokens: int = 256, target: int = TARGET_TOKENS) -> list[PassageDraft]:
-    """Passages for one file's units, in reading order."""
+def chunk_units(
+    units: list[Document],
+    count: TokenCounter,
+    max_tokens: int = 256,
+    target: int = TARGET_TOKENS,
+    count_many: Callable[[list[str]], list[int]] | None = None,
+) -> list[PassageDraft]:
+    """Passages for one file's units, in reading order.
+
+    `count_many` (a batch form of `count`, e.g. the tokenizer's parallel
+    encode_batch) is used where many texts are measured at once.
+    """
     if not units:
         return []
+    count_many = count_many or (lambda texts: [count(t) for t in texts])
     header = str(units[0].metadata.get("title") or "")
     limit = max_tokens - MAX_HEADER_TOKENS - 2
     target = min(target, limit)
     unit = units[0].metadata.get("unit")
     if unit == "turn":
-        drafts = chunk_turns(units, count, target, limit)
+        drafts = chunk_turns(units, count, target, limit, count_many)
     elif unit == "markdown":
         drafts = chunk_markdown(units[0], count, target, limit)
     else:
         drafts = chunk_prose(units, count, target, limit)
-    return [fitted for draft in drafts for fitted in _fit_window(draft, header, count, max_tokens)]
+    headers = _Headers(header, count)
+    for draft in drafts:
+        draft.embed_text = headers.prefix(draft.section) + draft.text
+    for draft, tokens in zip(drafts, count_many([d.embed_text for d in drafts])):
+        draft.tokens = tokens
+    return [fitted for draft in drafts for fitted in _fit_window(draft, headers, count, max_tokens)]
 
 
-def _embed_text(draft: PassageDraft, header: str, count: TokenCounter) -> str:
-    """Title (and section) first, cut to MAX_HEADER_TOKENS so the text keeps its room."""
-    words = " > ".join(part for part in (header, draft.section) if part).split()
-    while words and count(" ".join(words)) > MAX_HEADER_TOKENS:
-        words.pop()
-    return f"{' '.join(words)}\n{draft.text}" if words else draft.text
+class _Headers:
+    """Title (and section) before the text, cut to MAX_HEADER_TOKENS; measured once per section."""
+
+    def __init__(self, title: str, count: TokenCounter) -> None:
+        self.title, self.count, self.cache = title, count, {}
+
+    def prefix(self, section: str | None) -> str:
+        if section not in self.cache:
+            words = " > ".join(part for part in (self.title, section) if part).split()
+            while words and self.count(" ".join(words)) > MAX_HEADER_TOKENS:
+                words.pop()
+            self.cache[section] = f"{' '.join(words)}\n" if words else ""
+        return self.cache[section]
 
 
-def _fit_window(draft: PassageDraft, header: str, count: TokenCounter, max_tokens: int) -> list[PassageDraft]:
-    """Set embed_text and tokens; split again in the rare case the joins pushed it over."""
-    draft.embed_text = _embed_text(draft, header, count)
-    draft.tokens = count(draft.embed_text)
+def _fit_window(draft: PassageDraft, headers: _Headers, count: TokenCounter, max_tokens: int) -> list[PassageDraft]:
+    """Split again in the rare case the joins pushed header + text over the window."""
     if draft.tokens <= max_tokens:
         return [draft]
     overflow = draft.tokens - max_tokens
@@ -56,5 +79,7 @@ def _fit_window(draft: PassageDraft, header: str, count: TokenCounter, max_token
     fitted = []
     for part in parts:
         clone = PassageDraft(**{**draft.__dict__, "text": part.text})
-        fitted.extend(_fit_window(clone, header, count, max_tokens))
+        clone.embed_text = headers.prefix(clone.section) + clone.text
+        clone.tokens = count(clone.embed_text)
+        fitted.extend(_fit_window(clone, headers, count, max_tokens))
     return fitted

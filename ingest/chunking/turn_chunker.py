@@ -8,6 +8,7 @@ boundaries, each part keeping the speaker and times); very short turns
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from llama_index.core.schema import Document
 
@@ -15,13 +16,12 @@ from ingest.chunking.packing import Piece, TokenCounter, pack, split_oversize
 from kb.passage_draft import PassageDraft
 
 
-def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:
+def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: int, count_many: Callable[[list[str]], list[int]]) -> list[PassageDraft]:
+    prefixes = [f"{t.metadata['speaker']}: " if t.metadata.get("speaker") else "" for t in turns]
+    lines = [prefix + " ".join(turn.text.split()) for prefix, turn in zip(prefixes, turns)]
     pieces: list[Piece] = []
-    for turn in turns:
-        speaker = turn.metadata.get("speaker")
-        prefix = f"{speaker}: " if speaker else ""
-        text = prefix + " ".join(turn.text.split())
-        piece = Piece(text, count(text), speaker, turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"))
+    for turn, prefix, line, tokens in zip(turns, prefixes, lines, count_many(lines)):
+        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"))
         pieces.extend(split_oversize(piece, limit, count, prefix))
     return [_passage(group) for group in pack(pieces, target, limit)]
 

@@ -12,6 +12,7 @@ source hashes, so it is built once per machine.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -95,15 +96,21 @@ def _build(source: Path, work: Path) -> None:
     from kb.embedding.onnx_bert import build_bert_onnx
 
     fp32 = build_bert_onnx(source / "model.safetensors", source / "config.json", work / "fp32.onnx")
-    quantize_dynamic(
-        str(fp32),
-        str(work / "model.onnx"),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=FP32_NODES,
-        extra_options={"MatMulConstBOnly": True},
-    )
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a "consider pre-processing" hint on the root logger
+    try:
+        quantize_dynamic(
+            str(fp32),
+            str(work / "model.onnx"),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=FP32_NODES,
+            extra_options={"MatMulConstBOnly": True},
+        )
+    finally:
+        root.setLevel(previous)
     fp32.unlink()
     for name in ("tokenizer.json", "LICENSE", "NOTICE"):
         if (source / name).is_file():

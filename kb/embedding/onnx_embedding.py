@@ -59,6 +59,10 @@ class OnnxEmbedding(BaseEmbedding):
         """Tokens the encoder sees for `text`, [CLS] and [SEP] included, before truncation."""
         return len(self._counter.encode(text).ids)
 
+    def count_tokens_batch(self, texts: list[str]) -> list[int]:
+        """`count_tokens` for many texts at once (the tokenizer encodes them in parallel)."""
+        return [len(e.ids) for e in self._counter.encode_batch(texts)]
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts; returns an (n, dim) float32 array of unit vectors, in input order.
 
