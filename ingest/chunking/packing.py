@@ -93,7 +93,7 @@ def _with_text(piece: Piece, text: str, count: TokenCounter) -> Piece:
     return Piece(text, count(text), piece.speaker, piece.start, piece.end, piece.page, piece.section, dict(piece.extra))
 
 
-def pack(pieces: list[Piece], target: int, limit: int, joiner: str = "\n", boundary: Callable[[Piece, Piece], bool] | None = None) -> list[list[Piece]]:
+def pack(pieces: list[Piece], target: int, limit: int, boundary: Callable[[Piece, Piece], bool] | None = None) -> list[list[Piece]]:
     """Group consecutive pieces into passages of about `target` tokens, never over `limit`.
 
     A piece starts a new group when adding it would pass `target`, or when
@@ -114,12 +114,13 @@ def pack(pieces: list[Piece], target: int, limit: int, joiner: str = "\n", bound
         current.append(piece)
         size += cost
     if current:
-        if groups and size < target // 4 and _size(groups[-1]) + size + 2 <= limit and (boundary is None or not boundary(groups[-1][-1], current[0])):
+        if groups and size < target // 4 and group_tokens(groups[-1]) + size <= limit and (boundary is None or not boundary(groups[-1][-1], current[0])):
             groups[-1].extend(current)
         else:
             groups.append(current)
     return groups
 
 
-def _size(group: list[Piece]) -> int:
-    return sum(p.tokens - 2 for p in group)
+def group_tokens(group: list[Piece]) -> int:
+    """Tokens of a group of pieces joined into one passage ([CLS] and [SEP] once)."""
+    return sum(p.tokens - 2 for p in group) + 2

@@ -23,5 +23,5 @@ def chunk_prose(units: list[Document], count: TokenCounter, target: int, limit: 
     def new_page(prev: Piece, piece: Piece) -> bool:
         return prev.page != piece.page
 
-    groups = pack(pieces, target, limit, joiner=" ", boundary=new_page)
+    groups = pack(pieces, target, limit, boundary=new_page)
     return [PassageDraft(text=" ".join(p.text for p in group), embed_text="", page=group[0].page) for group in groups]

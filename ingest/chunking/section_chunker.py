@@ -8,7 +8,7 @@ from collections import Counter
 from llama_index.core.node_parser import MarkdownNodeParser
 from llama_index.core.schema import Document
 
-from ingest.chunking.packing import Piece, TokenCounter, join_pieces, pack, paragraph_pieces
+from ingest.chunking.packing import Piece, TokenCounter, group_tokens, join_pieces, pack, paragraph_pieces
 from kb.passage_draft import PassageDraft
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -54,17 +54,13 @@ def _merge_small(groups: list[list[Piece]], limit: int) -> list[list[Piece]]:
     """A section too small to stand alone (a line under a heading) joins the next group when it fits."""
     merged: list[list[Piece]] = []
     for group in groups:
-        if merged and _tokens(merged[-1]) < SMALL_GROUP and _tokens(merged[-1] + group) <= limit:
+        if merged and group_tokens(merged[-1]) < SMALL_GROUP and group_tokens(merged[-1] + group) <= limit:
             merged[-1] = merged[-1] + group
         else:
             merged.append(group)
-    if len(merged) > 1 and _tokens(merged[-1]) < SMALL_GROUP and _tokens(merged[-2] + merged[-1]) <= limit:
+    if len(merged) > 1 and group_tokens(merged[-1]) < SMALL_GROUP and group_tokens(merged[-2] + merged[-1]) <= limit:
         merged[-2:] = [merged[-2] + merged[-1]]
     return merged
-
-
-def _tokens(group: list[Piece]) -> int:
-    return sum(p.tokens - 2 for p in group) + 2
 
 
 def _passage(group: list[Piece]) -> PassageDraft:
