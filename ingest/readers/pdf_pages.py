@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from ingest.errors import ReadError
 
@@ -27,7 +28,16 @@ def read_pdf_pages(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ReadError(f"unreadable PDF ({exc.__class__.__name__}: {str(exc)[:120]}): re-export it from its source") from None
+    pages = [(number, _drop_page_numbers(text)) for number, text in pages]
     pages = [(number, text) for number, text in pages if text]
     if not pages:
         raise ReadError("the PDF has no extractable text (scanned images?): run OCR on it first, or ingest a text version")
     return pages, (str(title).strip() or None) if title else None
+
+
+_PAGE_NUMBER_LINE = re.compile(r"^\s*(?:page\s+)?[-–]?\s*\d{1,5}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,5})?\s*$", re.I)
+
+
+def _drop_page_numbers(text: str) -> str:
+    """Running footers like "page 3", "- 3 -" or "3 of 12" are not part of the prose."""
+    return "\n".join(line for line in text.splitlines() if not _PAGE_NUMBER_LINE.match(line)).strip()
