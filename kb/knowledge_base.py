@@ -13,6 +13,8 @@ from kb.errors import InvalidInput, NotFound
 from kb.models import DocumentInfo, Health, Passage, SearchFilters, SearchResponse
 from kb.passage_draft import PassageDraft
 from kb.settings import Settings
+from kb.retrieval import Candidate, FusionConfig, Mode, fuse, shape_results, where_clause
+from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 
 MAX_TOP_K = 50
@@ -48,8 +50,9 @@ class KnowledgeBase:
     the embedding model and `kb --help` loads neither.
     """
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, fusion: FusionConfig | None = None) -> None:
         self.settings = settings or Settings()
+        self.fusion = fusion or FusionConfig()
 
     @cached_property
     def embedder(self):
@@ -75,19 +78,51 @@ class KnowledgeBase:
         record = self.store.get_documents([doc_id]).get(doc_id)
         return _document_info(record) if record else None
 
-    def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None) -> SearchResponse:
-        """Dense search over live passages, best first, with the contract's Passage fields."""
+    @cached_property
+    def sparse(self) -> SparseIndex:
+        """The BM25 side, persisted under KB_DATA_DIR (one file per store and collection)."""
+        where = self.settings.chroma_url or "embedded"
+        key = hashlib.sha256(f"{where}\x00{self.settings.collection}".encode()).hexdigest()[:12]
+        return SparseIndex(self.settings.data_dir / "bm25" / f"{self.settings.collection}-{key}.pkl")
+
+    def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: Mode = "hybrid") -> SearchResponse:
+        """Hybrid search over live passages, best first, with the contract's Passage fields."""
         query = query.strip()
         if not query:
             raise InvalidInput("query is empty: say what you are looking for")
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
-        vector = self.embedder.embed([query])[0]
-        hits = self.store.query(vector, top_k * 2 + 8, _where(filters))
-        records = self.store.get_documents(sorted({h.metadata.get("doc_id", "") for h in hits}))
-        live = [h for h in hits if _is_live(h, records)][:top_k]
-        results = [_passage(hit, rank, records[hit.metadata["doc_id"]]) for rank, hit in enumerate(live, start=1)]
+        config = self.fusion
+        n = max(config.candidates, top_k * 4)
+        dense = self.store.query(self.embedder.embed([query])[0], n, where_clause(filters)) if mode != "sparse" else []
+        sparse: list[tuple[str, float]] = []
+        if mode != "dense":
+            self.sync_sparse()
+            f = filters or SearchFilters()
+            sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker)
+        candidates = fuse(dense, sparse, config)
+        missing = [c.hit.chunk_id for c in candidates.values() if not c.hit.metadata]
+        for hit in self.store.get_passages(missing):
+            candidates[hit.chunk_id].hit = hit
+        records = self.store.get_documents(sorted({c.doc_id for c in candidates.values()}))
+        ranked = sorted((c for c in candidates.values() if _is_live(c.hit, records)), key=lambda c: -c.fused)
+        shaped = shape_results(ranked, top_k, bool(filters and filters.doc_id), config.merge_neighbours)
+        results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
+
+    def sync_sparse(self) -> None:
+        """Bring the BM25 side to the store's generation (another process may have written)."""
+        generation = self.store.generation()
+        if self.sparse.generation == generation or self.sparse.reload_if_newer(generation):
+            return
+        known = self.sparse.known_ids()
+        present: set[str] = set()
+        new_rows: list[tuple[str, str, dict]] = []
+        for chunk_id, text, metadata in self.store.iter_passages():
+            present.add(chunk_id)
+            if chunk_id not in known:
+                new_rows.append((chunk_id, text, metadata))
+        self.sparse.apply(_sparse_rows(new_rows), known - present, generation)
 
     # --- writing ------------------------------------------------------------------
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
@@ -100,10 +135,10 @@ class KnowledgeBase:
         """
         if not writes:
             return
+        in_sync = self.sparse.generation == self.store.generation()
         drafts = [(write, position, draft) for write in writes for position, draft in enumerate(write.drafts)]
         vectors = self.embedder.embed([draft.embed_text for _, _, draft in drafts])
-        self.store.upsert_passages(
-            [
+        stored = [
                 StoredPassage(
                     chunk_id(write.doc_id, write.content_hash, position, draft.text),
                     draft.text,
@@ -112,7 +147,7 @@ class KnowledgeBase:
                 )
                 for (write, position, draft), vector in zip(drafts, vectors)
             ]
-        )
+        self.store.upsert_passages(stored)
         old_ids = self.store.passage_ids_of([write.doc_id for write in writes])
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         self.store.put_documents([_document_record(write, now) for write in writes])
@@ -121,6 +156,15 @@ class KnowledgeBase:
             live = {chunk_id(write.doc_id, write.content_hash, i, d.text) for i, d in enumerate(write.drafts)}
             stale |= old_ids.get(write.doc_id, set()) - live
         self.store.delete_passages(stale)
+        self._after_write(in_sync, [(p.chunk_id, p.text, p.metadata) for p in stored], stale)
+
+    def _after_write(self, in_sync: bool, added: list[tuple[str, str, dict]], removed: set[str]) -> None:
+        """New generation; the BM25 side follows incrementally, or resyncs if it was behind."""
+        generation = self.store.bump_generation()
+        if in_sync:
+            self.sparse.apply(_sparse_rows(added), removed, generation)
+        else:
+            self.sync_sparse()
 
     def write_document(self, doc_id: str, content_hash: str, metadata: dict[str, Any], drafts: Sequence[PassageDraft]) -> int:
         """Store (or replace) one document; see `write_documents`."""
@@ -131,23 +175,11 @@ class KnowledgeBase:
         """Remove a document and all its passages; NotFound when it is not stored."""
         if doc_id not in self.store.get_documents([doc_id]):
             raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` lists them")
+        in_sync = self.sparse.generation == self.store.generation()
         self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
-        self.store.delete_passages(self.store.passage_ids(doc_id))
-
-
-def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
-    if filters is None:
-        return None
-    clauses: list[dict[str, Any]] = []
-    if filters.doc_id:
-        clauses.append({"doc_id": filters.doc_id})
-    if filters.kind:
-        clauses.append({"kind": filters.kind})
-    if filters.speaker:
-        clauses.append({"speakers": {"$contains": filters.speaker}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        ids = set(self.store.passage_ids(doc_id))
+        self.store.delete_passages(ids)
+        self._after_write(in_sync, [], ids)
 
 
 def _document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
@@ -178,25 +210,39 @@ def _is_live(hit: QueryHit, records: dict[str, DocumentRecord]) -> bool:
     return record is not None and record.metadata.get("content_hash") == hit.metadata.get("doc_hash")
 
 
-def _passage(hit: QueryHit, rank: int, record: DocumentRecord) -> Passage:
-    meta = hit.metadata
+def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage:
+    hits = sorted([candidate.hit, *candidate.merged], key=lambda h: int(h.metadata.get("position", 0)))
+    meta = candidate.hit.metadata
+    starts = [h.metadata["start_seconds"] for h in hits if h.metadata.get("start_seconds") is not None]
+    ends = [h.metadata["end_seconds"] for h in hits if h.metadata.get("end_seconds") is not None]
+    speakers = list(dict.fromkeys(name for h in hits for name in (h.metadata.get("speakers") or [])))
     return Passage(
         n=rank,
-        text=hit.text,
-        score=round(hit.score, 4),
+        text="\n".join(h.text for h in hits),
+        score=round(min(candidate.fused, 1.0), 4),
         doc_id=meta["doc_id"],
         title=record.metadata.get("title") or meta["doc_id"],
         kind=meta.get("kind", "essay"),
         source=meta["doc_id"],
-        speaker=meta.get("speaker"),
-        speakers=list(meta.get("speakers") or []),
-        start=seconds_to_clock(meta.get("start_seconds")),
-        end=seconds_to_clock(meta.get("end_seconds")),
+        speaker=hits[0].metadata.get("speaker") if len(hits) > 1 else meta.get("speaker"),
+        speakers=speakers,
+        start=seconds_to_clock(min(starts)) if starts else None,
+        end=seconds_to_clock(max(ends)) if ends else None,
         page=meta.get("page"),
         section=meta.get("section"),
-        chunk_id=hit.chunk_id,
+        chunk_id=candidate.hit.chunk_id,
         url=record.metadata.get("url"),
+        dense_score=None if candidate.dense_score is None else round(candidate.dense_score, 4),
+        chunk_ids=[h.chunk_id for h in hits],
     )
+
+
+def _sparse_rows(rows: list[tuple[str, str, dict]]) -> list[SparseRow]:
+    tokens = tokenize([text for _, text, _ in rows]) if rows else []
+    return [
+        SparseRow(chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()))
+        for (chunk_id, _, meta), words in zip(rows, tokens)
+    ]
 
 
 def _document_info(record: DocumentRecord) -> DocumentInfo:

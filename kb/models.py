@@ -32,6 +32,8 @@ class Passage(BaseModel):
     section: str | None = Field(None, description="Heading path, Markdown only.")
     chunk_id: str
     url: str | None = Field(None, description="The document's url from front matter, if any.")
+    dense_score: float | None = Field(None, description="Cosine similarity to the query, when the dense side found it.")
+    chunk_ids: list[str] = Field(default_factory=list, description="Stored passages in this result (two when neighbours merged).")
 
     model_config = {
         "json_schema_extra": {

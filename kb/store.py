@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+import uuid
 from urllib.parse import urlparse
 
 import numpy as np
@@ -24,7 +25,9 @@ from kb.errors import StoreMismatch, StoreUnavailable
 from kb.settings import Settings
 
 DOCS_SUFFIX = "-documents"
+STATE_SUFFIX = "-state"
 TEXT_KEY = "text"
+GENERATION_ID = "generation"
 
 
 @dataclass
@@ -92,7 +95,18 @@ class ChromaStore:
                 "Use another KB_COLLECTION for this model, or delete the collection and re-ingest."
             )
         self.documents = self.client.get_or_create_collection(self.name + DOCS_SUFFIX, embedding_function=None)
+        self.state = self.client.get_or_create_collection(self.name + STATE_SUFFIX, embedding_function=None)
         self.max_batch = self.client.get_max_batch_size()
+
+    # --- generation: changes on every write, so other processes know to resync -------
+    def generation(self) -> str:
+        found = self.state.get(ids=[GENERATION_ID], include=["metadatas"])
+        return str((found["metadatas"][0] or {}).get("value", "")) if found["ids"] else ""
+
+    def bump_generation(self) -> str:
+        value = uuid.uuid4().hex
+        self.state.upsert(ids=[GENERATION_ID], embeddings=[[1.0]], metadatas=[{"value": value}])
+        return value
 
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
@@ -133,6 +147,29 @@ class ChromaStore:
             metadata = dict(metadata or {})
             hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=1.0 - float(distance)))
         return hits
+
+    def get_passages(self, ids: Sequence[str]) -> list[QueryHit]:
+        """Passages by id (score 0), for hits that only the sparse side found."""
+        if not ids:
+            return []
+        result = self.passages.get(ids=list(ids), include=["metadatas"])
+        hits = []
+        for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
+            metadata = dict(metadata or {})
+            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=0.0))
+        return hits
+
+    def iter_passages(self, page: int = 5000):
+        """Every stored passage (id, text, metadata), a page at a time."""
+        offset = 0
+        while True:
+            result = self.passages.get(include=["metadatas"], limit=page, offset=offset)
+            if not result["ids"]:
+                return
+            for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
+                metadata = dict(metadata or {})
+                yield chunk_id, str(metadata.pop(TEXT_KEY, "")), metadata
+            offset += len(result["ids"])
 
     def passage_texts(self, doc_id: str) -> list[str]:
         """Every stored passage text of a document (any version), in position order."""
