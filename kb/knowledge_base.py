@@ -10,7 +10,8 @@ from functools import cached_property
 from typing import Any
 
 from kb.errors import InvalidInput, NotFound
-from kb.models import DocumentInfo, Health, Passage, SearchFilters, SearchResponse
+from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers
+from kb.models import AskResponse, DocumentInfo, Health, Passage, SearchFilters, SearchResponse
 from kb.passage_draft import PassageDraft
 from kb.settings import Settings
 from kb.retrieval import Candidate, FusionConfig, Mode, fuse, shape_results, where_clause
@@ -110,6 +111,21 @@ class KnowledgeBase:
         results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
 
+    def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
+        """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
+        if not 20 <= max_words <= 400:
+            raise InvalidInput("max_words must be between 20 and 400")
+        passages = self.search(question, top_k=top_k, filters=filters).results
+        answer, cited = self.composer.compose(question, passages, max_words) if passages else ("", [])
+        if not answer:
+            return AskResponse(question=question.strip(), answer=NOTHING_RELEVANT, citations=passages, answered=False)
+        return AskResponse(question=question.strip(), answer=keep_valid_markers(answer, cited), citations=cited)
+
+    @cached_property
+    def composer(self) -> Composer:
+        self.sync_sparse()
+        return ExtractiveComposer(self.embedder.embed, self.sparse)
+
     def sync_sparse(self) -> None:
         """Bring the BM25 side to the store's generation (another process may have written)."""
         generation = self.store.generation()
@@ -201,6 +217,7 @@ def _passage_metadata(write: DocumentWrite, position: int, draft: PassageDraft) 
         "end_seconds": draft.end_seconds,
         "page": draft.page,
         "section": draft.section,
+        "line_starts": draft.line_starts,
     }
 
 
@@ -234,6 +251,7 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
         url=record.metadata.get("url"),
         dense_score=None if candidate.dense_score is None else round(candidate.dense_score, 4),
         chunk_ids=[h.chunk_id for h in hits],
+        line_starts=[t for h in hits for t in (h.metadata.get("line_starts") or [])],
     )
 
 

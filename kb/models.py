@@ -34,6 +34,27 @@ class Passage(BaseModel):
     url: str | None = Field(None, description="The document's url from front matter, if any.")
     dense_score: float | None = Field(None, description="Cosine similarity to the query, when the dense side found it.")
     chunk_ids: list[str] = Field(default_factory=list, description="Stored passages in this result (two when neighbours merged).")
+    line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=2000, examples=["what do staff engineers do differently?"])
+    top_k: int = Field(5, ge=1, le=50)
+    filters: SearchFilters | None = None
+    max_words: int = Field(120, ge=20, le=400, description="Cap on the answer's words, [n] markers not counted.")
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(..., min_length=1, max_length=2000, examples=["what do staff engineers do differently?"])
+    top_k: int = Field(5, ge=1, le=50)
+    filters: SearchFilters | None = None
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    citations: list[Passage]
+    answered: bool = Field(True, description="False when nothing stored is relevant; citations are then the nearest passages.")
 
     model_config = {
         "json_schema_extra": {

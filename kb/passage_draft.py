@@ -22,3 +22,4 @@ class PassageDraft:
     page: int | None = None
     section: str | None = None
     tokens: int = 0
+    line_starts: list[float] = field(default_factory=list)  # transcripts: start of each text line (turn)

@@ -11,6 +11,7 @@ or half-built index.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import tempfile
@@ -71,6 +72,7 @@ class SparseIndex:
         self._doc_ids = np.array([], dtype=object)
         self._kinds = np.array([], dtype=object)
         self._by_speaker: dict[str, np.ndarray] = {}
+        self._idf: dict[str, float] = {}
         self._load()
 
     @property
@@ -102,6 +104,15 @@ class SparseIndex:
 
     def known_ids(self) -> set[str]:
         return set(self._state.rows)
+
+    # --- term weights, for scoring answer sentences ------------------------------------
+    def query_weights(self, query: str) -> dict[str, float]:
+        """The query's stemmed terms with their idf (unknown terms weigh as the rarest)."""
+        top = max(self._idf.values(), default=1.0)
+        return {term: self._idf.get(term, top) for term in dict.fromkeys(tokenize([query])[0])}
+
+    def terms(self, text: str) -> list[str]:
+        return tokenize([text])[0]
 
     # --- searching ----------------------------------------------------------------
     def search(self, query: str, k: int, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None) -> list[tuple[str, float]]:
@@ -146,6 +157,11 @@ class SparseIndex:
             for name in row.speakers:
                 by_speaker.setdefault(name, []).append(index)
         self._by_speaker = {name: np.array(indices, dtype=int) for name, indices in by_speaker.items()}
+        frequency: dict[str, int] = {}
+        for row in rows:
+            for term in set(row.tokens):
+                frequency[term] = frequency.get(term, 0) + 1
+        self._idf = {t: math.log(1 + (len(rows) - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
         if not rows:
             self._bm25 = None
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import docs_command, ingest_command, search_command
+from api.cli import ask_command, docs_command, eval_command, ingest_command, search_command, serve_command
 
 app = typer.Typer(
     name="kb",
@@ -19,8 +19,11 @@ app = typer.Typer(
 )
 app.command("ingest")(ingest_command.ingest)
 app.command("search")(search_command.search)
+app.command("ask")(ask_command.ask)
 app.command("docs")(docs_command.docs)
 app.command("delete")(docs_command.delete)
+app.command("serve")(serve_command.serve)
+app.command("eval")(eval_command.eval_questions)
 
 
 def main() -> None:

@@ -41,4 +41,5 @@ def _passage(group: list[Piece]) -> PassageDraft:
         speakers=speakers,
         start_seconds=starts[0] if starts else None,
         end_seconds=ends[-1] if ends else None,
+        line_starts=[p.start for p in group] if len(starts) == len(group) else [],
     )

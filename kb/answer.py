@@ -1,0 +1,165 @@
+"""Extractive answers: the sentences of the best passages that answer the question, each cited.
+
+No language model: sentences are scored by meaning (cosine to the question with
+the same embedder), by the question's rare words they contain (BM25-style idf
+from the sparse index), and by how well their passage ranked. Near-duplicates
+are dropped, the pick is capped at `max_words`, and sentences are put back in
+reading order within each passage. Transcript sentences are attributed: who
+said it, in which panel, at what time.
+
+A generative composer (an OpenAI-compatible server) can replace
+`ExtractiveComposer`; whatever composes the text, `keep_valid_markers` makes sure
+every [n] in it points into the citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from kb.models import Passage
+
+FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.I)
+MARKER = re.compile(r"\s*\[(\d+)\]")
+# Best sentence-to-question cosine below which we say nothing relevant is stored
+# (calibrated on corpus/questions.jsonl vs off-topic questions: benchmarks/README.md).
+RELEVANCE_THRESHOLD = 0.35
+NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
+
+
+@dataclass
+class Sentence:
+    text: str
+    passage: Passage
+    line: int  # text line within the passage (a turn, for transcripts)
+    order: int  # position within the passage
+    speaker: str | None
+    seconds: float | None
+    score: float = 0.0
+    similarity: float = 0.0
+    vector: np.ndarray | None = None
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+class Composer(Protocol):
+    def compose(self, question: str, passages: list[Passage], max_words: int) -> tuple[str, list[Passage]]: ...
+
+
+class ExtractiveComposer:
+    """Picks and attributes sentences; returns (answer text, the passages it cites, renumbered)."""
+
+    def __init__(self, embed, idf) -> None:
+        self.embed = embed  # texts -> unit vectors
+        self.idf = idf  # query -> {stemmed term: weight}, and text -> stemmed terms
+
+    def compose(self, question: str, passages: list[Passage], max_words: int) -> tuple[str, list[Passage]]:
+        """("", []) when no sentence is close enough in meaning to the question."""
+        sentences = [s for p in passages for s in split_passage(p)]
+        if not sentences:
+            return "", []
+        self._score(question, sentences, passages)
+        if max(s.similarity for s in sentences) < RELEVANCE_THRESHOLD:
+            return "", []
+        chosen = self._pick(sentences, max_words)
+        return render(chosen, passages)
+
+    def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
+        vectors = self.embed([question] + [s.text for s in sentences])
+        query_vector, sentence_vectors = vectors[0], vectors[1:]
+        weights = self.idf.query_weights(question)
+        total = sum(weights.values()) or 1.0
+        best = max(p.score for p in passages) or 1.0
+        for sentence, vector in zip(sentences, sentence_vectors):
+            sentence.vector = vector
+            sentence.similarity = float(vector @ query_vector)
+            terms = self.idf.terms(sentence.text)
+            lexical = sum(w for t, w in weights.items() if t in set(terms)) / total
+            prior = sentence.passage.score / best
+            length = min(1.0, sentence.words / 8)  # very short sentences say little
+            # A sentence made only of the question's own words restates it rather than answering.
+            novelty = sum(t not in weights for t in terms) / len(terms) if terms else 0.0
+            sentence.score = (0.55 * sentence.similarity + 0.30 * lexical + 0.15 * prior) * length * (0.4 + 0.6 * novelty)
+            if FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"):
+                sentence.score = -1.0  # fillers and questions are not answers
+
+    def _pick(self, sentences: list[Sentence], max_words: int) -> list[Sentence]:
+        chosen: list[Sentence] = []
+        used = 0
+        for sentence in sorted(sentences, key=lambda s: -s.score):
+            if sentence.score <= 0 or used + sentence.words > max_words:
+                continue
+            if any(float(sentence.vector @ other.vector) > 0.85 for other in chosen):
+                continue  # says what an already chosen sentence says
+            chosen.append(sentence)
+            used += sentence.words
+        return chosen
+
+
+def split_passage(passage: Passage) -> list[Sentence]:
+    """Sentences with their line's speaker (transcript lines are `Name: text`) and start time."""
+    from kb.sentences import split_sentences
+
+    sentences: list[Sentence] = []
+    lines = passage.text.split("\n")
+    starts = passage.line_starts if len(passage.line_starts) == len(lines) else []
+    order = 0
+    for index, line in enumerate(lines):
+        speaker, body = _speaker_of(line, passage)
+        for text in split_sentences(body):
+            if len(text.split()) >= 3:
+                sentences.append(Sentence(text, passage, index, order, speaker, starts[index] if starts else None))
+            order += 1
+    return sentences
+
+
+def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:
+    for name in passage.speakers:
+        if line.startswith(f"{name}: "):
+            return name, line[len(name) + 2 :]
+    return None, line
+
+
+def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
+    """Group by passage in rank order, sentences in reading order; attribute transcript lines."""
+    cited = [p for p in passages if any(s.passage is p for s in chosen)]
+    renumbered = [p.model_copy(update={"n": i}) for i, p in enumerate(cited, start=1)]
+    parts: list[str] = []
+    for number, passage in enumerate(cited, start=1):
+        mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
+        runs: list[list[Sentence]] = []
+        for sentence in mine:
+            if runs and runs[-1][-1].line == sentence.line:
+                runs[-1].append(sentence)
+            else:
+                runs.append([sentence])
+        for run in runs:
+            parts.append(f"{attribution(run[0], passage)}{' '.join(s.text for s in run)} [{number}]")
+    return "\n".join(parts), renumbered
+
+
+def attribution(sentence: Sentence, passage: Passage) -> str:
+    """`Maya Chen, What staff engineers do differently, 00:12:31: ` for transcripts; nothing otherwise."""
+    if passage.kind != "transcript" or not sentence.speaker:
+        return ""
+    where = [sentence.speaker, passage.title]
+    if sentence.seconds is not None:
+        whole = int(sentence.seconds)
+        where.append(f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}")
+    return ", ".join(where) + ": "
+
+
+def keep_valid_markers(answer: str, citations: list[Passage]) -> str:
+    """Remove any [n] that does not point into `citations` (a composer must never invent one)."""
+    valid = {p.n for p in citations}
+    return MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", answer)
+
+
+def count_words(answer: str) -> int:
+    """Words of an answer, [n] markers not counted."""
+    return len(MARKER.sub(" ", answer).split())
