@@ -89,15 +89,18 @@ class ExtractiveComposer:
                 sentence.score = -1.0  # fillers and questions are not answers
 
     def _pick(self, sentences: list[Sentence], max_words: int) -> list[Sentence]:
+        """Best sentences first, skipping near-duplicates; attributions count toward the cap."""
         chosen: list[Sentence] = []
         used = 0
         for sentence in sorted(sentences, key=lambda s: -s.score):
-            if sentence.score <= 0 or used + sentence.words > max_words:
+            new_run = not any(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
+            cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if new_run else 0)
+            if sentence.score <= 0 or used + cost > max_words:
                 continue
             if any(float(sentence.vector @ other.vector) > 0.85 for other in chosen):
                 continue  # says what an already chosen sentence says
             chosen.append(sentence)
-            used += sentence.words
+            used += cost
         return chosen
 
 

@@ -88,7 +88,7 @@ def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_n
             continue
         if per_doc.get(candidate.doc_id, 0) >= per_doc_cap:
             continue
-        chosen.append(candidate)
+        chosen.append(Candidate(candidate.hit, candidate.fused, candidate.dense_score, candidate.sparse_score))  # a copy: merging must not touch the input
         per_doc[candidate.doc_id] = per_doc.get(candidate.doc_id, 0) + 1
         if len(chosen) == top_k:
             break

@@ -1,0 +1,69 @@
+"""Extractive answers: cited, attributed, within the word cap, honest when nothing is relevant."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest import ingest_paths
+from kb.answer import NOTHING_RELEVANT, count_words, keep_valid_markers
+from kb.errors import InvalidInput
+from kb.models import Passage, SearchFilters
+
+
+@pytest.fixture
+def filled(kb, small_corpus: Path):
+    ingest_paths([small_corpus], kb)
+    return kb
+
+
+def markers(answer: str) -> list[int]:
+    return [int(m) for m in re.findall(r"\[(\d+)\]", answer)]
+
+
+def test_every_marker_resolves_and_every_citation_is_used(filled) -> None:
+    response = filled.ask("who owns technical direction and delivery commitments?")
+    assert response.answered
+    numbers = {p.n for p in response.citations}
+    assert numbers == set(range(1, len(response.citations) + 1))
+    assert set(markers(response.answer)) == numbers
+
+
+def test_transcript_sentences_say_who_said_it_where_and_when(filled) -> None:
+    response = filled.ask("who owns technical direction?", filters=SearchFilters(doc_id="talk.vtt"))
+    assert "Priya Raman, Talk, 00:00:01: " in response.answer
+
+
+def test_the_word_cap_holds_without_counting_markers(filled) -> None:
+    for cap in (20, 60):
+        response = filled.ask("what do staff engineers do and why does sponsorship matter?", max_words=cap)
+        assert 0 < count_words(response.answer) <= cap
+
+
+def test_nothing_relevant_is_said_plainly_with_related_passages(filled) -> None:
+    response = filled.ask("how long should sourdough bread proof in a cold oven?")
+    assert not response.answered
+    assert response.answer == NOTHING_RELEVANT and markers(response.answer) == []
+    assert response.citations  # the nearest passages, as related
+
+
+def test_speaker_filter_limits_citations_to_that_speaker(filled) -> None:
+    response = filled.ask("what matters for staff engineers?", filters=SearchFilters(speaker="Lee Park"))
+    assert response.citations and all("Lee Park" in p.speakers for p in response.citations)
+
+
+def test_questions_are_not_picked_as_answers(filled) -> None:
+    response = filled.ask("who owns technical direction?")
+    assert "?" not in response.answer
+
+
+def test_invented_markers_are_removed() -> None:
+    citation = Passage(n=1, text="t", score=1.0, doc_id="d", title="T", kind="essay", source="d", chunk_id="c")
+    assert keep_valid_markers("Claim [1]. Invented [7].", [citation]) == "Claim [1]. Invented."
+
+
+def test_max_words_outside_the_contract_range_is_refused(filled) -> None:
+    with pytest.raises(InvalidInput, match="max_words"):
+        filled.ask("anything", max_words=5)

@@ -1,0 +1,96 @@
+"""The HTTP API through a real uvicorn server on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest import ingest_paths
+from kb import KnowledgeBase, Settings
+
+PASSAGE_KEYS = {"n", "text", "score", "doc_id", "title", "kind", "source", "speaker", "speakers", "start", "end", "page", "section", "chunk_id"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(small_corpus: Path, tmp_path: Path):
+    data = tmp_path / "api-kb"
+    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    port = _free_port()
+    env = {**os.environ, "KB_DATA_DIR": str(data)}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "kb"), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"kb serve did not start: {process.stdout.read().decode()[-2000:]}")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_health_counts_documents_and_passages(server: str) -> None:
+    body = httpx.get(f"{server}/v1/health").json()
+    assert body["status"] == "ok" and body["documents"] == 3 and body["passages"] >= 3
+
+
+def test_search_returns_contract_passages(server: str) -> None:
+    response = httpx.post(f"{server}/v1/search", json={"query": "who owns technical direction", "top_k": 2, "filters": {"kind": "transcript"}})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == "who owns technical direction" and len(body["results"]) == 2
+    assert all(PASSAGE_KEYS <= set(p) and p["kind"] == "transcript" for p in body["results"])
+
+
+def test_ask_returns_an_answer_with_resolvable_citations(server: str) -> None:
+    body = httpx.post(f"{server}/v1/ask", json={"question": "who owns technical direction?", "max_words": 60}).json()
+    assert set(body) >= {"question", "answer", "citations"}
+    numbers = {c["n"] for c in body["citations"]}
+    assert numbers and all(f"[{n}]" in body["answer"] for n in numbers)
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/v1/search", {"query": "x", "top_k": 0}),
+        ("/v1/search", {"query": "x", "top_k": 51}),
+        ("/v1/search", {"top_k": 5}),
+        ("/v1/ask", {"question": "x", "max_words": 10}),
+        ("/v1/search", {"query": "x", "filters": {"kind": "poem"}}),
+    ],
+)
+def test_bad_requests_get_422_in_the_contract_shape(server: str, path: str, payload: dict) -> None:
+    response = httpx.post(f"{server}{path}", json=payload)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request" and error["message"] and "Traceback" not in response.text
+
+
+def test_unknown_paths_and_blank_queries_use_the_error_shape(server: str) -> None:
+    missing = httpx.get(f"{server}/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    blank = httpx.post(f"{server}/v1/search", json={"query": "   "})
+    assert blank.status_code == 422 and "query is empty" in blank.json()["error"]["message"]
+
+
+def test_openapi_documents_the_endpoints(server: str) -> None:
+    spec = httpx.get(f"{server}/openapi.json").json()
+    assert {"/v1/health", "/v1/search", "/v1/ask"} <= set(spec["paths"])

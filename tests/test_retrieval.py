@@ -1,0 +1,93 @@
+"""Hybrid retrieval: the BM25 side, fusion, filters on both sides, staying in sync, result shaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest import ingest_paths
+from kb import KnowledgeBase, Settings
+from kb.models import SearchFilters
+from kb.retrieval import Candidate, FusionConfig, fuse, shape_results
+from kb.store import QueryHit
+from tests.conftest import write
+
+RARE = "---\ntitle: Keys\n---\n# Keys\n\nEvery payment service needs an idempotency key so retries never charge twice.\n"
+
+
+def test_bm25_finds_a_rare_keyword_and_hybrid_keeps_it_on_top(backend, kb, small_corpus: Path) -> None:
+    write(small_corpus / "keys.md", RARE)
+    ingest_paths([small_corpus], kb)
+    sparse = kb.search("idempotency", mode="sparse").results
+    assert sparse and sparse[0].doc_id == "keys.md"
+    assert kb.search("idempotency").results[0].doc_id == "keys.md"
+
+
+def test_filters_apply_to_the_sparse_side_before_ranking(backend, kb, small_corpus: Path) -> None:
+    write(small_corpus / "keys.md", RARE)
+    ingest_paths([small_corpus], kb)
+    for filters in (SearchFilters(kind="transcript"), SearchFilters(doc_id="talk.vtt"), SearchFilters(speaker="Maya Chen")):
+        results = kb.search("idempotency key teams sponsorship", filters=filters, mode="sparse").results
+        assert all(p.doc_id != "keys.md" for p in results)
+        if filters.speaker:
+            assert results and all("Maya Chen" in p.speakers for p in results)
+
+
+def test_bm25_is_rebuilt_from_the_store_when_its_file_is_missing(backend, kb, small_corpus: Path) -> None:
+    ingest_paths([small_corpus], kb)
+    kb.sparse.path.unlink()
+    fresh = KnowledgeBase(Settings())
+    assert fresh.sparse.generation == ""
+    results = fresh.search("flaky build", mode="sparse").results
+    assert results and results[0].doc_id == "2026/staff-panel.txt"
+    assert fresh.sparse.path.is_file()
+
+
+def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, tmp_path: Path) -> None:
+    reader = KnowledgeBase(Settings())
+    writer = KnowledgeBase(Settings(data_dir=tmp_path / "other-machine"))  # same store in server mode, own BM25 file
+    ingest_paths([small_corpus], reader)
+    assert reader.search("idempotency", mode="sparse").results == []
+    if backend == "embedded":
+        writer = KnowledgeBase(Settings())  # a second process on the same embedded store
+    write(small_corpus / "keys.md", RARE)
+    ingest_paths([small_corpus / "keys.md"], writer)
+    assert reader.search("idempotency", mode="sparse").results[0].doc_id == "keys.md"
+    writer.delete("keys.md")
+    assert reader.search("idempotency", mode="sparse").results == []
+
+
+def test_rrf_scores_first_on_both_sides_as_one() -> None:
+    hits = [QueryHit("a", "", {}, 0.9), QueryHit("b", "", {}, 0.8)]
+    fused = fuse(hits, [("a", 5.0), ("c", 2.0)], FusionConfig())
+    assert abs(fused["a"].fused - 1.0) < 1e-9
+    assert fused["a"].fused > fused["b"].fused > 0 and fused["c"].fused > 0
+    assert fused["c"].dense_score is None and fused["b"].sparse_score is None
+
+
+def _candidate(doc: str, position: int, kind: str = "transcript") -> Candidate:
+    return Candidate(QueryHit(f"{doc}-{position}", "text", {"doc_id": doc, "position": position, "kind": kind}, 0.5))
+
+
+def test_adjacent_transcript_passages_merge_and_one_document_cannot_crowd_out_others() -> None:
+    ranked = [_candidate("a", 3), _candidate("a", 4), _candidate("a", 9), _candidate("a", 20), _candidate("a", 30), _candidate("b", 1), _candidate("c", 1)]
+    shaped = shape_results(ranked, top_k=5, doc_filter=False, merge_neighbours=True)
+    assert [c.hit.chunk_id for c in shaped] == ["a-3", "a-9", "a-20", "b-1", "c-1"]
+    assert [h.chunk_id for h in shaped[0].merged] == ["a-4"]
+    within_doc = shape_results(ranked, top_k=5, doc_filter=True, merge_neighbours=True)
+    assert [c.hit.chunk_id for c in within_doc] == ["a-3", "a-9", "a-20", "a-30", "b-1"]
+
+
+def test_essays_are_not_merged() -> None:
+    ranked = [_candidate("e", 1, "essay"), _candidate("e", 2, "essay")]
+    assert len(shape_results(ranked, top_k=5, doc_filter=True, merge_neighbours=True)) == 2
+
+
+def test_merged_results_read_as_one_exchange(kb, tmp_path: Path) -> None:
+    turns = [f"[00:{i:02d}:00] {'Maya Chen' if i % 2 else 'Sam Ortiz'}: " + f"Point {i} about staff engineers writing design documents for alignment. " * 6 for i in range(12)]
+    write(tmp_path / "t" / "panel.txt", "\n".join(turns))
+    ingest_paths([tmp_path / "t"], kb)
+    results = kb.search("staff engineers writing design documents", top_k=10, filters=SearchFilters(doc_id="panel.txt")).results
+    merged = [p for p in results if len(p.chunk_ids) == 2]
+    assert merged, "adjacent passages that both rank should merge"
+    for p in merged:
+        assert p.start < p.end and p.text.count("\n") >= 1
