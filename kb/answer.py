@@ -26,7 +26,7 @@ FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thank
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # Best sentence-to-question cosine below which we say nothing relevant is stored
 # (calibrated on corpus/questions.jsonl vs off-topic questions: benchmarks/README.md).
-RELEVANCE_THRESHOLD = 0.35
+RELEVANCE_THRESHOLD = 0.30
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
 

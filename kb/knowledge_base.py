@@ -14,7 +14,7 @@ from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid
 from kb.models import AskResponse, DocumentInfo, Health, Passage, SearchFilters, SearchResponse
 from kb.passage_draft import PassageDraft
 from kb.settings import Settings
-from kb.retrieval import Candidate, FusionConfig, Mode, fuse, shape_results, where_clause
+from kb.retrieval import Candidate, FusionConfig, Mode, fuse, shape_results, smooth_transcripts, where_clause
 from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 
@@ -105,6 +105,7 @@ class KnowledgeBase:
         missing = [c.hit.chunk_id for c in candidates.values() if not c.hit.metadata]
         for hit in self.store.get_passages(missing):
             candidates[hit.chunk_id].hit = hit
+        smooth_transcripts(candidates, config.smoothing)
         records = self.store.get_documents(sorted({c.doc_id for c in candidates.values()}))
         ranked = sorted((c for c in candidates.values() if _is_live(c.hit, records)), key=lambda c: -c.fused)
         shaped = shape_results(ranked, top_k, bool(filters and filters.doc_id), config.merge_neighbours)

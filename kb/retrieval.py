@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and sparse (BM25) candidates, fused, then shaped into results.
 
-Fusion is weighted reciprocal rank fusion: rank-based, so the two sides' score
-scales never need calibrating against each other. Filters apply to both sides
+Fusion is relative-score fusion by default (each side normalised by its best
+score, then a weighted sum), with reciprocal rank fusion as an option; both are
+compared in benchmarks/README.md. Filters apply to both sides
 before ranking. Adjacent passages of one transcript that both rank are merged
 (a reader wants the exchange, not two halves of it), and without a doc filter
 one document may fill at most about half of the results.
@@ -21,13 +22,21 @@ Mode = Literal["hybrid", "dense", "sparse"]
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Tuned on QMSum val and SciFact train (benchmarks/README.md)."""
+    """How the two sides combine; tuned on QMSum val and SciFact train (benchmarks/README.md).
 
+    `relative` (default): each side's scores divided by that side's best, then
+    `dense_share` * dense + (1 - dense_share) * BM25; a side that missed a
+    passage gives it 0. `rrf`: weighted reciprocal rank fusion with `rrf_k`.
+    """
+
+    method: Literal["relative", "rrf"] = "relative"
+    dense_share: float = 0.7
     rrf_k: int = 60
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
-    candidates: int = 50  # per side, at least; more for large top_k
+    candidates: int = 100  # per side, at least; more for large top_k
     merge_neighbours: bool = True
+    smoothing: float = 0.5  # transcripts: add this share of the neighbours' mean score
 
 
 @dataclass
@@ -64,7 +73,25 @@ def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
 
 
 def fuse(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
-    """Weighted RRF; the fused score is scaled so 1.0 means first on both sides."""
+    """Candidates with a fused score in [0, 1]; 1.0 means best on both sides."""
+    if config.method == "rrf":
+        return _rrf(dense, sparse, config)
+    candidates: dict[str, Candidate] = {}
+    top_dense = max((h.score for h in dense), default=0.0) or 1.0
+    top_sparse = max((score for _, score in sparse), default=0.0) or 1.0
+    dense_share = config.dense_share if dense and sparse else (1.0 if dense else 0.0)
+    for hit in dense:
+        candidate = candidates.setdefault(hit.chunk_id, Candidate(hit))
+        candidate.dense_score = hit.score
+        candidate.fused += dense_share * max(hit.score, 0.0) / top_dense
+    for chunk_id, score in sparse:
+        candidate = candidates.setdefault(chunk_id, Candidate(QueryHit(chunk_id, "", {}, 0.0)))
+        candidate.sparse_score = score
+        candidate.fused += (1 - dense_share) * score / top_sparse
+    return candidates
+
+
+def _rrf(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
     best = (config.dense_weight + config.sparse_weight) / (config.rrf_k + 1)
     candidates: dict[str, Candidate] = {}
     for rank, hit in enumerate(dense, start=1):
@@ -76,6 +103,22 @@ def fuse(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionC
         candidate.sparse_score = score
         candidate.fused += config.sparse_weight / (config.rrf_k + rank) / best
     return candidates
+
+
+def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
+    """Relevance in a conversation runs in stretches: lift passages whose neighbours also match.
+
+    Each transcript passage gets `share` x the mean fused score of the passages
+    just before and after it (0 for a neighbour that did not rank at all).
+    """
+    if share <= 0:
+        return
+    by_position = {(c.doc_id, c.position): c.fused for c in candidates.values() if c.hit.metadata.get("kind") == "transcript"}
+    for candidate in candidates.values():
+        key = (candidate.doc_id, candidate.position)
+        if key in by_position:
+            around = by_position.get((key[0], key[1] - 1), 0.0) + by_position.get((key[0], key[1] + 1), 0.0)
+            candidate.fused = (candidate.fused + share * around / 2) / (1 + share)
 
 
 def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_neighbours: bool) -> list[Candidate]:

@@ -56,9 +56,19 @@ def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, t
     assert reader.search("idempotency", mode="sparse").results == []
 
 
+def test_relative_fusion_weighs_normalised_scores() -> None:
+    hits = [QueryHit("a", "", {}, 0.8), QueryHit("b", "", {}, 0.4)]
+    fused = fuse(hits, [("b", 10.0), ("c", 5.0)], FusionConfig(dense_share=0.7))
+    assert abs(fused["a"].fused - 0.7) < 1e-9  # best dense, missed by BM25
+    assert abs(fused["b"].fused - (0.7 * 0.5 + 0.3)) < 1e-9
+    assert abs(fused["c"].fused - 0.15) < 1e-9
+    only_dense = fuse(hits, [], FusionConfig())
+    assert abs(only_dense["a"].fused - 1.0) < 1e-9
+
+
 def test_rrf_scores_first_on_both_sides_as_one() -> None:
     hits = [QueryHit("a", "", {}, 0.9), QueryHit("b", "", {}, 0.8)]
-    fused = fuse(hits, [("a", 5.0), ("c", 2.0)], FusionConfig())
+    fused = fuse(hits, [("a", 5.0), ("c", 2.0)], FusionConfig(method="rrf"))
     assert abs(fused["a"].fused - 1.0) < 1e-9
     assert fused["a"].fused > fused["b"].fused > 0 and fused["c"].fused > 0
     assert fused["c"].dense_score is None and fused["b"].sparse_score is None

@@ -1,0 +1,85 @@
+"""Answers on QMSum val: ROUGE of `ask` (max_words 100, the meeting's doc_id filter) against the references.
+
+ROUGE-1, ROUGE-2 and summary-level ROUGE-L (rougeLsum), F1 with stemming, from
+Google's rouge-score; [n] markers removed. Also a query-novel ROUGE-1: stop
+words and the question's own words removed from both sides, so echoing the
+question earns nothing. Baselines on val at 100 words: BM25 sentence selection
+R-1 25.4, random sentences ~18. Target: R-1 >= 29. Skips cleanly without the data.
+
+Run: `.venv/bin/python benchmarks/answers_eval.py` (part of `make eval`).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import print_table  # noqa: E402
+from benchmarks.qmsum_eval import DATA, load_meetings, write_transcripts  # noqa: E402
+from ingest import ingest_paths  # noqa: E402
+from kb import KnowledgeBase, Settings  # noqa: E402
+from kb.answer import MARKER  # noqa: E402
+from kb.models import SearchFilters  # noqa: E402
+
+
+def novel_text(text: str, question: str, stop: set[str]) -> str:
+    asked = set(re.findall(r"\w+", question.lower()))
+    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in stop and w not in asked)
+
+
+def evaluate(kb: KnowledgeBase, meetings: dict[str, dict], max_words: int = 100) -> dict[str, float]:
+    from bm25s.stopwords import STOPWORDS_EN
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    novel_scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+    stop = set(STOPWORDS_EN)
+    totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": [], "novel_rouge1": [], "words": [], "answered": []}
+    latencies = []
+    for name, meeting in meetings.items():
+        for query in meeting["specific_query_list"]:
+            started = time.perf_counter()
+            response = kb.ask(query["query"], filters=SearchFilters(doc_id=f"{name}.txt"), max_words=max_words)
+            latencies.append(time.perf_counter() - started)
+            answer = MARKER.sub("", response.answer) if response.answered else ""
+            scores = scorer.score(query["answer"], answer)
+            for key in ("rouge1", "rouge2", "rougeLsum"):
+                totals[key].append(scores[key].fmeasure)
+            novel = novel_scorer.score(novel_text(query["answer"], query["query"], stop), novel_text(answer, query["query"], stop))
+            totals["novel_rouge1"].append(novel["rouge1"].fmeasure)
+            totals["words"].append(len(answer.split()))
+            totals["answered"].append(float(response.answered))
+    latencies.sort()
+    result = {key: statistics.mean(values) for key, values in totals.items()}
+    result["p50_ms"] = 1000 * latencies[len(latencies) // 2]
+    result["p95_ms"] = 1000 * latencies[int(len(latencies) * 0.95)]
+    return result
+
+
+def main() -> None:
+    if not DATA.is_dir():
+        print(f"QMSum answers: {DATA} not found; skipped.")
+        return
+    meetings = load_meetings()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "meetings"
+        folder.mkdir()
+        write_transcripts(meetings, folder)
+        kb = KnowledgeBase(Settings(data_dir=Path(tmp) / "kb"))
+        ingest_paths([folder], kb, kind="transcript")
+        r = evaluate(kb, meetings)
+    print_table(
+        "QMSum val answers, max_words 100 (target R-1 >= 29; BM25 sentence selection 25.4, random ~18)",
+        ["R-1", "R-2", "R-Lsum", "query-novel R-1", "mean words", "answered", "p50 ms", "p95 ms"],
+        [[f"{100 * r['rouge1']:.1f}", f"{100 * r['rouge2']:.1f}", f"{100 * r['rougeLsum']:.1f}", f"{100 * r['novel_rouge1']:.1f}", f"{r['words']:.0f}", f"{r['answered']:.2f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"]],
+    )
+
+
+if __name__ == "__main__":
+    main()
