@@ -27,6 +27,10 @@ MARKER = re.compile(r"\s*\[(\d+)\]")
 # Best sentence-to-question cosine below which we say nothing relevant is stored
 # (calibrated on corpus/questions.jsonl vs off-topic questions: benchmarks/README.md).
 RELEVANCE_THRESHOLD = 0.30
+# Sentence score = (meaning, rare query words, passage rank) weighted, times a length factor that
+# reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
+WEIGHTS = (0.40, 0.30, 0.30)
+FULL_LENGTH_WORDS = 14
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
 
@@ -81,10 +85,11 @@ class ExtractiveComposer:
             terms = self.idf.terms(sentence.text)
             lexical = sum(w for t, w in weights.items() if t in set(terms)) / total
             prior = sentence.passage.score / best
-            length = min(1.0, sentence.words / 8)  # very short sentences say little
+            length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
             # A sentence made only of the question's own words restates it rather than answering.
             novelty = sum(t not in weights for t in terms) / len(terms) if terms else 0.0
-            sentence.score = (0.55 * sentence.similarity + 0.30 * lexical + 0.15 * prior) * length * (0.4 + 0.6 * novelty)
+            meaning_weight, words_weight, rank_weight = WEIGHTS
+            sentence.score = (meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * prior) * length * (0.4 + 0.6 * novelty)
             if FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"):
                 sentence.score = -1.0  # fillers and questions are not answers
 
