@@ -31,6 +31,7 @@ RELEVANCE_THRESHOLD = 0.30
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
 WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
+MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's cosine
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
 
@@ -52,7 +53,7 @@ class Sentence:
 
 
 class Composer(Protocol):
-    def compose(self, question: str, passages: list[Passage], max_words: int) -> tuple[str, list[Passage]]: ...
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5) -> tuple[str, list[Passage]]: ...
 
 
 class ExtractiveComposer:
@@ -62,7 +63,7 @@ class ExtractiveComposer:
         self.embed = embed  # texts -> unit vectors
         self.idf = idf  # query -> {stemmed term: weight}, and text -> stemmed terms
 
-    def compose(self, question: str, passages: list[Passage], max_words: int) -> tuple[str, list[Passage]]:
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5) -> tuple[str, list[Passage]]:
         """("", []) when no sentence is close enough in meaning to the question."""
         sentences = [s for p in passages for s in split_passage(p)]
         if not sentences:
@@ -70,7 +71,11 @@ class ExtractiveComposer:
         self._score(question, sentences, passages)
         if max(s.similarity for s in sentences) < RELEVANCE_THRESHOLD:
             return "", []
-        chosen = self._pick(sentences, max_words)
+        floor = MIN_RELATIVE_SIMILARITY * max(s.similarity for s in sentences)
+        for sentence in sentences:
+            if sentence.similarity < floor:
+                sentence.score = -1.0  # off the question's topic, however well its passage ranked
+        chosen = self._pick(sentences, max_words, max_citations)
         return render(chosen, passages)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
@@ -93,11 +98,14 @@ class ExtractiveComposer:
             if FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"):
                 sentence.score = -1.0  # fillers and questions are not answers
 
-    def _pick(self, sentences: list[Sentence], max_words: int) -> list[Sentence]:
+    def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap."""
         chosen: list[Sentence] = []
         used = 0
         for sentence in sorted(sentences, key=lambda s: -s.score):
+            cited = {id(o.passage) for o in chosen}
+            if id(sentence.passage) not in cited and len(cited) >= max_citations:
+                continue
             new_run = not any(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
             cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if new_run else 0)
             if sentence.score <= 0 or used + cost > max_words:

@@ -19,6 +19,7 @@ from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 
 MAX_TOP_K = 50
+ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
 
 @dataclass
@@ -116,10 +117,11 @@ class KnowledgeBase:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
         if not 20 <= max_words <= 400:
             raise InvalidInput("max_words must be between 20 and 400")
-        passages = self.search(question, top_k=top_k, filters=filters).results
-        answer, cited = self.composer.compose(question, passages, max_words) if passages else ("", [])
+        # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
+        passages = self.search(question, top_k=min(MAX_TOP_K, top_k * ASK_POOL), filters=filters).results
+        answer, cited = self.composer.compose(question, passages, max_words, max_citations=top_k) if passages else ("", [])
         if not answer:
-            return AskResponse(question=question.strip(), answer=NOTHING_RELEVANT, citations=passages, answered=False)
+            return AskResponse(question=question.strip(), answer=NOTHING_RELEVANT, citations=passages[:top_k], answered=False)
         return AskResponse(question=question.strip(), answer=keep_valid_markers(answer, cited), citations=cited)
 
     @cached_property

@@ -36,7 +36,7 @@ class FusionConfig:
     sparse_weight: float = 1.0
     candidates: int = 100  # per side, at least; more for large top_k
     merge_neighbours: bool = True
-    smoothing: float = 0.5  # transcripts: add this share of the neighbours' mean score
+    smoothing: float = 2.0  # transcripts: add this share of the neighbours' mean score
 
 
 @dataclass
@@ -106,10 +106,12 @@ def _rrf(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionC
 
 
 def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
-    """Relevance in a conversation runs in stretches: lift passages whose neighbours also match.
+    """Relevance in a conversation runs in stretches: lift passages whose neighbours match better.
 
-    Each transcript passage gets `share` x the mean fused score of the passages
-    just before and after it (0 for a neighbour that did not rank at all).
+    A transcript passage's score becomes the larger of its own and the blend
+    (own + `share` x mean of the passages just before and after) / (1 + `share`),
+    a neighbour that did not rank counting 0. Scores only ever rise, so
+    transcripts are never pushed below essays by their neighbours.
     """
     if share <= 0:
         return
@@ -117,8 +119,8 @@ def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
     for candidate in candidates.values():
         key = (candidate.doc_id, candidate.position)
         if key in by_position:
-            around = by_position.get((key[0], key[1] - 1), 0.0) + by_position.get((key[0], key[1] + 1), 0.0)
-            candidate.fused = (candidate.fused + share * around / 2) / (1 + share)
+            around = (by_position.get((key[0], key[1] - 1), 0.0) + by_position.get((key[0], key[1] + 1), 0.0)) / 2
+            candidate.fused = max(candidate.fused, (candidate.fused + share * around) / (1 + share))
 
 
 def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_neighbours: bool) -> list[Candidate]:
