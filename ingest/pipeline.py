@@ -24,7 +24,7 @@ from kb.models import FileReport, IngestReport
 from kb.passage_draft import PassageDraft
 
 # Bump when readers or chunkers change what a file turns into: every file re-ingests once.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 # Passages parsed and waiting before they are embedded and stored together.
 FLUSH_PASSAGES = 512
 

@@ -69,7 +69,14 @@ def _read_pdf(name: str, data: bytes, kind: str | None) -> list[Document]:
     joined = "\n".join(text for _, text in pages[:20])
     resolved = kind or guess_kind(name, joined, False)
     metadata = _metadata(name, "pdf", {}, resolved, pdf_title)
-    return [Document(text=text, metadata={**metadata, "unit": "page", "page": number}) for number, text in pages]
+    pages = [(number, _drop_title_line(text, metadata["title"])) for number, text in pages]
+    return [Document(text=text, metadata={**metadata, "unit": "page", "page": number}) for number, text in pages if text]
+
+
+def _drop_title_line(text: str, title: str) -> str:
+    """A page that opens with the document's title: the title is already the passage header."""
+    first, _, rest = text.partition("\n")
+    return rest.strip() if first.strip().lower() == title.strip().lower() else text
 
 
 def _metadata(name: str, fmt: str, front: dict, kind: str, title: str | None) -> dict:
