@@ -14,16 +14,14 @@ from __future__ import annotations
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import print_table  # noqa: E402
-from benchmarks.qmsum_eval import DATA, load_meetings, write_transcripts  # noqa: E402
-from ingest import ingest_paths  # noqa: E402
-from kb import KnowledgeBase, Settings  # noqa: E402
+from benchmarks.common import percentiles_ms, print_table  # noqa: E402
+from benchmarks.qmsum_eval import DATA, ingested_meetings  # noqa: E402
+from kb import KnowledgeBase  # noqa: E402
 from kb.answer import MARKER  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
 
@@ -55,10 +53,8 @@ def evaluate(kb: KnowledgeBase, meetings: dict[str, dict], max_words: int = 100)
             totals["novel_rouge1"].append(novel["rouge1"].fmeasure)
             totals["words"].append(len(answer.split()))
             totals["answered"].append(float(response.answered))
-    latencies.sort()
     result = {key: statistics.mean(values) for key, values in totals.items()}
-    result["p50_ms"] = 1000 * latencies[len(latencies) // 2]
-    result["p95_ms"] = 1000 * latencies[int(len(latencies) * 0.95)]
+    result["p50_ms"], result["p95_ms"] = percentiles_ms(latencies)
     return result
 
 
@@ -66,13 +62,7 @@ def main() -> None:
     if not DATA.is_dir():
         print(f"QMSum answers: {DATA} not found; skipped.")
         return
-    meetings = load_meetings()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "meetings"
-        folder.mkdir()
-        write_transcripts(meetings, folder)
-        kb = KnowledgeBase(Settings(data_dir=Path(tmp) / "kb"))
-        ingest_paths([folder], kb, kind="transcript")
+    with ingested_meetings() as (meetings, kb):
         r = evaluate(kb, meetings)
     print_table(
         "QMSum val answers, max_words 100 (target R-1 >= 29; BM25 sentence selection 25.4, random ~18)",

@@ -15,3 +15,9 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def percentiles_ms(latencies: list[float]) -> tuple[float, float]:
+    """(p50, p95) of latencies given in seconds, in milliseconds."""
+    ordered = sorted(latencies)
+    return 1000 * ordered[len(ordered) // 2], 1000 * ordered[int(len(ordered) * 0.95)]

@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import print_table  # noqa: E402
 from benchmarks.synthetic import corpus_sentences, write_transcripts  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from ingest.chunking import chunk_units  # noqa: E402
@@ -33,15 +34,6 @@ from kb.embedding.onnx_embedding import OnnxEmbedding  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 REPEATS = 3  # best of three for every timed figure: the machine is shared and noisy
-
-
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
-    print(f"\n{title}")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
 
 
 def ninety_token_passages(embedder: OnnxEmbedding, n: int) -> list[str]:
@@ -81,7 +73,7 @@ def embedder_table(n: int) -> None:
         fp32 = OnnxEmbedding(folder, "fp32 reference")
         fp32_rate, int8_rate = rate(fp32, texts), rate(int8, texts)
         cosine = (fp32.embed(texts) * int8.embed(texts)).sum(axis=1)
-    table(
+    print_table(
         f"Embedding: {n} passages of ~{mean_tokens:.0f} tokens, batch 32, 2 cores",
         ["model", "passages/s", "vs fp32", "cosine to fp32 (min / mean)"],
         [
@@ -124,8 +116,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # ~43 passages come out of a 100-turn synthetic transcript
         write_transcripts(Path(tmp), files=max(1, round(args.synthetic_passages / 43)), turns_per_file=100)
-        rows.append(ingest_vs_floor(f"synthetic transcripts (seed 7)", Path(tmp)))
-    table("kb ingest vs raw embedding of the same passages (target >= 0.85x)", ["set", "files", "passages", "embed only p/s", "kb ingest p/s", "ratio"], rows)
+        rows.append(ingest_vs_floor("synthetic transcripts (seed 7)", Path(tmp)))
+    print_table("kb ingest vs raw embedding of the same passages (target >= 0.85x)", ["set", "files", "passages", "embed only p/s", "kb ingest p/s", "ratio"], rows)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 import statistics
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import EVAL_DIR, print_table  # noqa: E402
+from benchmarks.common import EVAL_DIR, percentiles_ms, print_table  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
@@ -78,20 +79,13 @@ def score(kb: KnowledgeBase, meetings: dict[str, dict], mode: str, top_k: int) -
                 continue
             hits.append(any(outcomes))
             recalls.append(sum(outcomes) / len(outcomes))
-    latencies.sort()
-    return {
-        "queries": len(hits),
-        "hit": statistics.mean(hits),
-        "turn_recall": statistics.mean(recalls),
-        "p50_ms": 1000 * latencies[len(latencies) // 2],
-        "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)],
-    }
+    p50, p95 = percentiles_ms(latencies)
+    return {"queries": len(hits), "hit": statistics.mean(hits), "turn_recall": statistics.mean(recalls), "p50_ms": p50, "p95_ms": p95}
 
 
-def main(top_k: int = 10) -> None:
-    if not DATA.is_dir():
-        print(f"QMSum: {DATA} not found; skipped.")
-        return
+@contextmanager
+def ingested_meetings():
+    """(meetings, a KnowledgeBase holding them), in a temp store removed afterwards."""
     meetings = load_meetings()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "meetings"
@@ -101,6 +95,14 @@ def main(top_k: int = 10) -> None:
         started = time.perf_counter()
         report = ingest_paths([folder], kb, kind="transcript")
         print(f"QMSum val: {report.added} meetings, {report.passages} passages ingested in {time.perf_counter() - started:.0f} s")
+        yield meetings, kb
+
+
+def main(top_k: int = 10) -> None:
+    if not DATA.is_dir():
+        print(f"QMSum: {DATA} not found; skipped.")
+        return
+    with ingested_meetings() as (meetings, kb):
         rows = []
         for mode in ("hybrid", "dense", "sparse"):
             result = score(kb, meetings, mode, top_k)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import EVAL_DIR, print_table  # noqa: E402
+from benchmarks.common import EVAL_DIR, percentiles_ms, print_table  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
 
@@ -58,8 +58,7 @@ def score(kb: KnowledgeBase, queries: dict[str, str], qrels: dict[str, set[str]]
         latencies.append(time.perf_counter() - started)
         ranked = list(dict.fromkeys(p.doc_id.removesuffix(".md") for p in results))
         values.append(ndcg_at_10(ranked, relevant))
-    latencies.sort()
-    return sum(values) / len(values), 1000 * latencies[len(latencies) // 2], 1000 * latencies[int(len(latencies) * 0.95)]
+    return (sum(values) / len(values), *percentiles_ms(latencies))
 
 
 def main() -> None:

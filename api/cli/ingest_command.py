@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,13 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.options import KindOption
 from api.cli.output import console, err_console, open_kb, print_json, user_errors
-
-
-class KindOption(str, Enum):
-    essay = "essay"
-    transcript = "transcript"
-    book_notes = "book_notes"
 
 
 class _BarProgress:

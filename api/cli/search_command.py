@@ -7,24 +7,21 @@ from typing import Annotated
 import typer
 from rich.padding import Padding
 
-from api.cli.ingest_command import KindOption
+from api.cli.options import AsJson, DocFilter, KindFilter, SpeakerFilter, TopK, filters
 from api.cli.output import console, open_kb, print_json, user_errors
 
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="How many passages.")] = 5,
-    doc: Annotated[str | None, typer.Option("--doc", help="Only this doc_id.")] = None,
-    kind: Annotated[KindOption | None, typer.Option(help="Only this kind.")] = None,
-    speaker: Annotated[str | None, typer.Option(help="Only passages where this person speaks.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP response body.")] = False,
+    top_k: TopK = 5,
+    doc: DocFilter = None,
+    kind: KindFilter = None,
+    speaker: SpeakerFilter = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Search passages by meaning; prints who said it, where and when."""
-    from kb.models import SearchFilters
-
+    """Search passages by meaning and keywords; prints who said it, where and when."""
     with user_errors():
-        filters = SearchFilters(doc_id=doc, kind=kind.value if kind else None, speaker=speaker)
-        response = open_kb().search(query, top_k=top_k, filters=filters)
+        response = open_kb().search(query, top_k=top_k, filters=filters(doc, kind, speaker))
     if as_json:
         print_json(response)
         return
