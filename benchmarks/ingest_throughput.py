@@ -59,9 +59,10 @@ def rate(embedder: OnnxEmbedding, texts: list[str], repeats: int = 3) -> float:
 
 
 def embedder_table(n: int) -> None:
+    import shutil
+
     from kb.embedding.bundled_model import source_dir
     from kb.embedding.onnx_bert import build_bert_onnx
-    import shutil
 
     int8 = get_embedder(Settings())
     texts = ninety_token_passages(int8, n)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

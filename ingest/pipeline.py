@@ -18,8 +18,8 @@ from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
 from kb import KnowledgeBase
-from kb.knowledge_base import DocumentWrite
 from kb.errors import KBError
+from kb.knowledge_base import DocumentWrite
 from kb.models import FileReport, IngestReport
 from kb.passage_draft import PassageDraft
 

@@ -9,12 +9,27 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kb.errors import InvalidInput, NotFound
 from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers
-from kb.models import AskResponse, DocumentInfo, Health, Passage, SearchFilters, SearchResponse
+from kb.errors import InvalidInput, NotFound
+from kb.models import (
+    AskResponse,
+    DocumentInfo,
+    Health,
+    Passage,
+    SearchFilters,
+    SearchResponse,
+)
 from kb.passage_draft import PassageDraft
+from kb.retrieval import (
+    Candidate,
+    FusionConfig,
+    Mode,
+    fuse,
+    shape_results,
+    smooth_transcripts,
+    where_clause,
+)
 from kb.settings import Settings
-from kb.retrieval import Candidate, FusionConfig, Mode, fuse, shape_results, smooth_transcripts, where_clause
 from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 

@@ -13,10 +13,10 @@ crash at any point leaves a state the next ingest converges from.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-import uuid
 from urllib.parse import urlparse
 
 import numpy as np

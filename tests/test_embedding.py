@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embedding import get_embedder
-from kb.embedding import bundled_model
+from kb.embedding import bundled_model, get_embedder
 from kb.errors import ModelUnavailable
 from kb.settings import Settings
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import ask_command, docs_command, eval_command, ingest_command, search_command, serve_command
+from api.cli import (
+    ask_command,
+    docs_command,
+    eval_command,
+    ingest_command,
+    search_command,
+    serve_command,
+)
 
 app = typer.Typer(
     name="kb",

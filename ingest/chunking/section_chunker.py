@@ -8,7 +8,14 @@ from collections import Counter
 from llama_index.core.node_parser import MarkdownNodeParser
 from llama_index.core.schema import Document
 
-from ingest.chunking.packing import Piece, TokenCounter, group_tokens, join_pieces, pack, paragraph_pieces
+from ingest.chunking.packing import (
+    Piece,
+    TokenCounter,
+    group_tokens,
+    join_pieces,
+    pack,
+    paragraph_pieces,
+)
 from kb.passage_draft import PassageDraft
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
