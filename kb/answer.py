@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from kb.models import Passage
+from kb.timecodes import seconds_to_clock
 
 FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.I)
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -163,11 +164,8 @@ def attribution(sentence: Sentence, passage: Passage) -> str:
     """`Maya Chen, What staff engineers do differently, 00:12:31: ` for transcripts; nothing otherwise."""
     if passage.kind != "transcript" or not sentence.speaker:
         return ""
-    where = [sentence.speaker, passage.title]
-    if sentence.seconds is not None:
-        whole = int(sentence.seconds)
-        where.append(f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}")
-    return ", ".join(where) + ": "
+    where = [sentence.speaker, passage.title, seconds_to_clock(sentence.seconds)]
+    return ", ".join(part for part in where if part) + ": "
 
 
 def keep_valid_markers(answer: str, citations: list[Passage]) -> str:

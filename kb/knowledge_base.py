@@ -32,6 +32,7 @@ from kb.retrieval import (
 from kb.settings import Settings
 from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+from kb.timecodes import seconds_to_clock
 
 MAX_TOP_K = 50
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
@@ -51,13 +52,6 @@ def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
     """Deterministic passage id: the document, its version, the position and the text."""
     text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return hashlib.sha256(f"{doc_id}\x00{content_hash}\x00{position}\x00{text_hash}".encode()).hexdigest()[:32]
-
-
-def seconds_to_clock(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 class KnowledgeBase:
@@ -173,22 +167,20 @@ class KnowledgeBase:
         drafts = [(write, position, draft) for write in writes for position, draft in enumerate(write.drafts)]
         vectors = self.embedder.embed([draft.embed_text for _, _, draft in drafts])
         stored = [
-                StoredPassage(
-                    chunk_id(write.doc_id, write.content_hash, position, draft.text),
-                    draft.text,
-                    _passage_metadata(write, position, draft),
-                    vector,
-                )
-                for (write, position, draft), vector in zip(drafts, vectors)
-            ]
+            StoredPassage(
+                chunk_id(write.doc_id, write.content_hash, position, draft.text),
+                draft.text,
+                _passage_metadata(write, position, draft),
+                vector,
+            )
+            for (write, position, draft), vector in zip(drafts, vectors)
+        ]
         self.store.upsert_passages(stored)
         old_ids = self.store.passage_ids_of([write.doc_id for write in writes])
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         self.store.put_documents([_document_record(write, now) for write in writes])
-        stale: set[str] = set()
-        for write in writes:
-            live = {chunk_id(write.doc_id, write.content_hash, i, d.text) for i, d in enumerate(write.drafts)}
-            stale |= old_ids.get(write.doc_id, set()) - live
+        live = {p.chunk_id for p in stored}
+        stale = {chunk for ids in old_ids.values() for chunk in ids} - live
         self.store.delete_passages(stale)
         self._after_write(in_sync, [(p.chunk_id, p.text, p.metadata) for p in stored], stale)
 

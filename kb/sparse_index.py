@@ -79,9 +79,6 @@ class SparseIndex:
     def generation(self) -> str:
         return self._state.generation
 
-    def __len__(self) -> int:
-        return len(self._state.rows)
-
     # --- keeping it current -------------------------------------------------------
     def apply(self, added: list[SparseRow], removed: set[str], generation: str) -> None:
         """Add and remove passages, then mark the index as reflecting `generation`."""

@@ -181,9 +181,6 @@ class ChromaStore:
         return self.passages.count()
 
     # --- documents ----------------------------------------------------------------
-    def put_document(self, record: DocumentRecord) -> None:
-        self.put_documents([record])
-
     def put_documents(self, records: Sequence[DocumentRecord]) -> None:
         """Write document records in one call: the commit point of their new versions."""
         for start in range(0, len(records), self.max_batch):
