@@ -1,15 +1,30 @@
-"""The FastAPI app: routers, error handlers, CORS, and the one KnowledgeBase it serves."""
+"""The FastAPI app: routers, error handlers, limits, CORS, and the one KnowledgeBase it serves.
+
+Docs at /docs and /redoc are served with their JavaScript and CSS from this
+server (fastapi-offline ships them), so they work on an air-gapped intranet.
+"""
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
+from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
-from api.routers import health, search
+from api.responses import READ_ERRORS
+from api.routers import documents, health, search, web
+from api.security import require_reader
 from kb import KnowledgeBase, Settings
+
+DESCRIPTION = """Cited semantic search over engineering-career essays, panel transcripts and book notes.
+
+Reads (search, ask, documents) are open unless `KB_READ_KEY` is set. Writes (upload, delete) need
+`Authorization: Bearer $KB_API_KEY` when it is set, and come only from the server's own machine
+when it is not. Every error is `{"error": {"code": str, "message": str}}`."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,15 +40,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.kb = kb
         yield
 
-    app = FastAPI(
-        title="panel-kb",
-        version="0.1.0",
-        description="Cited semantic search over engineering-career essays, panel transcripts and book notes.",
-        lifespan=lifespan,
-    )
+    app = FastAPIOffline(title="panel-kb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
+    app.state.settings = settings
+    app.state.write_lock = threading.Lock()
+    app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
     if settings.cors_origin_list:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(search.router)
+    app.include_router(search.router, dependencies=[Depends(require_reader)], responses=READ_ERRORS)
+    app.include_router(documents.router)
+    app.include_router(web.router)
     return app

@@ -37,3 +37,15 @@ class NotFound(KBError):
 class InvalidInput(KBError):
     code = "invalid_input"
     status = 422
+
+
+class UnreadableDocument(KBError):
+    """An uploaded file that could not be read or chunked; the message says why and what to do."""
+
+    code = "unreadable_document"
+    status = 422
+
+
+class UnsupportedType(KBError):
+    code = "unsupported_media_type"
+    status = 415

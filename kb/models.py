@@ -101,6 +101,21 @@ class DocumentList(BaseModel):
     documents: list[DocumentInfo]
 
 
+class Deleted(BaseModel):
+    deleted: str = Field(..., description="The doc_id that was removed.")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(..., examples=["not_found"])
+    message: str = Field(..., description="What is wrong and what to do.", examples=["no document with doc_id 'x.md': GET /v1/documents lists them"])
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorDetail
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     documents: int

@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     embed_model: str = Field(BUNDLED_MODEL, description="'bundled', a local model folder, or a hub repo id.")
     model_cache: Path = Field(default_factory=_default_model_cache, description="Where built/downloaded models are kept.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
-    api_key: str | None = None
-    cors_origins: str = ""
+    api_key: str | None = Field(None, description="When set, writes need `Authorization: Bearer <key>`; unset: writes only from loopback.")
+    read_key: str | None = Field(None, description="When set, reads (search, ask, documents) need this key or the api key.")
+    cors_origins: str = Field("", description="Comma-separated browser origins allowed to call the API.")
+    max_upload_mb: float = Field(25, gt=0, description="Largest file POST /v1/documents accepts (413 above it).")
 
-    @field_validator("chroma_url", "api_key", mode="before")
+    @field_validator("chroma_url", "api_key", "read_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

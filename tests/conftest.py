@@ -102,6 +102,55 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory):
     return knowledge_base
 
 
+class KBServer:
+    """`kb serve` in a subprocess on a free port: the real uvicorn + FastAPI the users run."""
+
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", **env: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        variables = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
+        variables.update({"KB_DATA_DIR": str(data_dir), **env})
+        kb = str(Path(sys.executable).parent / "kb")
+        self.log = data_dir.parent / f"serve-{self.port}.log"
+        self._log_file = open(self.log, "wb")
+        self.process = subprocess.Popen([kb, "serve", "--host", host, "--port", str(self.port)], env=variables, stdout=self._log_file, stderr=subprocess.STDOUT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(f"{self.url}/v1/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"kb serve did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log_file.close()
+
+
+@pytest.fixture
+def serve():
+    """Start `kb serve` over a data dir (with extra KB_* settings); stopped after the test."""
+    started: list[KBServer] = []
+
+    def start(data_dir: Path, host: str = "127.0.0.1", **env: str) -> KBServer:
+        server = KBServer(data_dir, host, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):

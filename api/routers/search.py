@@ -9,16 +9,15 @@ from kb import KnowledgeBase
 from kb.models import AskRequest, AskResponse, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
-ERRORS = {422: {"description": "Invalid request (the contract's error shape)"}}
 
 
-@router.post("/search", response_model=SearchResponse, responses=ERRORS)
+@router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, kb: KnowledgeBase = Depends(get_kb)) -> SearchResponse:
     """Passages ranked by hybrid (meaning + keyword) relevance, each with its citation."""
     return kb.search(body.query, top_k=body.top_k, filters=body.filters)
 
 
-@router.post("/ask", response_model=AskResponse, responses=ERRORS)
+@router.post("/ask", response_model=AskResponse)
 def ask(body: AskRequest, kb: KnowledgeBase = Depends(get_kb)) -> AskResponse:
     """A short extractive answer; every claim ends with [n] pointing into `citations`."""
     return kb.ask(body.question, top_k=body.top_k, filters=body.filters, max_words=body.max_words)

@@ -1,0 +1,26 @@
+"""OpenAPI descriptions of the error answers, so /openapi.json documents every 4xx a route can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.models import ErrorBody
+
+MEANINGS = {
+    400: "Bad request",
+    401: "A key is needed: send 'Authorization: Bearer <key>'",
+    403: "The key is wrong, or a write came from another machine while KB_API_KEY is unset",
+    404: "No such document",
+    413: "The body or file is over the limit (KB_MAX_UPLOAD_MB for uploads)",
+    415: "Not a supported file type, or not multipart/form-data",
+    422: "A field is missing or out of range, or the file could not be read",
+    429: "Too many requests; retry after the Retry-After seconds",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody, "description": MEANINGS[code]} for code in codes}
+
+
+AUTH_ERRORS = error_responses(401, 403)
+READ_ERRORS = error_responses(401, 403, 413, 422)

@@ -1,0 +1,74 @@
+"""GET/POST /v1/documents, GET/DELETE /v1/documents/{doc_id}: list, upload and remove documents.
+
+doc_ids are relative paths (`2026/staff-panel.vtt`), so the routes take the
+rest of the path. Uploads go through the same readers, chunking and
+idempotency as `kb ingest`; writes are serialised per process.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+
+from api.dependencies import get_kb, get_settings, get_write_lock
+from api.responses import AUTH_ERRORS, error_responses
+from api.security import require_reader, require_writer
+from ingest import ingest_bytes
+from ingest.upload_names import upload_doc_id
+from kb import KnowledgeBase, Settings
+from kb.errors import NotFound, UnreadableDocument, UnsupportedType
+from kb.models import Deleted, DocumentInfo, DocumentList, IngestReport, Kind
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+UPLOAD_ERRORS = error_responses(400, 401, 403, 413, 415, 422)
+
+
+@router.get("", response_model=DocumentList, dependencies=[Depends(require_reader)], responses=AUTH_ERRORS)
+def list_documents(kb: KnowledgeBase = Depends(get_kb)) -> DocumentList:
+    """Every stored document, by doc_id."""
+    return DocumentList(documents=kb.documents())
+
+
+@router.get("/{doc_id:path}", response_model=DocumentInfo, dependencies=[Depends(require_reader)], responses={**AUTH_ERRORS, **error_responses(404)})
+def get_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb)) -> DocumentInfo:
+    """One document's record (title, kind, speakers, passages, when it was ingested)."""
+    document = kb.document(doc_id)
+    if document is None:
+        raise NotFound(f"no document with doc_id '{doc_id}': GET /v1/documents lists them")
+    return document
+
+
+def require_multipart(request: Request) -> None:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise UnsupportedType("send the document as multipart/form-data with the file in field 'file'")
+
+
+@router.post("", response_model=IngestReport, dependencies=[Depends(require_multipart), Depends(require_writer)], responses=UPLOAD_ERRORS)
+def upload_document(
+    file: UploadFile = File(..., description="The document (.md, .txt, .pdf, .vtt, .srt); its file name becomes the doc_id."),
+    kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
+    doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
+    kb: KnowledgeBase = Depends(get_kb),
+    settings: Settings = Depends(get_settings),
+    lock: threading.Lock = Depends(get_write_lock),
+) -> IngestReport:
+    """Add or replace one document; an unchanged file changes nothing. Answers with the ingest report."""
+    name = upload_doc_id(file.filename, doc_id)
+    limit = int(settings.max_upload_mb * (1 << 20))
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
+    with lock:
+        report = ingest_bytes(name, data, kb, kind)
+    if report.failed:
+        raise UnreadableDocument(f"{name}: {report.files[0].error}")
+    return report
+
+
+@router.delete("/{doc_id:path}", response_model=Deleted, dependencies=[Depends(require_writer)], responses={**AUTH_ERRORS, **error_responses(404)})
+def delete_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb), lock: threading.Lock = Depends(get_write_lock)) -> Deleted:
+    """Remove a document and all its passages from every index."""
+    with lock:
+        kb.delete(doc_id)
+    return Deleted(deleted=doc_id)

@@ -1,0 +1,180 @@
+/* The search page: one question, an extractive answer with clickable [n], the cited passages and
+ * more passages below. Rendering helpers come from /widget.js (window.PanelKB), loaded first.
+ * State lives in the URL (?q=&kind=&speaker=), so a search can be shared and Back works.
+ */
+(() => {
+  "use strict";
+  const K = window.PanelKB;
+  const $ = (id) => document.getElementById(id);
+  const form = $("search"), box = $("q"), kind = $("kind"), speaker = $("speaker"), status = $("status");
+  const answerSection = $("answer"), answerText = $("answer-text"), resultsSection = $("results-section"), results = $("results");
+  const TOP_K = 5, MORE = 10;
+  let storeEmpty = false, current = 0;
+
+  function say(message, isError = false) {
+    status.textContent = message;
+    status.classList.toggle("error", isError);
+  }
+
+  async function loadStore() {
+    try {
+      const health = await K.call("", "/v1/health");
+      storeEmpty = health.documents === 0;
+      $("store-size").textContent = `${health.documents} documents · ${health.passages} passages`;
+      if (storeEmpty) say("The knowledge base is empty. Add documents with `kb ingest PATH` or POST /v1/documents, then search.");
+      const { documents } = await K.call("", "/v1/documents");
+      const names = [...new Set(documents.flatMap((d) => d.speakers || []))].sort((a, b) => a.localeCompare(b));
+      for (const name of names) speaker.append(new Option(name, name));
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  function fromUrl() {
+    const params = new URLSearchParams(location.search);
+    box.value = params.get("q") || "";
+    kind.value = params.get("kind") || "";
+    const who = params.get("speaker") || "";
+    if (who && ![...speaker.options].some((o) => o.value === who)) speaker.append(new Option(who, who));
+    speaker.value = who;
+    if (box.value.trim()) run(box.value.trim(), false);
+  }
+
+  async function run(query, push = true) {
+    const filters = K.filters(kind.value, speaker.value);
+    if (push) {
+      const params = new URLSearchParams({ q: query });
+      if (kind.value) params.set("kind", kind.value);
+      if (speaker.value) params.set("speaker", speaker.value);
+      history.pushState(null, "", `?${params}`);
+    }
+    const ticket = ++current;
+    document.body.setAttribute("aria-busy", "true");
+    say("Searching…");
+    try {
+      const [ask, search] = await Promise.all([
+        K.call("", "/v1/ask", { question: query, top_k: TOP_K, filters }),
+        K.call("", "/v1/search", { query, top_k: MORE, filters }),
+      ]);
+      if (ticket !== current) return; // a newer search started meanwhile
+      show(query, ask, search.results);
+    } catch (error) {
+      if (ticket !== current) return;
+      answerSection.hidden = resultsSection.hidden = true;
+      say(error.message, true);
+    } finally {
+      if (ticket === current) document.body.removeAttribute("aria-busy");
+    }
+  }
+
+  function show(query, ask, found) {
+    const cited = new Set(ask.citations.flatMap((p) => p.chunk_ids && p.chunk_ids.length ? p.chunk_ids : [p.chunk_id]));
+    const more = found.filter((p) => !(p.chunk_ids && p.chunk_ids.length ? p.chunk_ids : [p.chunk_id]).some((id) => cited.has(id)));
+    answerText.replaceChildren();
+    if (ask.answered) {
+      answerText.append(K.answerFragment(document, ask.answer, citeLink));
+    } else {
+      const p = document.createElement("p");
+      p.textContent = ask.citations.length ? "Nothing stored answers this closely. The nearest passages are below." : "";
+      answerText.append(p);
+    }
+    answerSection.hidden = !ask.citations.length;
+    results.replaceChildren(...ask.citations.map((p) => item(p, query, ask.answered)), ...more.map((p) => item(p, query, false)));
+    resultsSection.hidden = !results.children.length;
+    const count = results.children.length;
+    if (!count) say(storeEmpty ? "The knowledge base is empty: nothing to search yet." : "No passages match. Try other words or clear the filters.");
+    else say(`${count} passage${count > 1 ? "s" : ""}${ask.answered ? `, ${ask.citations.length} cited in the answer` : ""}.`);
+  }
+
+  function citeLink(n) {
+    const a = document.createElement("a");
+    a.className = "cite";
+    a.href = `#source-${n}`;
+    a.textContent = `[${n}]`;
+    a.setAttribute("aria-label", `source ${n}`);
+    a.addEventListener("click", (event) => {
+      event.preventDefault();
+      const target = $(`source-${n}`);
+      if (!target) return;
+      target.scrollIntoView({ block: "center", behavior: "smooth" });
+      target.focus({ preventScroll: true });
+      target.classList.add("flash");
+      setTimeout(() => target.classList.remove("flash"), 1200);
+    });
+    return a;
+  }
+
+  function item(passage, query, numbered) {
+    const li = document.createElement("li");
+    li.tabIndex = 0;
+    if (numbered) li.id = `source-${passage.n}`;
+    const link = K.sourceLink(passage);
+    if (link) li.dataset.href = link;
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    if (numbered) meta.append(span("n", `[${passage.n}]`));
+    const title = document.createElement(link ? "a" : "span");
+    title.className = "title";
+    title.textContent = passage.title;
+    if (link) {
+      title.href = link;
+      title.target = "_blank";
+      title.rel = "noopener";
+      title.tabIndex = -1; // the item itself takes focus; Enter opens the link
+    }
+    meta.append(title, span("badge", K.KIND_LABELS[passage.kind] || passage.kind));
+    const place = K.where(passage);
+    if (place) meta.append(span("where", place));
+    const text = document.createElement("p");
+    text.className = "text";
+    text.append(K.highlighted(document, passage.text, query));
+    li.append(meta, text);
+    return li;
+  }
+
+  function span(className, text) {
+    const s = document.createElement("span");
+    s.className = className;
+    s.textContent = text;
+    return s;
+  }
+
+  function move(step) {
+    const items = [...results.children];
+    if (!items.length) return;
+    const at = items.indexOf(document.activeElement);
+    const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + step));
+    items[next].focus();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    } else if (event.key === "ArrowDown" && (document.activeElement === box || results.contains(document.activeElement))) {
+      event.preventDefault();
+      move(1);
+    } else if (event.key === "ArrowUp" && results.contains(document.activeElement)) {
+      event.preventDefault();
+      if (document.activeElement === results.firstElementChild) box.focus();
+      else move(-1);
+    } else if (event.key === "Enter" && document.activeElement.parentElement === results) {
+      event.preventDefault();
+      const li = document.activeElement;
+      if (li.dataset.href) window.open(li.dataset.href, "_blank", "noopener");
+      else li.classList.toggle("open");
+    }
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const query = box.value.trim();
+    if (query) run(query);
+    else box.focus();
+  });
+  for (const select of [kind, speaker]) select.addEventListener("change", () => box.value.trim() && run(box.value.trim()));
+  window.addEventListener("popstate", fromUrl);
+  loadStore().then(fromUrl);
+})();

@@ -1,0 +1,44 @@
+"""The doc_id of an uploaded file: its bare file name, or a caller-chosen relative path.
+
+Uploads come from other machines, so nothing in a name may point outside the
+document's own id space: directory parts of the file name are dropped, and a
+chosen doc_id must be a plain relative POSIX path (no `..`, no leading `/`, no
+backslashes or control characters) ending in a supported suffix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from ingest.readers import FORMATS
+from kb.errors import InvalidInput, UnsupportedType
+
+MAX_DOC_ID_CHARS = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SUPPORTED = ", ".join(sorted(FORMATS))
+
+
+def upload_doc_id(file_name: str | None, doc_id: str | None = None) -> str:
+    """The doc_id to store an upload under, or an error that names the field and the fix."""
+    if doc_id is not None and doc_id.strip():
+        return _checked_doc_id(doc_id.strip(), "doc_id")
+    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name or name in {".", ".."}:
+        raise InvalidInput("file: the upload has no file name; send it as multipart field 'file' with a name such as panel.vtt")
+    return _checked_doc_id(name, "file name")
+
+
+def _checked_doc_id(value: str, field: str) -> str:
+    if len(value) > MAX_DOC_ID_CHARS:
+        raise InvalidInput(f"{field}: longer than {MAX_DOC_ID_CHARS} characters; use a shorter name")
+    if _CONTROL.search(value) or "\\" in value:
+        raise InvalidInput(f"{field}: contains control characters or backslashes; use a plain relative path like 2026/panel.vtt")
+    path = PurePosixPath(value)
+    if path.is_absolute() or any(part in {"", ".", ".."} for part in value.split("/")):
+        raise InvalidInput(f"{field} '{value}': must be a relative path without '.' or '..' parts, e.g. 2026/panel.vtt")
+    if any(part.startswith(".") for part in path.parts):
+        raise InvalidInput(f"{field} '{value}': hidden names (starting with '.') are not stored; rename the file")
+    if path.suffix.lower() not in FORMATS:
+        raise UnsupportedType(f"{field} '{value}': unsupported file type '{path.suffix or '(none)'}'; upload one of {SUPPORTED}")
+    return value
