@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench eval clean
+.PHONY: setup demo serve browser test bench eval clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -14,13 +14,25 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# The main job: ingest the bundled corpus, show one answer, then serve the API on :8000.
+# The main job: ingest the bundled corpus, show one answer, then serve the API, the search page
+# and the widget on http://127.0.0.1:8000.
 demo: setup
 	$(BIN)/kb ingest corpus/
 	$(BIN)/kb ask "what do staff engineers do differently"
 	$(BIN)/kb serve --host 127.0.0.1 --port 8000
 
-test: setup
+serve: setup
+	$(BIN)/kb serve --host 127.0.0.1 --port 8000
+
+# Debian's chromium for the browser tests (tests/test_web.py). Installing needs root or sudo;
+# without either, the browser tests are skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup

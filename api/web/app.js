@@ -11,6 +11,19 @@
   const TOP_K = 5, MORE = 10;
   let storeEmpty = false, current = 0;
 
+  /** An API call with the read key of this browser session; asks for it once when the server wants one. */
+  async function api(path, body) {
+    try {
+      return await K.call("", path, body, sessionStorage.getItem("kb-read-key"));
+    } catch (error) {
+      if (error.status !== 401 && error.status !== 403) throw error;
+      const key = window.prompt("This knowledge base needs a read key (KB_READ_KEY):");
+      if (!key) throw error;
+      sessionStorage.setItem("kb-read-key", key);
+      return K.call("", path, body, key);
+    }
+  }
+
   function say(message, isError = false) {
     status.textContent = message;
     status.classList.toggle("error", isError);
@@ -22,7 +35,7 @@
       storeEmpty = health.documents === 0;
       $("store-size").textContent = `${health.documents} documents · ${health.passages} passages`;
       if (storeEmpty) say("The knowledge base is empty. Add documents with `kb ingest PATH` or POST /v1/documents, then search.");
-      const { documents } = await K.call("", "/v1/documents");
+      const { documents } = await api("/v1/documents");
       const names = [...new Set(documents.flatMap((d) => d.speakers || []))].sort((a, b) => a.localeCompare(b));
       for (const name of names) speaker.append(new Option(name, name));
     } catch (error) {
@@ -53,8 +66,8 @@
     say("Searching…");
     try {
       const [ask, search] = await Promise.all([
-        K.call("", "/v1/ask", { question: query, top_k: TOP_K, filters }),
-        K.call("", "/v1/search", { query, top_k: MORE, filters }),
+        api("/v1/ask", { question: query, top_k: TOP_K, filters }),
+        api("/v1/search", { query, top_k: MORE, filters }),
       ]);
       if (ticket !== current) return; // a newer search started meanwhile
       show(query, ask, search.results);
@@ -79,7 +92,9 @@
       answerText.append(p);
     }
     answerSection.hidden = !ask.citations.length;
-    results.replaceChildren(...ask.citations.map((p) => item(p, query, ask.answered)), ...more.map((p) => item(p, query, false)));
+    const extra = more.map((p) => item(p, query, false));
+    if (extra.length && ask.citations.length) extra[0].classList.add("more");
+    results.replaceChildren(...ask.citations.map((p) => item(p, query, ask.answered)), ...extra);
     resultsSection.hidden = !results.children.length;
     const count = results.children.length;
     if (!count) say(storeEmpty ? "The knowledge base is empty: nothing to search yet." : "No passages match. Try other words or clear the filters.");

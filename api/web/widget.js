@@ -98,7 +98,11 @@
       throw new Error("The knowledge base cannot be reached. Check that the server is running.");
     }
     const data = await response.json().catch(() => null);
-    if (!response.ok) throw new Error((data && data.error && data.error.message) || `The server answered ${response.status}.`);
+    if (!response.ok) {
+      const error = new Error((data && data.error && data.error.message) || `The server answered ${response.status}.`);
+      error.status = response.status;
+      throw error;
+    }
     return data;
   }
 
