@@ -14,8 +14,19 @@ KINDS: tuple[str, ...] = ("essay", "transcript", "book_notes")
 FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
 
 
+PASSAGE_EXAMPLE = {
+    "n": 1, "text": "Daniel Okafor: The biggest difference I see between senior and staff is the scope of the problem...",
+    "score": 0.83, "doc_id": "panels/what-staff-engineers-do-differently.vtt", "title": "What staff engineers do differently",
+    "kind": "transcript", "source": "panels/what-staff-engineers-do-differently.vtt", "speaker": "Daniel Okafor",
+    "speakers": ["Daniel Okafor"], "start": "00:01:53", "end": "00:02:35", "page": None, "section": None,
+    "chunk_id": "3f1c9a0b7d2e4c51", "url": None, "dense_score": 0.61, "chunk_ids": ["3f1c9a0b7d2e4c51"],
+}
+
+
 class Passage(BaseModel):
     """The unit of citation: a stored passage and where it came from."""
+
+    model_config = {"json_schema_extra": {"examples": [PASSAGE_EXAMPLE]}}
 
     n: int = Field(1, description="1-based rank; answers cite it as [n].")
     text: str
@@ -58,19 +69,22 @@ class AskResponse(BaseModel):
 
     model_config = {
         "json_schema_extra": {
-            "example": {
-                "n": 1, "text": "Staff engineers spend more time writing than coding...", "score": 0.83,
-                "doc_id": "2026/staff-panel.vtt", "title": "What staff engineers do differently",
-                "kind": "transcript", "source": "2026/staff-panel.vtt", "speaker": "Maya Chen",
-                "speakers": ["Maya Chen"], "start": "00:12:31", "end": "00:13:40", "page": None,
-                "section": None, "chunk_id": "3f1c9a…", "url": None,
-            }
+            "examples": [
+                {
+                    "question": "what do staff engineers do differently?",
+                    "answer": "Daniel Okafor, What staff engineers do differently, 00:01:53: The biggest difference I see between senior and staff is the scope of the problem you are willing to hold in your head. [1]",
+                    "citations": [PASSAGE_EXAMPLE],
+                    "answered": True,
+                }
+            ]
         }
     }
 
 
 class SearchFilters(BaseModel):
     """Optional filters; they combine with AND."""
+
+    model_config = {"json_schema_extra": {"examples": [{"kind": "transcript", "speaker": "Maya Chen"}]}}
 
     doc_id: str | None = None
     kind: Kind | None = None
@@ -80,6 +94,8 @@ class SearchFilters(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     results: list[Passage]
+
+    model_config = {"json_schema_extra": {"examples": [{"query": "what do staff engineers do differently?", "results": [PASSAGE_EXAMPLE]}]}}
 
 
 class DocumentInfo(BaseModel):
@@ -115,6 +131,8 @@ class ErrorBody(BaseModel):
 
     error: ErrorDetail
 
+    model_config = {"json_schema_extra": {"examples": [{"error": {"code": "not_found", "message": "no document with doc_id 'x.md': GET /v1/documents lists them"}}]}}
+
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
@@ -142,6 +160,15 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
     dry_run: bool = False
     files: list[FileReport] = Field(default_factory=list)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"added": 1, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0, "passages": 38, "seconds": 1.9, "dry_run": False,
+                 "files": [{"doc_id": "2026/staff-panel.vtt", "status": "added", "kind": "transcript", "passages": 38, "error": None}]}
+            ]
+        }
+    }
 
     def record(self, report: FileReport) -> None:
         """Add one file's outcome to the totals."""
