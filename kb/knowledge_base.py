@@ -200,7 +200,7 @@ class KnowledgeBase:
     def delete(self, doc_id: str) -> None:
         """Remove a document and all its passages; NotFound when it is not stored."""
         if doc_id not in self.store.get_documents([doc_id]):
-            raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` lists them")
+            raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
         in_sync = self.sparse.generation == self.store.generation()
         self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
         ids = set(self.store.passage_ids(doc_id))

@@ -280,3 +280,23 @@ def test_page_asks_once_for_the_read_key_when_the_server_wants_one(tmp_path: Pat
     finally:
         api.stop()
     assert len(prompts) == 1 and "KB_READ_KEY" in prompts[0]
+
+
+def test_api_docs_render_with_no_network_beyond_the_server(site, page) -> None:
+    api, _, _ = site
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(api) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(api + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 7  # every endpoint listed
+    assert "panel-kb" in page.inner_text(".swagger-ui .info")
+    assert page.locator("text=Unable to render this definition").count() == 0
+    assert outside == []
