@@ -48,9 +48,22 @@ class PlannedFile:
 
 def content_hash(data: bytes, kind: str | None) -> str:
     """What decides re-ingest: the bytes, a forced kind, and the pipeline version."""
-    digest = hashlib.sha256(f"{PIPELINE_VERSION}\x00{kind or ''}\x00".encode())
+    digest = _hash_start(kind)
     digest.update(data)
     return digest.hexdigest()
+
+
+def _file_hash(path: Path, kind: str | None) -> str:
+    """content_hash of a file, read in blocks (planning never holds a whole file)."""
+    digest = _hash_start(kind)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hash_start(kind: str | None):
+    return hashlib.sha256(f"{PIPELINE_VERSION}\x00{kind or ''}\x00".encode())
 
 
 def ingest_paths(
@@ -68,7 +81,7 @@ def ingest_paths(
     for item in missing:
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
-    plan, unreadable = _plan(sources, stored, kind)
+    plan, unreadable = _plan(sources, stored, kind, int(kb.settings.max_file_mb * (1 << 20)))
     stale = _stale(stored, folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
@@ -114,12 +127,16 @@ def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = N
     return report
 
 
-def _plan(sources: list[Source], stored: dict, kind: str | None) -> tuple[list[PlannedFile], list[FileReport]]:
+def _plan(sources: list[Source], stored: dict, kind: str | None, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:
     plan: list[PlannedFile] = []
     failed: list[FileReport] = []
     for source in sources:
         try:
-            digest = content_hash(source.path.read_bytes(), kind)
+            size = source.path.stat().st_size
+            if size > max_bytes:
+                failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_too_big(source.doc_id, size, max_bytes)))
+                continue
+            digest = _file_hash(source.path, kind)
         except OSError as exc:
             failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
             continue
@@ -178,10 +195,14 @@ class _WriteBatch:
 
 def _prepare(item: PlannedFile, kind: str | None, kb: KnowledgeBase) -> DocumentWrite | FileReport:
     """Read the planned file again (it may have changed since planning) and parse it."""
+    max_bytes = int(kb.settings.max_file_mb * (1 << 20))
     try:
-        data = item.source.path.read_bytes()
+        with item.source.path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_os_error(item.source.path, exc))
+    if len(data) > max_bytes:  # it grew since planning
+        return FileReport(doc_id=item.source.doc_id, status="failed", error=_too_big(item.source.doc_id, len(data), max_bytes))
     item.content_hash = content_hash(data, kind)
     return _parse(item, data, kb, kind)
 
@@ -197,6 +218,10 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) 
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc}")
     except RecursionError:
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: too deeply nested to parse: simplify the file")
+    except KBError:
+        raise  # the model or the store is unavailable: every file would fail the same way
+    except Exception as exc:  # a parser library choked on input we did not foresee: report, go on
+        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: could not be parsed ({exc.__class__.__name__}: {_one_line(exc)}): check the file, or convert it to .md/.txt")
     metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
     metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
     return DocumentWrite(doc_id, item.content_hash, metadata, drafts)
@@ -213,6 +238,14 @@ def _record(report: IngestReport, file_report: FileReport, progress: Progress | 
     report.record(file_report)
     if progress:
         progress.file_done(file_report)
+
+
+def _too_big(doc_id: str, size: int, max_bytes: int) -> str:
+    return f"{doc_id}: {size / (1 << 20):.0f} MB is over the {max_bytes / (1 << 20):g} MB limit per file (KB_MAX_FILE_MB): split it, or raise the limit"
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:160]
 
 
 def _os_error(path: Path, exc: OSError) -> str:

@@ -2,7 +2,9 @@
 
 `doc_id` is the path relative to the folder given (POSIX separators), or the
 file name when a file is given. Hidden files and folders are skipped, and so
-are links that lead outside the folder being ingested.
+are links that lead outside the folder being ingested; folder links are not
+followed (no loops). Pipes, sockets and devices are reported, never opened:
+reading a FIFO would wait forever.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.readers import supported
+
+
+NOT_REGULAR = "not a regular file (a pipe, socket or device): remove it from the folder"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,11 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
         if given.is_dir():
             root = given.resolve()
             folders.append(root)
-            sources.extend(_walk(root))
+            found, odd = _walk(root)
+            sources.extend(found)
+            missing.extend(odd)
+        elif given.exists() and not given.is_file():
+            missing.append(Missing(given.name, NOT_REGULAR))
         elif given.is_file():
             if not supported(given):
                 missing.append(Missing(given.name, f"unsupported file type '{given.suffix}': use .md, .txt, .pdf, .vtt or .srt"))
@@ -53,18 +62,28 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
     return list(unique.values()), missing, folders
 
 
-def _walk(root: Path) -> list[Source]:
+def _walk(root: Path) -> tuple[list[Source], list[Missing]]:
     found: list[Source] = []
+    odd: list[Missing] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
             if name.startswith(".") or not supported(path):
                 continue
-            if path.is_symlink() and not _inside(path.resolve(), root):
+            doc_id = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if not _inside(target, root):
+                    continue
+                if not target.exists():
+                    odd.append(Missing(doc_id, f"a broken link (to {target}): fix or remove it"))
+                    continue
+            if not path.is_file():
+                odd.append(Missing(doc_id, NOT_REGULAR))
                 continue
-            found.append(Source(path.relative_to(root).as_posix(), path, root))
-    return found
+            found.append(Source(doc_id, path, root))
+    return found, odd
 
 
 def _inside(path: Path, root: Path) -> bool:

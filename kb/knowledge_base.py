@@ -25,6 +25,7 @@ from kb.retrieval import (
     FusionConfig,
     Mode,
     fuse,
+    rescore,
     shape_results,
     smooth_transcripts,
     where_clause,
@@ -105,7 +106,8 @@ class KnowledgeBase:
             raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
         config = self.fusion
         n = max(config.candidates, top_k * 4)
-        dense = self.store.query(self.embedder.embed([query])[0], n, where_clause(filters)) if mode != "sparse" else []
+        vector = self.embedder.embed([query])[0] if mode != "sparse" else None
+        dense = self.store.query(vector, n, where_clause(filters)) if vector is not None else []
         sparse: list[tuple[str, float]] = []
         if mode != "dense":
             self.sync_sparse()
@@ -113,8 +115,15 @@ class KnowledgeBase:
             sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker)
         candidates = fuse(dense, sparse, config)
         missing = [c.hit.chunk_id for c in candidates.values() if not c.hit.metadata]
-        for hit in self.store.get_passages(missing):
+        for hit in self.store.get_passages(missing, vector if mode == "hybrid" else None):
             candidates[hit.chunk_id].hit = hit
+            if mode == "hybrid":
+                candidates[hit.chunk_id].dense_score = hit.score
+        if mode == "hybrid":
+            dense_only = [c.hit.chunk_id for c in candidates.values() if c.sparse_score is None]
+            for chunk_id, score in self.sparse.scores_of(query, dense_only).items():
+                candidates[chunk_id].sparse_score = score
+            rescore(candidates, config)
         smooth_transcripts(candidates, config.smoothing)
         records = self.store.get_documents(sorted({c.doc_id for c in candidates.values()}))
         ranked = sorted((c for c in candidates.values() if _is_live(c.hit, records)), key=lambda c: -c.fused)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Kind = Literal["essay", "transcript", "book_notes"]
 KINDS: tuple[str, ...] = ("essay", "transcript", "book_notes")
@@ -146,6 +146,12 @@ class FileReport(BaseModel):
     kind: Kind | None = None
     passages: int = 0
     error: str | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        """Errors are printed one per line in the CLI's table and logs, whatever a parser said."""
+        return " ".join(value.split())[:600] if value else value
 
 
 class IngestReport(BaseModel):

@@ -91,6 +91,21 @@ def fuse(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionC
     return candidates
 
 
+def rescore(candidates: dict[str, Candidate], config: FusionConfig) -> None:
+    """Relative fusion again, once both sides' scores are known for every candidate.
+
+    A passage one side did not return is not worth 0 on that side: in a store of
+    near-identical passages the dense top 100 can miss the one exact keyword
+    match. Its real score on the missing side (filled in by the caller) goes in.
+    """
+    if config.method != "relative":
+        return
+    top_dense = max((c.dense_score or 0.0 for c in candidates.values()), default=0.0) or 1.0
+    top_sparse = max((c.sparse_score or 0.0 for c in candidates.values()), default=0.0) or 1.0
+    for c in candidates.values():
+        c.fused = config.dense_share * max(c.dense_score or 0.0, 0.0) / top_dense + (1 - config.dense_share) * (c.sparse_score or 0.0) / top_sparse
+
+
 def _rrf(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
     best = (config.dense_weight + config.sparse_weight) / (config.rrf_k + 1)
     candidates: dict[str, Candidate] = {}

@@ -69,6 +69,7 @@ class SparseIndex:
         self._state = _State()
         self._bm25 = None
         self._ids: list[str] = []
+        self._position: dict[str, int] = {}
         self._doc_ids = np.array([], dtype=object)
         self._kinds = np.array([], dtype=object)
         self._by_speaker: dict[str, np.ndarray] = {}
@@ -129,6 +130,17 @@ class SparseIndex:
             ranked = sorted((i for i in top if scores[i] > 0), key=lambda i: -scores[i])
             return [(self._ids[i], float(scores[i])) for i in ranked]
 
+    def scores_of(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
+        """BM25 scores of given passages (those the dense side found), so fusion sees both sides of each."""
+        with self._lock:
+            if self._bm25 is None or not chunk_ids:
+                return {}
+            known = [t for t in tokenize([query])[0] if t in self._bm25.vocab_dict]
+            if not known:
+                return {}
+            scores = self._bm25.get_scores(known)
+            return {cid: float(scores[self._position[cid]]) for cid in chunk_ids if cid in self._position}
+
     def _mask(self, doc_id: str | None, kind: str | None, speaker: str | None) -> np.ndarray | None:
         mask = None
         if doc_id:
@@ -147,6 +159,7 @@ class SparseIndex:
 
         rows = list(self._state.rows.values())
         self._ids = [r.chunk_id for r in rows]
+        self._position = {chunk_id: index for index, chunk_id in enumerate(self._ids)}
         self._doc_ids = np.array([r.doc_id for r in rows], dtype=object)
         self._kinds = np.array([r.kind for r in rows], dtype=object)
         by_speaker: dict[str, list[int]] = {}

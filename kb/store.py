@@ -148,15 +148,20 @@ class ChromaStore:
             hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=1.0 - float(distance)))
         return hits
 
-    def get_passages(self, ids: Sequence[str]) -> list[QueryHit]:
-        """Passages by id (score 0), for hits that only the sparse side found."""
+    def get_passages(self, ids: Sequence[str], query_embedding: Sequence[float] | None = None) -> list[QueryHit]:
+        """Passages by id, for hits only the sparse side found; with a query vector, scored by cosine to it."""
         if not ids:
             return []
-        result = self.passages.get(ids=list(ids), include=["metadatas"])
+        include = ["metadatas", "embeddings"] if query_embedding is not None else ["metadatas"]
+        result = self.passages.get(ids=list(ids), include=include)
+        scores = [0.0] * len(result["ids"])
+        if query_embedding is not None and len(result["ids"]):
+            vectors = np.asarray(result["embeddings"], dtype=np.float32)
+            scores = (vectors @ np.asarray(query_embedding, dtype=np.float32)).tolist()  # unit vectors: dot = cosine
         hits = []
-        for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
+        for chunk_id, metadata, score in zip(result["ids"], result["metadatas"], scores):
             metadata = dict(metadata or {})
-            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=0.0))
+            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=float(score)))
         return hits
 
     def iter_passages(self, page: int = 5000):

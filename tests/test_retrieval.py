@@ -22,6 +22,20 @@ def test_bm25_finds_a_rare_keyword_and_hybrid_keeps_it_on_top(backend, kb, small
     assert kb.search("idempotency").results[0].doc_id == "keys.md"
 
 
+def test_an_exact_match_the_dense_side_missed_is_scored_on_both_sides(backend, kb, tmp_path: Path) -> None:
+    """Near-identical notes: the dense top-N misses the one with the query's rare number; fusion must not count it as 0."""
+    folder = tmp_path / "notes"
+    for index in range(10, 50):  # two-digit numbers: BM25 keeps words of 2+ characters
+        write(folder / f"note-{index:02d}.txt", f"Note {index}: mentoring tip number {index} is to ask one more question.\n")
+    ingest_paths([folder], kb)
+    kb.fusion = FusionConfig(candidates=5)
+    missed = [i for i in range(10, 50) if f"note-{i:02d}.txt" not in {p.doc_id for p in kb.search(f"mentoring tip number {i}", top_k=5, mode="dense").results}]
+    assert missed  # the situation this guards against: the dense top 5 lacks the exact match
+    for i in missed:
+        best = kb.search(f"mentoring tip number {i}", top_k=3).results[0]
+        assert best.doc_id == f"note-{i:02d}.txt" and best.dense_score is not None and best.dense_score > 0.5
+
+
 def test_filters_apply_to_the_sparse_side_before_ranking(backend, kb, small_corpus: Path) -> None:
     write(small_corpus / "keys.md", RARE)
     ingest_paths([small_corpus], kb)

@@ -10,6 +10,8 @@ import yaml
 from ingest.errors import ReadError
 
 ALLOWED = ("title", "kind", "author", "date", "url", "speakers")
+MAX_FRONT_MATTER_CHARS = 64_000
+MAX_SPEAKERS = 200
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -18,6 +20,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
     if not text.startswith("---"):
         return {}, text
+    end = text.find("\n---", 3)
+    if end > MAX_FRONT_MATTER_CHARS:
+        raise ReadError(f"front matter longer than {MAX_FRONT_MATTER_CHARS:,} characters: keep it to the title, kind, author, date, url and speakers")
     try:
         post = frontmatter.loads(text)  # python-frontmatter uses yaml.SafeLoader
     except yaml.YAMLError as exc:
@@ -39,13 +44,13 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         if key == "speakers":
             if isinstance(value, str):
                 value = [part.strip() for part in value.split(",")]
-            if not isinstance(value, list):
-                raise ReadError("front matter 'speakers' must be a list of names")
-            meta[key] = [str(v).strip() for v in value if str(v).strip()]
+            if not isinstance(value, list) or len(value) > MAX_SPEAKERS or not all(isinstance(v, (str, int)) for v in value):
+                raise ReadError(f"front matter 'speakers' must be a list of at most {MAX_SPEAKERS} names: fix it")
+            meta[key] = [str(v).strip()[:200] for v in value if str(v).strip()]
         elif key == "date" and isinstance(value, (dt.date, dt.datetime)):
             meta[key] = value.isoformat()
         elif isinstance(value, (str, int, float)):
             meta[key] = str(value).strip()
         else:
-            raise ReadError(f"front matter '{key}' must be a single value, not {type(value).__name__}")
+            raise ReadError(f"front matter '{key}' must be a single value, not a {type(value).__name__}: fix it to plain text")
     return meta

@@ -19,9 +19,11 @@ def read_pdf_pages(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")  # many PDFs are "encrypted" with an empty user password
             except Exception:
-                raise ReadError("the PDF is encrypted: save an unencrypted copy and ingest that") from None
+                opened = 0
+            if not opened:
+                raise ReadError("the PDF is encrypted with a password: save an unencrypted copy and ingest that")
         pages = [(number, (page.extract_text() or "").strip()) for number, page in enumerate(reader.pages, start=1)]
         title = (reader.metadata.title if reader.metadata else None) or None
     except ReadError:

@@ -64,10 +64,16 @@ def parse_srt(text: str) -> list[Turn]:
     try:
         subtitles = list(srt.parse(text))
     except Exception as exc:
-        raise ReadError(f"not valid SubRip ({_first_line(exc)}): each cue needs a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and text, separated by blank lines") from None
+        raise ReadError(f"not valid SubRip near '{_bad_part(exc)}': fix it so each cue has a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and text, with blank lines between cues") from None
     cues = [(None, s.content, s.start.total_seconds(), s.end.total_seconds()) for s in subtitles]
     return _cues_to_turns(cues)
 
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
+
+
+def _bad_part(exc: Exception) -> str:
+    """The first line the SubRip parser could not match, else its own first line."""
+    unmatched = str(getattr(exc, "unmatched_content", "") or "").strip()
+    return (" / ".join(unmatched.splitlines()[:2])[:60] if unmatched else _first_line(exc)[:60]).replace("'", "’")
