@@ -6,7 +6,6 @@ server (fastapi-offline ships them), so they work on an air-gapped intranet.
 
 from __future__ import annotations
 
-import threading
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -42,7 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(title="panel-kb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
     app.state.settings = settings
-    app.state.write_lock = threading.Lock()
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
     if settings.cors_origin_list:
         app.add_middleware(

@@ -11,6 +11,7 @@ MEANINGS = {
     401: "A key is needed: send 'Authorization: Bearer <key>'",
     403: "The key is wrong, or a write came from another machine while KB_API_KEY is unset",
     404: "No such document",
+    409: "Another writer (an ingest or upload) holds the store; retry after Retry-After seconds",
     413: "The body or file is over the limit (KB_MAX_UPLOAD_MB for uploads)",
     415: "Not a supported file type, or not multipart/form-data",
     422: "A field is missing or out of range, or the file could not be read",

@@ -7,6 +7,7 @@ its reason and the rest still go in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -73,8 +74,18 @@ def ingest_paths(
     dry_run: bool = False,
     prune: bool = False,
     progress: Progress | None = None,
+    wait: float = 0.0,
 ) -> IngestReport:
-    """Ingest files and folders into `kb`; the report says what happened to each file."""
+    """Ingest files and folders into `kb`; the report says what happened to each file.
+
+    A real run holds the store's write lock throughout (StoreBusy after `wait`
+    seconds if another writer has it); a dry run only reads.
+    """
+    with contextlib.nullcontext() if dry_run else kb.writing(wait, "ingest"):
+        return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
+
+
+def _ingest_paths(paths: list[Path], kb: KnowledgeBase, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
     sources, missing, folders = discover(paths)
@@ -106,8 +117,13 @@ def ingest_paths(
     return report
 
 
-def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None) -> IngestReport:
-    """Ingest one uploaded file (the API's path); `name` is its doc_id."""
+def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0) -> IngestReport:
+    """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`."""
+    with kb.writing(wait, "upload"):
+        return _ingest_bytes(name, data, kb, kind)
+
+
+def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     stored = kb.document(name)

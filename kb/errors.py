@@ -49,3 +49,10 @@ class UnreadableDocument(KBError):
 class UnsupportedType(KBError):
     code = "unsupported_media_type"
     status = 415
+
+
+class StoreBusy(KBError):
+    """Another process holds the store's write lock."""
+
+    code = "busy"
+    status = 409

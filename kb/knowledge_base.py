@@ -34,6 +34,7 @@ from kb.settings import Settings
 from kb.sparse_index import SparseIndex, SparseRow, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 from kb.timecodes import seconds_to_clock
+from kb.write_lock import WriteLock
 
 MAX_TOP_K = 50
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
@@ -93,9 +94,21 @@ class KnowledgeBase:
     @cached_property
     def sparse(self) -> SparseIndex:
         """The BM25 side, persisted under KB_DATA_DIR (one file per store and collection)."""
+        return SparseIndex(self.settings.data_dir / "bm25" / f"{self._store_key}.pkl")
+
+    @cached_property
+    def write_lock(self) -> WriteLock:
+        return WriteLock(self.settings.data_dir / "locks" / f"{self._store_key}.lock")
+
+    def writing(self, wait: float = 0.0, purpose: str = "ingest"):
+        """Hold the store's write lock for a block (StoreBusy when another writer keeps it past `wait`)."""
+        return self.write_lock.held(wait, purpose)
+
+    @cached_property
+    def _store_key(self) -> str:
         where = self.settings.chroma_url or "embedded"
         key = hashlib.sha256(f"{where}\x00{self.settings.collection}".encode()).hexdigest()[:12]
-        return SparseIndex(self.settings.data_dir / "bm25" / f"{self.settings.collection}-{key}.pkl")
+        return f"{self.settings.collection}-{key}"
 
     def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: Mode = "hybrid") -> SearchResponse:
         """Hybrid search over live passages, best first, with the contract's Passage fields."""
@@ -206,15 +219,16 @@ class KnowledgeBase:
         self.write_documents([DocumentWrite(doc_id, content_hash, metadata, list(drafts))])
         return len(drafts)
 
-    def delete(self, doc_id: str) -> None:
+    def delete(self, doc_id: str, wait: float = 0.0) -> None:
         """Remove a document and all its passages; NotFound when it is not stored."""
-        if doc_id not in self.store.get_documents([doc_id]):
-            raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
-        in_sync = self.sparse.generation == self.store.generation()
-        self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
-        ids = set(self.store.passage_ids(doc_id))
-        self.store.delete_passages(ids)
-        self._after_write(in_sync, [], ids)
+        with self.writing(wait, "delete"):
+            if doc_id not in self.store.get_documents([doc_id]):
+                raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
+            in_sync = self.sparse.generation == self.store.generation()
+            self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
+            ids = set(self.store.passage_ids(doc_id))
+            self.store.delete_passages(ids)
+            self._after_write(in_sync, [], ids)
 
 
 def _document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     read_key: str | None = Field(None, description="When set, reads (search, ask, documents) need this key or the api key.")
     cors_origins: str = Field("", description="Comma-separated browser origins allowed to call the API.")
     max_upload_mb: float = Field(25, gt=0, description="Largest file POST /v1/documents accepts (413 above it).")
+    write_wait: float = Field(30, ge=0, description="Seconds an API upload or delete waits for another writer before answering 409.")
     max_file_mb: float = Field(25, gt=0, description="Largest file `kb ingest` reads; bigger ones are reported, not read.")
 
     @field_validator("chroma_url", "api_key", "read_key", mode="before")

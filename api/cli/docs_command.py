@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.cli.options import Wait
 from api.cli.output import console, open_kb, print_json, user_errors
 
 
@@ -31,8 +32,8 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP re
     console.print(f"{len(documents)} documents, {sum(d.passages for d in documents)} passages")
 
 
-def delete(doc_id: Annotated[str, typer.Argument(help="The doc_id, as `kb docs` shows it.", show_default=False)]) -> None:
+def delete(doc_id: Annotated[str, typer.Argument(help="The doc_id, as `kb docs` shows it.", show_default=False)], wait: Wait = 0.0) -> None:
     """Delete a document and all its passages."""
     with user_errors():
-        open_kb().delete(doc_id)
+        open_kb().delete(doc_id, wait=wait)
     console.print(f"Deleted {doc_id}")

@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.cli.options import KindOption
+from api.cli.options import KindOption, Wait
 from api.cli.output import console, err_console, open_kb, print_json, user_errors
 
 
@@ -39,6 +39,7 @@ def ingest(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents under these folders whose files are gone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")] = False,
+    wait: Wait = 0.0,
 ) -> None:
     """Add, update or (with --prune) remove documents; unchanged files are skipped."""
     from ingest import ingest_paths
@@ -46,11 +47,11 @@ def ingest(
     with user_errors():
         kb = open_kb()
         if as_json:
-            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune)
+            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
-                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar))
+                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar), wait=wait)
     if as_json:
         print_json(report)
     else:

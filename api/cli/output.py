@@ -21,14 +21,14 @@ def print_json(model) -> None:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Our errors become `Error: ...` and exit code 1, never a traceback."""
-    from kb.errors import KBError
+    """Our errors become `Error: ...` and exit code 1 (3: the store is busy), never a traceback."""
+    from kb.errors import KBError, StoreBusy
 
     try:
         yield
     except KBError as exc:
         err_console.print(f"[bold red]Error:[/] {exc.message}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(3 if isinstance(exc, StoreBusy) else 1) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # a bug or an environment problem: one line, traceback on request

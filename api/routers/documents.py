@@ -2,16 +2,14 @@
 
 doc_ids are relative paths (`2026/staff-panel.vtt`), so the routes take the
 rest of the path. Uploads go through the same readers, chunking and
-idempotency as `kb ingest`; writes are serialised per process.
+idempotency as `kb ingest`; writes take the store's write lock, shared with `kb ingest`.
 """
 
 from __future__ import annotations
 
-import threading
-
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
-from api.dependencies import get_kb, get_settings, get_write_lock
+from api.dependencies import get_kb, get_settings
 from api.responses import AUTH_ERRORS, error_responses
 from api.security import require_reader, require_writer
 from ingest import ingest_bytes
@@ -21,7 +19,7 @@ from kb.errors import NotFound, UnreadableDocument, UnsupportedType
 from kb.models import Deleted, DocumentInfo, DocumentList, IngestReport, Kind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-UPLOAD_ERRORS = error_responses(400, 401, 403, 413, 415, 422)
+UPLOAD_ERRORS = error_responses(400, 401, 403, 409, 413, 415, 422)
 
 
 @router.get("", response_model=DocumentList, dependencies=[Depends(require_reader)], responses=AUTH_ERRORS)
@@ -51,7 +49,6 @@ def upload_document(
     doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
     kb: KnowledgeBase = Depends(get_kb),
     settings: Settings = Depends(get_settings),
-    lock: threading.Lock = Depends(get_write_lock),
 ) -> IngestReport:
     """Add or replace one document; an unchanged file changes nothing. Answers with the ingest report."""
     name = upload_doc_id(file.filename, doc_id)
@@ -59,16 +56,14 @@ def upload_document(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
-    with lock:
-        report = ingest_bytes(name, data, kb, kind)
+    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait)
     if report.failed:
         raise UnreadableDocument(f"{name}: {report.files[0].error}")
     return report
 
 
-@router.delete("/{doc_id:path}", response_model=Deleted, dependencies=[Depends(require_writer)], responses={**AUTH_ERRORS, **error_responses(404)})
-def delete_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb), lock: threading.Lock = Depends(get_write_lock)) -> Deleted:
+@router.delete("/{doc_id:path}", response_model=Deleted, dependencies=[Depends(require_writer)], responses={**AUTH_ERRORS, **error_responses(404, 409)})
+def delete_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Deleted:
     """Remove a document and all its passages from every index."""
-    with lock:
-        kb.delete(doc_id)
+    kb.delete(doc_id, wait=settings.write_wait)
     return Deleted(deleted=doc_id)

@@ -1,0 +1,77 @@
+"""One writer at a time: two `kb ingest` runs, an ingest and an API upload, a held lock and --wait."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from conftest import CORPUS
+from ingest import ingest_paths
+from kb import KnowledgeBase, Settings
+
+KB = str(Path(sys.executable).parent / "kb")
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
+    return {**env, "KB_DATA_DIR": str(data), "COLUMNS": "200"}
+
+
+def _store(data: Path) -> dict[str, list[str]]:
+    kb = KnowledgeBase(Settings(data_dir=data))
+    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+
+
+def test_two_ingests_at_once_one_refuses_with_a_clear_message(tmp_path: Path) -> None:
+    data = tmp_path / "kb"
+    runs = [subprocess.Popen([KB, "ingest", str(CORPUS)], env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    assert sorted(code for code, _ in outcomes) == [0, 3], outcomes
+    refused = next(err for code, err in outcomes if code == 3)
+    assert "another writer (ingest, pid" in refused and "--wait" in refused and "Traceback" not in refused
+    clean = tmp_path / "clean"
+    ingest_paths([CORPUS], KnowledgeBase(Settings(data_dir=clean)))
+    assert _store(data) == _store(clean)
+
+
+def test_a_waiting_ingest_goes_ahead_once_the_lock_is_free(tmp_path: Path, small_corpus: Path) -> None:
+    data = tmp_path / "kb"
+    holder = KnowledgeBase(Settings(data_dir=data))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.writing(purpose="test"):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(10)
+    refused = subprocess.run([KB, "ingest", str(small_corpus)], env=_env(data), capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 3 and "another writer (test, pid" in refused.stderr
+    waiting = subprocess.Popen([KB, "ingest", str(small_corpus), "--wait", "60"], env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    assert waiting.poll() is None  # still waiting for the lock
+    release.set()
+    thread.join()
+    assert waiting.wait(timeout=120) == 0
+    assert len(_store(data)) == 3
+
+
+def test_api_writes_take_the_same_lock(tmp_path: Path, small_corpus: Path, serve) -> None:
+    data = tmp_path / "kb"
+    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    server = serve(data, KB_WRITE_WAIT="1")
+    holder = KnowledgeBase(Settings(data_dir=data))
+    with holder.writing(purpose="ingest"):
+        busy = httpx.post(f"{server.url}/v1/documents", files={"file": ("new.md", b"# New\n\nA new essay about staff work.\n")}, timeout=30)
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy" and busy.headers["retry-after"]
+        assert httpx.delete(f"{server.url}/v1/documents/talk.vtt", timeout=30).status_code == 409
+        assert httpx.post(f"{server.url}/v1/search", json={"query": "staff"}).status_code == 200  # reads never wait
+    assert httpx.post(f"{server.url}/v1/documents", files={"file": ("new.md", b"# New\n\nA new essay about staff work.\n")}, timeout=30).json()["added"] == 1
