@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser test bench eval clean
+.PHONY: setup demo serve browser test bench eval crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,10 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# The long reliability runs (short versions run in `make test`): 20 SIGKILLed ingests, then the load mix.
+crash: setup
+	PANEL_KB_KILLS=20 $(BIN)/python -m pytest -q tests/test_crash_safety.py
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_throughput.py

@@ -16,6 +16,7 @@ from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.responses import READ_ERRORS
 from api.routers import documents, health, search, web
+from api.rate_limit import rate_limited
 from api.security import require_reader
 from kb import KnowledgeBase, Settings
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(search.router, dependencies=[Depends(require_reader)], responses=READ_ERRORS)
+    app.include_router(search.router, dependencies=[Depends(require_reader), Depends(rate_limited)], responses=READ_ERRORS)
     app.include_router(documents.router)
     app.include_router(web.router)
     return app

@@ -24,4 +24,4 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTH_ERRORS = error_responses(401, 403)
-READ_ERRORS = error_responses(401, 403, 413, 422)
+READ_ERRORS = error_responses(401, 403, 413, 422, 429)

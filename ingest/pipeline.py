@@ -88,6 +88,8 @@ def ingest_paths(
 def _ingest_paths(paths: list[Path], kb: KnowledgeBase, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
+    if not dry_run:
+        _recover(kb, report)
     sources, missing, folders = discover(paths)
     for item in missing:
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
@@ -126,6 +128,7 @@ def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = N
 def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
+    _recover(kb, report)
     stored = kb.document(name)
     digest = content_hash(data, kind)
     if stored and stored.content_hash == digest:
@@ -141,6 +144,14 @@ def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None) -
             batch.flush()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _recover(kb: KnowledgeBase, report: IngestReport) -> None:
+    """A previous writer died mid-write: clean up what it left before planning (kb doctor --repair)."""
+    if kb.store.interrupted():
+        from kb.doctor import repair
+
+        report.notes.extend(f"previous write was interrupted: {line}" for line in repair(kb).repaired)
 
 
 def _plan(sources: list[Source], stored: dict, kind: str | None, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:

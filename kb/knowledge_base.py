@@ -174,6 +174,11 @@ class KnowledgeBase:
                 new_rows.append((chunk_id, text, metadata))
         self.sparse.apply(_sparse_rows(new_rows), known - present, generation)
 
+    def rebuild_sparse(self) -> None:
+        """The BM25 side rebuilt from Chroma alone (doctor's repair)."""
+        generation = self.store.generation()
+        self.sparse.apply(_sparse_rows(list(self.store.iter_passages())), self.sparse.known_ids(), generation)
+
     # --- writing ------------------------------------------------------------------
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         """Store (or replace) several documents; readers never see a mix of old and new passages.
@@ -188,6 +193,7 @@ class KnowledgeBase:
         in_sync = self.sparse.generation == self.store.generation()
         drafts = [(write, position, draft) for write in writes for position, draft in enumerate(write.drafts)]
         vectors = self.embedder.embed([draft.embed_text for _, _, draft in drafts])
+        self.store.mark_writing()
         stored = [
             StoredPassage(
                 chunk_id(write.doc_id, write.content_hash, position, draft.text),
@@ -207,12 +213,13 @@ class KnowledgeBase:
         self._after_write(in_sync, [(p.chunk_id, p.text, p.metadata) for p in stored], stale)
 
     def _after_write(self, in_sync: bool, added: list[tuple[str, str, dict]], removed: set[str]) -> None:
-        """New generation; the BM25 side follows incrementally, or resyncs if it was behind."""
+        """New generation; the BM25 side follows incrementally, or resyncs if it was behind. The write is done."""
         generation = self.store.bump_generation()
         if in_sync:
             self.sparse.apply(_sparse_rows(added), removed, generation)
         else:
             self.sync_sparse()
+        self.store.clear_writing()
 
     def write_document(self, doc_id: str, content_hash: str, metadata: dict[str, Any], drafts: Sequence[PassageDraft]) -> int:
         """Store (or replace) one document; see `write_documents`."""
@@ -225,6 +232,7 @@ class KnowledgeBase:
             if doc_id not in self.store.get_documents([doc_id]):
                 raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
             in_sync = self.sparse.generation == self.store.generation()
+            self.store.mark_writing()
             self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
             ids = set(self.store.passage_ids(doc_id))
             self.store.delete_passages(ids)

@@ -166,6 +166,7 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
     dry_run: bool = False
     files: list[FileReport] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Anything done besides the files, e.g. cleaning up after an interrupted write.")
 
     model_config = {
         "json_schema_extra": {

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     read_key: str | None = Field(None, description="When set, reads (search, ask, documents) need this key or the api key.")
     cors_origins: str = Field("", description="Comma-separated browser origins allowed to call the API.")
     max_upload_mb: float = Field(25, gt=0, description="Largest file POST /v1/documents accepts (413 above it).")
+    rate_limit: str = Field("300/minute", description="Per-client limit on /v1/search and /v1/ask, e.g. '300/minute'; '0' turns it off.")
     write_wait: float = Field(30, ge=0, description="Seconds an API upload or delete waits for another writer before answering 409.")
     max_file_mb: float = Field(25, gt=0, description="Largest file `kb ingest` reads; bigger ones are reported, not read.")
 
@@ -40,6 +41,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip() not in ("", "0"):
+            try:
+                parse(value)
+            except ValueError:
+                raise ValueError(f"KB_RATE_LIMIT '{value}' is not a rate such as '300/minute' or '10/second' ('0' turns it off)") from None
+        return value
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -13,6 +13,8 @@ crash at any point leaves a state the next ingest converges from.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ DOCS_SUFFIX = "-documents"
 STATE_SUFFIX = "-state"
 TEXT_KEY = "text"
 GENERATION_ID = "generation"
+WRITING_ID = "writing"  # present while a write is under way; left behind by a writer that died
 
 
 @dataclass
@@ -107,6 +110,30 @@ class ChromaStore:
         value = uuid.uuid4().hex
         self.state.upsert(ids=[GENERATION_ID], embeddings=[[1.0]], metadatas=[{"value": value}])
         return value
+
+    def mark_writing(self) -> None:
+        """Say a write has begun and move the generation, so a crash from here on is visible to all."""
+        self.state.upsert(ids=[WRITING_ID], embeddings=[[1.0]], metadatas=[{"pid": os.getpid(), "since": time.time()}])
+        self.bump_generation()
+
+    def clear_writing(self) -> None:
+        self.state.delete(ids=[WRITING_ID])
+
+    def interrupted(self) -> bool:
+        """True when a writer began and never finished (killed, or its machine went down)."""
+        return bool(self.state.get(ids=[WRITING_ID], include=[])["ids"])
+
+    def passage_versions(self) -> dict[str, tuple[str, str]]:
+        """chunk_id -> (doc_id, doc_hash) of every stored passage, for consistency checks."""
+        versions: dict[str, tuple[str, str]] = {}
+        offset, page = 0, 5000
+        while True:
+            result = self.passages.get(include=["metadatas"], limit=page, offset=offset)
+            if not result["ids"]:
+                return versions
+            for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
+                versions[chunk_id] = (str((metadata or {}).get("doc_id", "")), str((metadata or {}).get("doc_hash", "")))
+            offset += len(result["ids"])
 
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:

@@ -200,3 +200,24 @@ def test_page_and_widget_are_served_small_and_locked_down(server: str) -> None:
     _error(httpx.get(f"{server}/assets/../pyproject.toml"), 404)
     _error(httpx.get(f"{server}/assets/index.html"), 404)
 
+
+
+def test_reads_are_rate_limited_per_client_with_retry_after(store: Path, serve) -> None:
+    url = serve(store, KB_RATE_LIMIT="5/minute").url
+    codes = [httpx.post(f"{url}/v1/search", json={"query": "pager"}).status_code for _ in range(5)]
+    assert codes == [200] * 5
+    limited = httpx.post(f"{url}/v1/ask", json={"question": "pager"})
+    assert "KB_RATE_LIMIT" in _error(limited, 429, "rate_limited")["message"]
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert httpx.get(f"{url}/v1/health").status_code == 200  # health and documents are not limited
+    assert httpx.get(f"{url}/v1/documents").status_code == 200
+
+
+def test_path_tricks_cannot_reach_other_documents_or_files(server: str) -> None:
+    for path in ("/v1/documents/../../etc/passwd", "/v1/documents/%2e%2e/%2e%2e/etc/passwd", "/v1/documents/%2e%2e%2fpyproject.toml", "/assets/%2e%2e%2fapp.js"):
+        response = httpx.get(f"{server}{path}")
+        assert response.status_code == 404 and "root:" not in response.text
+    raw = httpx.Client(base_url=server)
+    response = raw.send(raw.build_request("DELETE", "/v1/documents/..%2Ftalk.vtt"))
+    assert response.status_code == 404
+    assert httpx.get(f"{server}/v1/documents").json()["documents"][-1]["doc_id"] == "talk.vtt"

@@ -11,6 +11,7 @@ import typer
 from api.cli import (
     ask_command,
     docs_command,
+    doctor_command,
     eval_command,
     ingest_command,
     search_command,
@@ -31,6 +32,7 @@ app.command("docs")(docs_command.docs)
 app.command("delete")(docs_command.delete)
 app.command("serve")(serve_command.serve)
 app.command("eval")(eval_command.eval_questions)
+app.command("doctor")(doctor_command.doctor)
 
 
 def main() -> None:

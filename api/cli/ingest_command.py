@@ -69,6 +69,8 @@ def _print_summary(report) -> None:
         for f in changed:
             table.add_row(f"[{styles.get(f.status, '')}]{f.status}[/]", f.doc_id, f.kind or "", str(f.passages) if f.status != "failed" else "")
         console.print(table)
+    for note in report.notes:
+        err_console.print(f"[yellow]note[/] {note}")
     for f in report.files:
         if f.status == "failed":
             err_console.print(f"[bold red]failed[/] {f.error}")

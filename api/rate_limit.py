@@ -1,0 +1,37 @@
+"""A per-client rate limit on the read endpoints that cost CPU (search, ask): 429 with Retry-After.
+
+Moving-window counting from the `limits` library, in this process's memory:
+with several API workers each counts on its own, so the effective limit is
+workers x KB_RATE_LIMIT. Clients are told apart by their address; behind a
+reverse proxy every request comes from the proxy, so raise the limit there or
+set it to 0 (off) and limit at the proxy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from fastapi import Depends, HTTPException, Request
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from api.dependencies import get_settings
+from kb import Settings
+
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+_parsed: dict[str, RateLimitItem] = {}
+
+
+def rate_limited(request: Request, settings: Settings = Depends(get_settings)) -> None:
+    rule = settings.rate_limit.strip()
+    if rule in ("", "0"):
+        return
+    limit = _parsed.get(rule) or _parsed.setdefault(rule, parse(rule))
+    client = request.client.host if request.client else "unknown"
+    if _limiter.hit(limit, "reads", client):
+        return
+    reset = _limiter.get_window_stats(limit, "reads", client).reset_time
+    wait = max(1, math.ceil(reset - time.time()))
+    raise HTTPException(429, f"too many requests from this client (KB_RATE_LIMIT is {rule}): retry in {wait} s", headers={"Retry-After": str(wait)})

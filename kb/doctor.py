@@ -1,0 +1,102 @@
+"""`kb doctor`: is the store consistent (Chroma passages vs document records vs the BM25 side), and repair it.
+
+What can go wrong, and only through a writer that died mid-way (SIGKILL, power
+loss) or someone editing Chroma by hand:
+- orphan passages: no document record, or a version the record no longer points to
+  (a crash between a new version's commit and the old one's deletion);
+- incomplete documents: fewer live passages than the record says;
+- the BM25 side missing passages Chroma has, or holding ones it lost;
+- an interrupted-write flag left in the store.
+Repair deletes orphans, removes incomplete documents (their files must be ingested
+again: the store does not keep sources), rebuilds BM25 from Chroma and clears the
+flag, all under the store's write lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from kb.knowledge_base import KnowledgeBase
+
+
+class Finding(BaseModel):
+    problem: str = Field(..., description="orphan_passages | incomplete_document | bm25_missing | bm25_extra | interrupted_write")
+    doc_id: str | None = None
+    count: int = 0
+    detail: str
+
+
+class DoctorReport(BaseModel):
+    documents: int
+    passages: int
+    bm25_rows: int
+    findings: list[Finding] = Field(default_factory=list)
+    repaired: list[str] = Field(default_factory=list, description="What --repair did, one line each.")
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings
+
+
+def examine(kb: KnowledgeBase) -> tuple[DoctorReport, set[str], list[str]]:
+    """(report, orphan passage ids, incomplete doc_ids)."""
+    records = kb.store.get_documents()
+    versions = kb.store.passage_versions()
+    kb.sync_sparse()
+    bm25 = kb.sparse.known_ids()
+    findings: list[Finding] = []
+
+    live_hash = {doc_id: str(record.metadata.get("content_hash", "")) for doc_id, record in records.items()}
+    orphans = {cid for cid, (doc_id, doc_hash) in versions.items() if live_hash.get(doc_id) != doc_hash}
+    if orphans:
+        per_doc = Counter(versions[cid][0] for cid in orphans)
+        detail = ", ".join(f"{doc} ({n})" for doc, n in per_doc.most_common(5)) + (" ..." if len(per_doc) > 5 else "")
+        findings.append(Finding(problem="orphan_passages", count=len(orphans), detail=f"passages of no live document version: {detail}"))
+
+    live_count = Counter(doc_id for cid, (doc_id, _) in versions.items() if cid not in orphans)
+    incomplete = []
+    for doc_id, record in sorted(records.items()):
+        expected = int(record.metadata.get("passages") or 0)
+        if live_count.get(doc_id, 0) != expected:
+            incomplete.append(doc_id)
+            findings.append(Finding(problem="incomplete_document", doc_id=doc_id, count=expected - live_count.get(doc_id, 0),
+                                    detail=f"{live_count.get(doc_id, 0)} of {expected} passages stored: ingest its file again"))
+
+    missing, extra = set(versions) - bm25, bm25 - set(versions)
+    if missing:
+        findings.append(Finding(problem="bm25_missing", count=len(missing), detail="passages in Chroma that keyword search cannot find"))
+    if extra:
+        findings.append(Finding(problem="bm25_extra", count=len(extra), detail="keyword-index rows whose passages are gone from Chroma"))
+    if kb.store.interrupted():
+        findings.append(Finding(problem="interrupted_write", detail="a writer started and never finished (killed?)"))
+    report = DoctorReport(documents=len(records), passages=len(versions), bm25_rows=len(bm25), findings=findings)
+    return report, orphans, incomplete
+
+
+def repair(kb: KnowledgeBase, wait: float = 0.0) -> DoctorReport:
+    """Fix what examine finds; returns the report as found, with what was done in `repaired`."""
+    with kb.writing(wait, "doctor"):
+        report, orphans, incomplete = examine(kb)
+        if report.healthy:
+            return report
+        done: list[str] = []
+        if orphans:
+            kb.store.delete_passages(orphans)
+            done.append(f"deleted {len(orphans)} orphan passages")
+        for doc_id in incomplete:
+            ids = set(kb.store.passage_ids(doc_id))
+            kb.store.delete_document(doc_id)
+            kb.store.delete_passages(ids)
+            done.append(f"removed incomplete document {doc_id}: ingest its file again")
+        kb.store.bump_generation()
+        kb.rebuild_sparse()
+        done.append("rebuilt the keyword index from Chroma")
+        if kb.store.interrupted():
+            kb.store.clear_writing()
+            done.append("cleared the interrupted-write flag")
+        report.repaired = done
+        return report
