@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kb.errors import KBError, StoreBusy
 
@@ -30,14 +31,33 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = []
         for error in exc.errors()[:5]:
             where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-            problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+            message = error.get("msg", "invalid")
+            if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
+                message = "is blank: say what you are looking for"
+            problems.append(f"{where or 'body'}: {message}")
         return JSONResponse(error_body("invalid_request", "; ".join(problems) or "invalid request"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(CODES.get(exc.status_code, "error"), str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return JSONResponse(error_body(CODES.get(exc.status_code, "error"), str(exc.detail)), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return JSONResponse(error_body("internal", "the server hit an unexpected error; it is logged"), status_code=500)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers for this path (Starlette names only the first route's).
+
+    Asked of the routes themselves, one method at a time, so included routers count too.
+    """
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)

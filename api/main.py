@@ -14,10 +14,10 @@ from fastapi_offline import FastAPIOffline
 
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
-from api.responses import READ_ERRORS
+from api.responses import READ_ERRORS, error_responses, guarded
 from api.routers import documents, health, search, web
 from api.rate_limit import rate_limited
-from api.security import require_reader
+from api.security import reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
 
 DESCRIPTION = """Cited semantic search over engineering-career essays, panel transcripts and book notes.
@@ -52,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     install_error_handlers(app)
+    read_guard, write_guard = reader_guard(settings), writer_guard(settings)
     app.include_router(health.router)
-    app.include_router(search.router, dependencies=[Depends(require_reader), Depends(rate_limited)], responses=READ_ERRORS)
-    app.include_router(documents.router)
+    app.include_router(search.router, dependencies=[Depends(read_guard), Depends(rate_limited)], responses=guarded(READ_ERRORS, read_guard))
+    app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
+    app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(web.router)
     return app

@@ -23,5 +23,12 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": MEANINGS[code]} for code in codes}
 
 
-AUTH_ERRORS = error_responses(401, 403)
-READ_ERRORS = error_responses(401, 403, 413, 422, 429)
+READ_ERRORS = error_responses(400, 413, 422, 429)
+
+
+def guarded(responses: dict, guard) -> dict:
+    """Add the guard's own answers: 401/403 for a key, 403 for the loopback rule, none when open."""
+    from api.security import open_to_all, require_loopback
+
+    extra = {} if guard is open_to_all else error_responses(403) if guard is require_loopback else error_responses(401, 403)
+    return {**responses, **extra}

@@ -49,14 +49,14 @@ class Passage(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., min_length=1, max_length=2000, examples=["what do staff engineers do differently?"])
+    question: str = Field(..., min_length=1, max_length=2000, pattern=r"\S", examples=["what do staff engineers do differently?"])
     top_k: int = Field(5, ge=1, le=50)
     filters: SearchFilters | None = None
     max_words: int = Field(120, ge=20, le=400, description="Cap on the answer's words, [n] markers not counted.")
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(..., min_length=1, max_length=2000, examples=["what do staff engineers do differently?"])
+    query: str = Field(..., min_length=1, max_length=2000, pattern=r"\S", examples=["what do staff engineers do differently?"])
     top_k: int = Field(5, ge=1, le=50)
     filters: SearchFilters | None = None
 

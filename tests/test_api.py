@@ -61,7 +61,7 @@ def test_unknown_paths_and_blank_queries_use_the_error_shape(server: str) -> Non
     missing = httpx.get(f"{server}/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     blank = httpx.post(f"{server}/v1/search", json={"query": "   "})
-    assert blank.status_code == 422 and "query is empty" in blank.json()["error"]["message"]
+    assert blank.status_code == 422 and "query: is blank" in blank.json()["error"]["message"]
 
 
 def test_openapi_documents_the_endpoints(server: str) -> None:

@@ -177,18 +177,34 @@ def test_openapi_is_complete_and_docs_work_offline(server: str) -> None:
     paths = spec["paths"]
     assert {"get", "post"} <= set(paths["/v1/documents"]) and {"get", "delete"} <= set(paths["/v1/documents/{doc_id}"])
     upload = paths["/v1/documents"]["post"]
-    assert {"200", "401", "403", "413", "415", "422"} <= set(upload["responses"])
+    assert {"200", "403", "409", "413", "415", "422"} <= set(upload["responses"])  # 403: the loopback rule
     assert upload["responses"]["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert {"file", "kind", "doc_id"} <= set(spec["components"]["schemas"][form]["properties"])
-    assert {"401", "403"} <= set(paths["/v1/search"]["post"]["responses"])
-    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert {"422", "429"} <= set(paths["/v1/search"]["post"]["responses"])
+    assert "401" not in paths["/v1/search"]["post"]["responses"] and "securitySchemes" not in spec.get("components", {})  # no key asked
     assert spec["components"]["schemas"]["SearchRequest"]["properties"]["query"]["examples"]
     page = httpx.get(f"{server}/docs").text
     assert "cdn" not in page.lower() and "https://" not in page
     for asset in ("/static-offline-docs/swagger-ui-bundle.js", "/static-offline-docs/swagger-ui.css"):
         assert asset in page and httpx.get(f"{server}{asset}").status_code == 200
     assert httpx.get(f"{server}/redoc").status_code == 200
+
+
+def test_openapi_declares_the_bearer_key_exactly_where_the_server_asks_for_it(store: Path) -> None:
+    writes_keyed = create_app(Settings(data_dir=store, api_key="w")).openapi()
+    assert "HTTPBearer" in writes_keyed["components"]["securitySchemes"]
+    assert writes_keyed["paths"]["/v1/documents"]["post"]["security"] and "security" not in writes_keyed["paths"]["/v1/search"]["post"]
+    assert {"401", "403"} <= set(writes_keyed["paths"]["/v1/documents/{doc_id}"]["delete"]["responses"])
+    all_keyed = create_app(Settings(data_dir=store, api_key="w", read_key="r")).openapi()
+    assert all_keyed["paths"]["/v1/search"]["post"]["security"] and {"401", "403"} <= set(all_keyed["paths"]["/v1/documents"]["get"]["responses"])
+    assert "security" not in all_keyed["paths"]["/v1/health"]["get"]
+
+
+def test_a_405_names_every_allowed_method(server: str) -> None:
+    response = httpx.request("PATCH", f"{server}/v1/documents/talk.vtt")
+    assert response.status_code == 405 and set(response.headers["allow"].split(", ")) >= {"GET", "DELETE"}
+    assert _error(response, 405)["code"] == "method_not_allowed"
 
 
 def test_page_and_widget_are_served_small_and_locked_down(server: str) -> None:

@@ -10,25 +10,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
 from api.dependencies import get_kb, get_settings
-from api.responses import AUTH_ERRORS, error_responses
-from api.security import require_reader, require_writer
+from api.responses import error_responses
 from ingest import ingest_bytes
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
 from kb.errors import NotFound, UnreadableDocument, UnsupportedType
 from kb.models import Deleted, DocumentInfo, DocumentList, IngestReport, Kind
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
-UPLOAD_ERRORS = error_responses(400, 401, 403, 409, 413, 415, 422)
+# Two routers for one resource: app creation puts the read guard on one and the write guard on the other.
+reads = APIRouter(prefix="/v1/documents", tags=["documents"])
+writes = APIRouter(prefix="/v1/documents", tags=["documents"])
+UPLOAD_ERRORS = error_responses(400, 409, 413, 415, 422)
 
 
-@router.get("", response_model=DocumentList, dependencies=[Depends(require_reader)], responses=AUTH_ERRORS)
+@reads.get("", response_model=DocumentList)
 def list_documents(kb: KnowledgeBase = Depends(get_kb)) -> DocumentList:
     """Every stored document, by doc_id."""
     return DocumentList(documents=kb.documents())
 
 
-@router.get("/{doc_id:path}", response_model=DocumentInfo, dependencies=[Depends(require_reader)], responses={**AUTH_ERRORS, **error_responses(404)})
+@reads.get("/{doc_id:path}", response_model=DocumentInfo, responses=error_responses(404))
 def get_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb)) -> DocumentInfo:
     """One document's record (title, kind, speakers, passages, when it was ingested)."""
     document = kb.document(doc_id)
@@ -42,7 +43,7 @@ def require_multipart(request: Request) -> None:
         raise UnsupportedType("send the document as multipart/form-data with the file in field 'file'")
 
 
-@router.post("", response_model=IngestReport, dependencies=[Depends(require_multipart), Depends(require_writer)], responses=UPLOAD_ERRORS)
+@writes.post("", response_model=IngestReport, dependencies=[Depends(require_multipart)], responses=UPLOAD_ERRORS)
 def upload_document(
     file: UploadFile = File(..., description="The document (.md, .txt, .pdf, .vtt, .srt); its file name becomes the doc_id."),
     kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
@@ -62,7 +63,7 @@ def upload_document(
     return report
 
 
-@router.delete("/{doc_id:path}", response_model=Deleted, dependencies=[Depends(require_writer)], responses={**AUTH_ERRORS, **error_responses(404, 409)})
+@writes.delete("/{doc_id:path}", response_model=Deleted, responses=error_responses(404, 409))
 def delete_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Deleted:
     """Remove a document and all its passages from every index."""
     kb.delete(doc_id, wait=settings.write_wait)
