@@ -39,6 +39,9 @@ test: setup browser
 crash: setup
 	PANEL_KB_KILLS=20 $(BIN)/python -m pytest -q tests/test_crash_safety.py
 
+load: setup
+	PANEL_KB_LOAD_REQUESTS=5000 $(BIN)/python -m pytest -q -s tests/test_load.py
+
 bench: setup
 	$(BIN)/python benchmarks/ingest_throughput.py
 
