@@ -125,15 +125,7 @@ class ChromaStore:
 
     def passage_versions(self) -> dict[str, tuple[str, str]]:
         """chunk_id -> (doc_id, doc_hash) of every stored passage, for consistency checks."""
-        versions: dict[str, tuple[str, str]] = {}
-        offset, page = 0, 5000
-        while True:
-            result = self.passages.get(include=["metadatas"], limit=page, offset=offset)
-            if not result["ids"]:
-                return versions
-            for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
-                versions[chunk_id] = (str((metadata or {}).get("doc_id", "")), str((metadata or {}).get("doc_hash", "")))
-            offset += len(result["ids"])
+        return {cid: (str(meta.get("doc_id", "")), str(meta.get("doc_hash", ""))) for cid, _, meta in self.iter_passages()}
 
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:

@@ -59,7 +59,7 @@ def upload_document(
         raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
     report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait)
     if report.failed:
-        raise UnreadableDocument(f"{name}: {report.files[0].error}")
+        raise UnreadableDocument(report.files[0].error or f"{name}: could not be read")  # the error names the file
     return report
 
 
