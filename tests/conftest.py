@@ -105,7 +105,7 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory):
 class KBServer:
     """`kb serve` in a subprocess on a free port: the real uvicorn + FastAPI the users run."""
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", **env: str) -> None:
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", workers: str = "1", **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         variables = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
@@ -113,7 +113,7 @@ class KBServer:
         kb = str(Path(sys.executable).parent / "kb")
         self.log = data_dir.parent / f"serve-{self.port}.log"
         self._log_file = open(self.log, "wb")
-        self.process = subprocess.Popen([kb, "serve", "--host", host, "--port", str(self.port)], env=variables, stdout=self._log_file, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([kb, "serve", "--host", host, "--port", str(self.port), "--workers", workers], env=variables, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.time() + 90
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -141,8 +141,8 @@ def serve():
     """Start `kb serve` over a data dir (with extra KB_* settings); stopped after the test."""
     started: list[KBServer] = []
 
-    def start(data_dir: Path, host: str = "127.0.0.1", **env: str) -> KBServer:
-        server = KBServer(data_dir, host, **env)
+    def start(data_dir: Path, host: str = "127.0.0.1", workers: str = "1", **env: str) -> KBServer:
+        server = KBServer(data_dir, host, workers, **env)
         started.append(server)
         return server
 

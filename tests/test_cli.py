@@ -89,3 +89,8 @@ def test_kb_runs_as_a_real_command(small_corpus: Path, tmp_path: Path) -> None:
     assert search.returncode == 0 and json.loads(search.stdout)["results"]
     help_text = subprocess.run([str(kb), "--help"], capture_output=True, text=True, timeout=60)
     assert all(command in help_text.stdout for command in ("ingest", "search", "docs", "delete"))
+
+
+def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 1 and "needs a Chroma server" in result.output and "KB_CHROMA_URL" in result.output
