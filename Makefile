@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser test bench eval crash load clean
+.PHONY: setup demo serve browser test bench scale eval crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -44,6 +44,10 @@ load: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_throughput.py
+
+# Ingest, query latency, memory and throughput at 1k / 10k / 100k passages, embedded and server mode (~30 min).
+scale: setup
+	$(BIN)/python benchmarks/scale.py
 
 # Retrieval and answer quality on ../shared/eval (skipped when absent), plus the corpus questions.
 eval: setup

@@ -31,10 +31,16 @@ def corpus_sentences() -> list[str]:
     return sentences
 
 
-def write_transcripts(folder: Path, files: int, turns_per_file: int, seed: int = 7) -> list[Path]:
-    """Speaker-labelled transcripts with timestamps: 3-5 speakers, turns of 1-6 sentences."""
+def write_transcripts(folder: Path, files: int, turns_per_file: int, seed: int = 7, rare_words: list[str] | None = None, prefix: str = "panel-") -> list[Path]:
+    """Speaker-labelled transcripts with timestamps: 3-5 speakers, turns of 1-6 sentences.
+
+    With `rare_words`, half the turns also name two of them, drawn with a
+    Zipf-like skew, so a large set has a long vocabulary tail as real archives do.
+    """
     rng = random.Random(seed)
     pool = corpus_sentences()
+    tail = list(rare_words or [])
+    rng.shuffle(tail)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(files):
@@ -44,8 +50,11 @@ def write_transcripts(folder: Path, files: int, turns_per_file: int, seed: int =
         for _ in range(turns_per_file):
             clock += rng.randint(5, 90)
             text = " ".join(rng.choice(pool) for _ in range(rng.choice([1, 1, 2, 3, 4, 6])))
+            if tail and rng.random() < 0.5:
+                a, b = (tail[int(len(tail) * rng.random() ** 3)] for _ in range(2))
+                text += f" Especially the {a} and {b} part."
             lines.append(f"[{clock // 3600:02d}:{clock % 3600 // 60:02d}:{clock % 60:02d}] {rng.choice(speakers)}: {text}")
-        path = folder / f"panel-{index:04d}.txt"
+        path = folder / f"{prefix}{index:04d}.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(path)
     return paths

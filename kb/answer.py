@@ -27,6 +27,7 @@ FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thank
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # Best sentence-to-question cosine below which we say nothing relevant is stored
 # (calibrated on corpus/questions.jsonl vs off-topic questions: benchmarks/README.md).
+EMBEDDED_SENTENCES = 40  # how many of the pool's sentences the model reads (see _score; benchmarks/README.md)
 RELEVANCE_THRESHOLD = 0.30
 # Sentence score = (meaning, rare query words, passage rank) weighted, times a length factor that
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
@@ -80,24 +81,40 @@ class ExtractiveComposer:
         return render(chosen, passages)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
-        vectors = self.embed([question] + [s.text for s in sentences])
-        query_vector, sentence_vectors = vectors[0], vectors[1:]
+        """Score every sentence cheaply, then embed only the most promising ones.
+
+        Embedding is ~1 ms a sentence on two cores and a pool holds ~100, so the
+        cheap score (the passage's own cosine standing in for the sentence's)
+        picks the EMBEDDED_SENTENCES worth the model; the rest are passed over.
+        """
         weights = self.idf.query_weights(question)
         total = sum(weights.values()) or 1.0
         best = max(p.score for p in passages) or 1.0
-        for sentence, vector in zip(sentences, sentence_vectors):
-            sentence.vector = vector
-            sentence.similarity = float(vector @ query_vector)
+        meaning_weight, words_weight, rank_weight = WEIGHTS
+        parts = []
+        for sentence in sentences:
             terms = self.idf.terms(sentence.text)
             lexical = sum(w for t, w in weights.items() if t in set(terms)) / total
             prior = sentence.passage.score / best
             length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
             # A sentence made only of the question's own words restates it rather than answering.
-            novelty = sum(t not in weights for t in terms) / len(terms) if terms else 0.0
-            meaning_weight, words_weight, rank_weight = WEIGHTS
-            sentence.score = (meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * prior) * length * (0.4 + 0.6 * novelty)
-            if FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"):
-                sentence.score = -1.0  # fillers and questions are not answers
+            shape = length * (0.4 + 0.6 * (sum(t not in weights for t in terms) / len(terms) if terms else 0.0))
+            answerable = not (FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"))  # fillers and questions are not answers
+            parts.append((words_weight * lexical + rank_weight * prior, shape, answerable))
+            sentence.score = -1.0
+            sentence.similarity = 0.0
+        def cheap(i: int) -> float:
+            rest, shape, answerable = parts[i]
+            return (meaning_weight * (sentences[i].passage.dense_score or 0.0) + rest) * shape if answerable else -1.0
+
+        chosen = sorted(range(len(sentences)), key=cheap, reverse=True)[:EMBEDDED_SENTENCES]
+        vectors = self.embed([question] + [sentences[i].text for i in chosen])
+        query_vector = vectors[0]
+        for i, vector in zip(chosen, vectors[1:]):
+            sentence, (rest, shape, answerable) = sentences[i], parts[i]
+            sentence.vector = vector
+            sentence.similarity = float(vector @ query_vector)
+            sentence.score = (meaning_weight * sentence.similarity + rest) * shape if answerable else -1.0
 
     def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap."""

@@ -20,6 +20,7 @@ from kb.models import (
     SearchResponse,
 )
 from kb.passage_draft import PassageDraft
+from kb.read_cache import ReadCache
 from kb.retrieval import (
     Candidate,
     FusionConfig,
@@ -123,7 +124,7 @@ class KnowledgeBase:
         dense = self.store.query(vector, n, where_clause(filters)) if vector is not None else []
         sparse: list[tuple[str, float]] = []
         if mode != "dense":
-            self.sync_sparse()
+            self.sync_sparse(fresh=False)
             f = filters or SearchFilters()
             sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker)
         candidates = fuse(dense, sparse, config)
@@ -138,7 +139,7 @@ class KnowledgeBase:
                 candidates[chunk_id].sparse_score = score
             rescore(candidates, config)
         smooth_transcripts(candidates, config.smoothing)
-        records = self.store.get_documents(sorted({c.doc_id for c in candidates.values()}))
+        records = self.reads.records(sorted({c.doc_id for c in candidates.values()}))
         ranked = sorted((c for c in candidates.values() if _is_live(c.hit, records)), key=lambda c: -c.fused)
         shaped = shape_results(ranked, top_k, bool(filters and filters.doc_id), config.merge_neighbours)
         results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
@@ -160,9 +161,16 @@ class KnowledgeBase:
         self.sync_sparse()
         return ExtractiveComposer(self.embedder.embed, self.sparse)
 
-    def sync_sparse(self) -> None:
-        """Bring the BM25 side to the store's generation (another process may have written)."""
-        generation = self.store.generation()
+    @cached_property
+    def reads(self) -> ReadCache:
+        return ReadCache(self.store)
+
+    def sync_sparse(self, fresh: bool = True) -> None:
+        """Bring the BM25 side to the store's generation (another process may have written).
+
+        Searches pass fresh=False: the generation is then at most a second old.
+        """
+        generation = self.store.generation() if fresh else self.reads.generation()
         if self.sparse.generation == generation or self.sparse.reload_if_newer(generation):
             return
         known = self.sparse.known_ids()
@@ -220,6 +228,7 @@ class KnowledgeBase:
         else:
             self.sync_sparse()
         self.store.clear_writing()
+        self.reads.invalidate()
 
     def write_document(self, doc_id: str, content_hash: str, metadata: dict[str, Any], drafts: Sequence[PassageDraft]) -> int:
         """Store (or replace) one document; see `write_documents`."""

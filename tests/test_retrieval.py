@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ingest import ingest_paths
@@ -65,8 +66,10 @@ def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, t
         writer = KnowledgeBase(Settings())  # a second process on the same embedded store
     write(small_corpus / "keys.md", RARE)
     ingest_paths([small_corpus / "keys.md"], writer)
+    time.sleep(reader.reads.max_age + 0.1)  # readers look for other writers at most once a second
     assert reader.search("idempotency", mode="sparse").results[0].doc_id == "keys.md"
     writer.delete("keys.md")
+    time.sleep(reader.reads.max_age + 0.1)
     assert reader.search("idempotency", mode="sparse").results == []
 
 
