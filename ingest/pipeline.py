@@ -7,7 +7,6 @@ its reason and the rest still go in.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -81,7 +80,9 @@ def ingest_paths(
     A real run holds the store's write lock throughout (StoreBusy after `wait`
     seconds if another writer has it); a dry run only reads.
     """
-    with contextlib.nullcontext() if dry_run else kb.writing(wait, "ingest"):
+    if dry_run:
+        return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
+    with kb.writing(wait, "ingest"), kb.sparse.saving_once():
         return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
 
 

@@ -126,7 +126,8 @@ class KnowledgeBase:
         if mode != "dense":
             self.sync_sparse(fresh=False)
             f = filters or SearchFilters()
-            sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker)
+            scored = self.sparse.score(query)
+            sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker, scored=scored)
         candidates = fuse(dense, sparse, config)
         missing = [c.hit.chunk_id for c in candidates.values() if not c.hit.metadata]
         for hit in self.store.get_passages(missing, vector if mode == "hybrid" else None):
@@ -135,7 +136,7 @@ class KnowledgeBase:
                 candidates[hit.chunk_id].dense_score = hit.score
         if mode == "hybrid":
             dense_only = [c.hit.chunk_id for c in candidates.values() if c.sparse_score is None]
-            for chunk_id, score in self.sparse.scores_of(query, dense_only).items():
+            for chunk_id, score in scored.of(dense_only).items():
                 candidates[chunk_id].sparse_score = score
             rescore(candidates, config)
         smooth_transcripts(candidates, config.smoothing)

@@ -19,6 +19,7 @@ writes cost amortised O(new passages). bm25s still does the tokenizing.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -26,6 +27,7 @@ import tempfile
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,18 +128,22 @@ class _Rows:
         self.live_rows -= 1
         self.live_length -= self.lengths[index]
 
-    def settle(self) -> None:
-        """Fold the delta into the postings, and drop tombstones, once either has grown large."""
+    def settled(self) -> _Rows:
+        """Self, or a compacted copy once the delta or the tombstones have grown large.
+
+        A copy, not an in-place change: a search holding the old rows keeps consistent positions.
+        """
         delta = len(self.ids) - self.main_rows
         dead = len(self.ids) - self.live_rows
         if delta > max(MIN_DELTA, self.main_rows // 10) or dead > max(MIN_DELTA, len(self.ids) // 4):
-            self._compact()
+            return self._compacted()
+        return self
 
-    def _compact(self) -> None:
+    def _compacted(self) -> _Rows:
         keep = np.flatnonzero(np.frombuffer(self.alive, dtype=np.uint8))
         old = self
         fresh = _Rows()
-        fresh.vocab, fresh.df = old.vocab, old.df
+        fresh.vocab, fresh.df = dict(old.vocab), old.df.copy()
         fresh.ids = [old.ids[i] for i in keep]
         fresh.position = {chunk_id: i for i, chunk_id in enumerate(fresh.ids)}
         fresh.doc_ids = [old.doc_ids[i] for i in keep]
@@ -154,7 +160,7 @@ class _Rows:
             for name in speakers:
                 fresh.by_speaker.setdefault(name, []).append(index)
         fresh._build_postings()
-        self.__dict__.update(fresh.__dict__)
+        return fresh
 
     def _build_postings(self) -> None:
         self.main_rows = len(self.ids)
@@ -209,6 +215,31 @@ class _Rows:
         return scores
 
 
+@dataclass
+class SparseScores:
+    """One query's BM25 over the rows as they were when scored (later writes do not shift them)."""
+
+    rows: _Rows
+    scores: np.ndarray | None
+
+    def of(self, chunk_ids: list[str]) -> dict[str, float]:
+        if self.scores is None:
+            return {}
+        found = ((cid, self.rows.position.get(cid)) for cid in chunk_ids)
+        return {cid: float(self.scores[i]) for cid, i in found if i is not None and i < len(self.scores)}
+
+
+def _mask(rows: _Rows, size: int, doc_id: str | None, kind: str | None, speaker: str | None) -> np.ndarray:
+    mask = np.frombuffer(rows.alive, dtype=np.uint8)[:size].astype(bool)
+    for wanted, index in ((doc_id, rows.by_doc), (kind, rows.by_kind), (speaker, rows.by_speaker)):
+        if wanted:
+            chosen = np.zeros(size, dtype=bool)
+            positions = np.asarray(index.get(wanted, []), dtype=np.int64)
+            chosen[positions[positions < size]] = True
+            mask &= chosen
+    return mask
+
+
 class SparseIndex:
     """BM25 over the live collection, with doc_id / kind / speaker filters applied before ranking."""
 
@@ -217,6 +248,8 @@ class SparseIndex:
         self._lock = threading.RLock()
         self._generation = ""
         self._rows = _Rows()
+        self._deferred = 0
+        self._unsaved = False
         self._load()
 
     @property
@@ -231,9 +264,30 @@ class SparseIndex:
                 self._rows.remove(chunk_id)
             for row in added:
                 self._rows.add(row)
-            self._rows.settle()
+            self._rows = self._rows.settled()
             self._generation = generation
-            self._save()
+            if self._deferred:
+                self._unsaved = True
+            else:
+                self._save()
+
+    @contextlib.contextmanager
+    def saving_once(self) -> Iterator[None]:
+        """Write the file once at the end of a block of many applies (a long ingest), not after each.
+
+        Safe if the process dies inside: the file keeps an older generation, so
+        the next reader resyncs it from Chroma.
+        """
+        with self._lock:
+            self._deferred += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deferred -= 1
+                if not self._deferred and self._unsaved:
+                    self._save()
+                    self._unsaved = False
 
     def reload_if_newer(self, generation: str) -> bool:
         """Another process of this machine may have saved that generation already."""
@@ -257,37 +311,23 @@ class SparseIndex:
         return tokenize([text])[0]
 
     # --- searching ----------------------------------------------------------------
-    def search(self, query: str, k: int, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None) -> list[tuple[str, float]]:
+    def score(self, query: str) -> SparseScores:
+        """BM25 of every passage for a query, computed once and read twice (ranking, then fusion)."""
+        with self._lock:
+            rows = self._rows
+            return SparseScores(rows, rows.scores(tokenize([query])[0]))
+
+    def search(self, query: str, k: int, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None, scored: SparseScores | None = None) -> list[tuple[str, float]]:
         """Best `k` (chunk_id, BM25 score) pairs with a positive score among live rows passing the filters."""
-        with self._lock:
-            rows = self._rows
-            scores = rows.scores(tokenize([query])[0])
-            if scores is None:
-                return []
-            scores = np.where(self._mask(doc_id, kind, speaker), scores, 0.0)
-            k = min(k, len(scores))
-            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-            ranked = sorted((i for i in top if scores[i] > 0), key=lambda i: -scores[i])
-            return [(rows.ids[i], float(scores[i])) for i in ranked]
-
-    def scores_of(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
-        """BM25 scores of given passages (those the dense side found), so fusion sees both sides of each."""
-        with self._lock:
-            rows = self._rows
-            scores = rows.scores(tokenize([query])[0]) if chunk_ids else None
-            if scores is None:
-                return {}
-            return {cid: float(scores[rows.position[cid]]) for cid in chunk_ids if cid in rows.position}
-
-    def _mask(self, doc_id: str | None, kind: str | None, speaker: str | None) -> np.ndarray:
-        rows = self._rows
-        mask = np.frombuffer(rows.alive, dtype=np.uint8).astype(bool)
-        for wanted, index in ((doc_id, rows.by_doc), (kind, rows.by_kind), (speaker, rows.by_speaker)):
-            if wanted:
-                chosen = np.zeros(len(mask), dtype=bool)
-                chosen[np.asarray(index.get(wanted, []), dtype=np.int64)] = True
-                mask &= chosen
-        return mask
+        scored = scored or self.score(query)
+        rows, scores = scored.rows, scored.scores
+        if scores is None:
+            return []
+        scores = np.where(_mask(rows, len(scores), doc_id, kind, speaker), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        ranked = sorted((i for i in top if scores[i] > 0), key=lambda i: -scores[i])
+        return [(rows.ids[i], float(scores[i])) for i in ranked]
 
     # --- on disk --------------------------------------------------------------------
     def _save(self) -> None:
