@@ -105,6 +105,15 @@ def page(browser):
     assert not errors, errors  # no uncaught script errors on any page
 
 
+def _widget_search(page, url: str, widget_id: str, text: str):
+    """Open a host page, type into one <kb-search> (Playwright reaches into open shadow roots) and submit."""
+    page.goto(url)
+    widget = page.locator(f"#{widget_id}")
+    widget.locator("input").fill(text)
+    widget.locator("input").press("Enter")
+    return widget
+
+
 def _search(page, text: str) -> None:
     page.fill("#q", text)
     page.press("#q", "Enter")
@@ -238,10 +247,7 @@ def test_widget_works_across_origins_and_keeps_styles_apart(site, page) -> None:
 
 def test_widget_renders_the_xss_probe_as_text(site, page) -> None:
     _, allowed, _ = site
-    page.goto(allowed)
-    probe = page.locator("#probe")
-    probe.locator("input").fill("zebra crossing signage")
-    probe.locator("input").press("Enter")
+    probe = _widget_search(page, allowed, "probe", "zebra crossing signage")
     probe.locator("li", has_text="Security probe").first.wait_for()
     assert "<script>window.__xss=3</script>" in probe.locator("li", has_text="Security probe").first.inner_text()
     assert page.evaluate("document.querySelector('#probe').shadowRoot.querySelectorAll('ol script, ol img').length") == 0
@@ -252,10 +258,7 @@ def test_widget_renders_the_xss_probe_as_text(site, page) -> None:
 
 def test_widget_on_an_origin_not_allowed_gets_no_data(site, page) -> None:
     _, _, denied = site
-    page.goto(denied)
-    widget = page.locator("#ask")
-    widget.locator("input").fill("what do staff engineers do differently")
-    widget.locator("input").press("Enter")
+    widget = _widget_search(page, denied, "ask", "what do staff engineers do differently")
     expect(widget.locator(".status")).to_contain_text("cannot be reached")
     assert widget.locator("li").count() == 0
 
