@@ -102,15 +102,31 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory):
     return knowledge_base
 
 
+KB_COMMAND = str(Path(sys.executable).parent / "kb")
+
+
+def kb_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a `kb` subprocess on one data dir: the shell's KB_* settings left out."""
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
+    return {**variables, "KB_DATA_DIR": str(data_dir), **extra}
+
+
+def passage_ids_by_doc(data_dir: Path) -> dict[str, list[str]]:
+    """doc_id -> its stored passage ids, sorted: what two stores must share to be the same."""
+    from kb import KnowledgeBase, Settings
+
+    kb = KnowledgeBase(Settings(data_dir=data_dir))
+    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+
+
 class KBServer:
     """`kb serve` in a subprocess on a free port: the real uvicorn + FastAPI the users run."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", workers: str = "1", **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        variables = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
-        variables.update({"KB_DATA_DIR": str(data_dir), **env})
-        kb = str(Path(sys.executable).parent / "kb")
+        variables = kb_env(data_dir, **env)
+        kb = KB_COMMAND
         self.log = data_dir.parent / f"serve-{self.port}.log"
         self._log_file = open(self.log, "wb")
         self.process = subprocess.Popen([kb, "serve", "--host", host, "--port", str(self.port), "--workers", workers], env=variables, stdout=self._log_file, stderr=subprocess.STDOUT)

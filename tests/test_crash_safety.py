@@ -14,23 +14,16 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, KB_COMMAND, kb_env, passage_ids_by_doc
 from kb import KnowledgeBase, Settings
 from kb.doctor import examine
 
-KB = str(Path(sys.executable).parent / "kb")
 KILLS = int(os.environ.get("PANEL_KB_KILLS", "3"))
-
-
-def _env(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
-    return {**env, "KB_DATA_DIR": str(data)}
 
 
 def _version(folder: Path, variant: str) -> Path:
@@ -47,12 +40,7 @@ def _version(folder: Path, variant: str) -> Path:
 
 
 def _ingest(data: Path, folder: Path) -> subprocess.Popen:
-    return subprocess.Popen([KB, "ingest", str(folder), "--prune"], env=_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-def _snapshot(data: Path) -> dict[str, list[str]]:
-    kb = KnowledgeBase(Settings(data_dir=data))
-    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+    return subprocess.Popen([KB_COMMAND, "ingest", str(folder), "--prune"], env=kb_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.slow
@@ -65,7 +53,7 @@ def test_killed_ingests_converge_to_the_clean_store(tmp_path: Path) -> None:
         run = _ingest(tmp_path / f"clean-{variant}", folder)
         assert run.wait(timeout=300) == 0, run.stderr.read()
         duration[variant] = time.monotonic() - started
-        clean[variant] = _snapshot(tmp_path / f"clean-{variant}")
+        clean[variant] = passage_ids_by_doc(tmp_path / f"clean-{variant}")
     # The same folder path every round: --prune keys on the folder a document came from.
     source, data = tmp_path / "src", tmp_path / "kb"
     seed = int(os.environ.get("PANEL_KB_KILL_SEED", str(int(time.time()))))
@@ -83,7 +71,7 @@ def test_killed_ingests_converge_to_the_clean_store(tmp_path: Path) -> None:
         run.wait(timeout=60)
         finish = _ingest(data, folder)
         assert finish.wait(timeout=300) == 0, f"seed {seed}, round {round_number}: {finish.stderr.read()[-2000:]}"
-        assert _snapshot(data) == clean[variant], f"seed {seed}, round {round_number}, killed at {moment:.2f} s"
+        assert passage_ids_by_doc(data) == clean[variant], f"seed {seed}, round {round_number}, killed at {moment:.2f} s"
         report, _, _ = examine(KnowledgeBase(Settings(data_dir=data)))
         assert report.healthy, (seed, round_number, moment, report.findings)
     assert killed >= max(1, KILLS * 2 // 3), f"only {killed} of {KILLS} runs were still going when killed"

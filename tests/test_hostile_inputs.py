@@ -4,32 +4,21 @@ what was stored before stays exactly as it was. Through the real `kb` command an
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import write
+from conftest import KB_COMMAND, kb_env, passage_ids_by_doc, write
 from hostile_files import GOOD_TURNS, write_hostile_folder, write_many_tiny_files
 from ingest import ingest_paths
 from kb import KnowledgeBase, Settings
 
-KB = str(Path(sys.executable).parent / "kb")
-
 
 def _kb(data: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
-    env.update({"KB_DATA_DIR": str(data), "COLUMNS": "200"})
-    return subprocess.run([KB, *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def _snapshot(data: Path) -> dict[str, list[str]]:
-    kb = KnowledgeBase(Settings(data_dir=data))
-    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+    return subprocess.run([KB_COMMAND, *args], env=kb_env(data, COLUMNS="200"), capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -46,7 +35,7 @@ def test_hostile_folder_fails_file_by_file_and_keeps_the_store(stored: Path, tmp
     write(folder / "good" / "panel.txt", GOOD_TURNS)
     write(folder / "good" / "essay.md", "# Writing\n\nStaff engineers write to scale their judgement.\n")
     assert len(cases) >= 25
-    before = _snapshot(stored)
+    before = passage_ids_by_doc(stored)
 
     started = time.monotonic()
     result = _kb(stored, "ingest", str(folder), "--json")
@@ -67,7 +56,7 @@ def test_hostile_folder_fails_file_by_file_and_keeps_the_store(stored: Path, tmp
             assert ":" in error and any(word in error for word in ("remove", "fix", "use", "save", "run", "split", "convert", "check", "re-export", "add", "keep")), (case.name, error)
     assert files["good/panel.txt"]["status"] == files["good/essay.md"]["status"] == "added"
 
-    after = _snapshot(stored)
+    after = passage_ids_by_doc(stored)
     assert {k: after[k] for k in before} == before  # nothing stored before was touched
     assert set(after) - set(before) == {name for name, f in files.items() if f["status"] == "added"}
 
@@ -83,7 +72,7 @@ def test_hostile_uploads_get_contract_errors_and_change_nothing(stored: Path, tm
     folder = tmp_path / "incoming"
     folder.mkdir()
     cases = [c for c in write_hostile_folder(folder, big_line_mb=30) if c.expect == "failed" and (folder / c.name).is_file()]
-    before = _snapshot(stored)
+    before = passage_ids_by_doc(stored)
     server = serve(stored)
     for case in cases:
         response = httpx.post(f"{server.url}/v1/documents", files={"file": (Path(case.name).name, (folder / case.name).read_bytes())}, timeout=120)
@@ -92,7 +81,7 @@ def test_hostile_uploads_get_contract_errors_and_change_nothing(stored: Path, tm
         assert set(body) == {"error"} and "\n" not in body["error"]["message"], case.name
     assert httpx.get(f"{server.url}/v1/health").json()["documents"] == len(before)
     server.stop()
-    assert _snapshot(stored) == before
+    assert passage_ids_by_doc(stored) == before
 
 
 @pytest.mark.slow

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from conftest import CORPUS
+from conftest import CORPUS, KB_COMMAND, kb_env, passage_ids_by_doc
 from ingest import ingest_paths
 from kb import KnowledgeBase, Settings
-
-KB = str(Path(sys.executable).parent / "kb")
-
-
-def _env(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_") or k == "KB_MODEL_CACHE"}
-    return {**env, "KB_DATA_DIR": str(data), "COLUMNS": "200"}
-
-
-def _store(data: Path) -> dict[str, list[str]]:
-    kb = KnowledgeBase(Settings(data_dir=data))
-    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
 
 
 def test_two_ingests_at_once_one_refuses_with_a_clear_message(tmp_path: Path) -> None:
     data = tmp_path / "kb"
-    runs = [subprocess.Popen([KB, "ingest", str(CORPUS)], env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [subprocess.Popen([KB_COMMAND, "ingest", str(CORPUS)], env=kb_env(data, COLUMNS="200"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outcomes = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     assert sorted(code for code, _ in outcomes) == [0, 3], outcomes
     refused = next(err for code, err in outcomes if code == 3)
     assert "another writer (ingest, pid" in refused and "--wait" in refused and "Traceback" not in refused
     clean = tmp_path / "clean"
     ingest_paths([CORPUS], KnowledgeBase(Settings(data_dir=clean)))
-    assert _store(data) == _store(clean)
+    assert passage_ids_by_doc(data) == passage_ids_by_doc(clean)
 
 
 def test_a_waiting_ingest_goes_ahead_once_the_lock_is_free(tmp_path: Path, small_corpus: Path) -> None:
@@ -53,15 +39,15 @@ def test_a_waiting_ingest_goes_ahead_once_the_lock_is_free(tmp_path: Path, small
     thread = threading.Thread(target=hold)
     thread.start()
     held.wait(10)
-    refused = subprocess.run([KB, "ingest", str(small_corpus)], env=_env(data), capture_output=True, text=True, timeout=120)
+    refused = subprocess.run([KB_COMMAND, "ingest", str(small_corpus)], env=kb_env(data, COLUMNS="200"), capture_output=True, text=True, timeout=120)
     assert refused.returncode == 3 and "another writer (test, pid" in refused.stderr
-    waiting = subprocess.Popen([KB, "ingest", str(small_corpus), "--wait", "60"], env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen([KB_COMMAND, "ingest", str(small_corpus), "--wait", "60"], env=kb_env(data, COLUMNS="200"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
     assert waiting.poll() is None  # still waiting for the lock
     release.set()
     thread.join()
     assert waiting.wait(timeout=120) == 0
-    assert len(_store(data)) == 3
+    assert len(passage_ids_by_doc(data)) == 3
 
 
 def test_api_writes_take_the_same_lock(tmp_path: Path, small_corpus: Path, serve) -> None:
