@@ -32,7 +32,7 @@ from kb.retrieval import (
     where_clause,
 )
 from kb.settings import Settings
-from kb.sparse_index import SparseIndex, SparseRow, tokenize
+from kb.sparse_index import SparseIndex, SparseRow, SparseScores, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
 from kb.timecodes import seconds_to_clock
 from kb.write_lock import WriteLock
@@ -120,31 +120,60 @@ class KnowledgeBase:
             raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
         config = self.fusion
         n = max(config.candidates, top_k * 4)
+        self.sync_sparse(fresh=False)  # BM25, and where every passage sits
         vector = self.embedder.embed([query])[0] if mode != "sparse" else None
-        dense = self.store.query(vector, n, where_clause(filters)) if vector is not None else []
-        sparse: list[tuple[str, float]] = []
-        if mode != "dense":
-            self.sync_sparse(fresh=False)
-            f = filters or SearchFilters()
-            scored = self.sparse.score(query)
-            sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker, scored=scored)
+        dense = self.store.nearest(vector, n, where_clause(filters)) if vector is not None else []
+        scored = self.sparse.score(query) if mode != "dense" else None
+        f = filters or SearchFilters()
+        sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker, scored=scored) if scored else []
         candidates = fuse(dense, sparse, config)
-        missing = [c.hit.chunk_id for c in candidates.values() if not c.hit.metadata]
-        for hit in self.store.get_passages(missing, vector if mode == "hybrid" else None):
-            candidates[hit.chunk_id].hit = hit
-            if mode == "hybrid":
-                candidates[hit.chunk_id].dense_score = hit.score
         if mode == "hybrid":
-            dense_only = [c.hit.chunk_id for c in candidates.values() if c.sparse_score is None]
-            for chunk_id, score in scored.of(dense_only).items():
-                candidates[chunk_id].sparse_score = score
+            self._score_both_sides(candidates, vector, scored)
             rescore(candidates, config)
+        self._locate(candidates)
         smooth_transcripts(candidates, config.smoothing)
-        records = self.reads.records(sorted({c.doc_id for c in candidates.values()}))
-        ranked = sorted((c for c in candidates.values() if _is_live(c.hit, records)), key=lambda c: -c.fused)
-        shaped = shape_results(ranked, top_k, bool(filters and filters.doc_id), config.merge_neighbours)
+        ranked = sorted(candidates.values(), key=lambda c: -c.fused)
+        records: dict[str, DocumentRecord] = {}
+        shaped = shape_results(self._live(ranked, records, batch=2 * top_k + 4), top_k, bool(f.doc_id), config.merge_neighbours)
         results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
+
+    def _score_both_sides(self, candidates: dict[str, Candidate], vector, scored: SparseScores) -> None:
+        """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""
+        for chunk_id, score in self.store.similarities([c.chunk_id for c in candidates.values() if c.dense_score is None], vector).items():
+            candidates[chunk_id].dense_score = score
+        for chunk_id, score in scored.of([c.chunk_id for c in candidates.values() if c.sparse_score is None]).items():
+            candidates[chunk_id].sparse_score = score
+
+    def _locate(self, candidates: dict[str, Candidate]) -> None:
+        """Document, kind and position of every candidate, from the BM25 side's rows (no Chroma read).
+
+        A passage written by another process within the last second is not there
+        yet; its text is fetched now instead.
+        """
+        located = self.sparse.locate(list(candidates))
+        for chunk_id, where in located.items():
+            candidate = candidates[chunk_id]
+            candidate.doc_id, candidate.kind, candidate.position = where.doc_id, where.kind, where.position
+        for hit in self.store.get_passages([chunk_id for chunk_id in candidates if chunk_id not in located]):
+            candidate = candidates[hit.chunk_id]
+            candidate.hit = hit
+            candidate.doc_id, candidate.kind, candidate.position = str(hit.metadata.get("doc_id", "")), str(hit.metadata.get("kind", "")), int(hit.metadata.get("position", -1))
+
+    def _live(self, ranked: list[Candidate], records: dict[str, DocumentRecord], batch: int):
+        """Candidates in rank order with their text, skipping passages of a replaced version.
+
+        Text is fetched a batch at a time, only as far down the ranking as the
+        results reach (usually one batch); `records` collects their documents.
+        """
+        for start in range(0, len(ranked), batch):
+            chunk = ranked[start : start + batch]
+            hits = {hit.chunk_id: hit for hit in self.store.get_passages([c.chunk_id for c in chunk if c.hit is None])}
+            records.update(self.reads.records(sorted({c.doc_id for c in chunk} - records.keys())))
+            for candidate in chunk:
+                candidate.hit = candidate.hit or hits.get(candidate.chunk_id)
+                if candidate.hit is not None and _is_live(candidate.hit, records):
+                    yield candidate
 
     def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
@@ -279,6 +308,7 @@ def _is_live(hit: QueryHit, records: dict[str, DocumentRecord]) -> bool:
 
 
 def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage:
+    assert candidate.hit is not None  # _live fetched it
     hits = sorted([candidate.hit, *candidate.merged], key=lambda h: int(h.metadata.get("position", 0)))
     meta = candidate.hit.metadata
     starts = [h.metadata["start_seconds"] for h in hits if h.metadata.get("start_seconds") is not None]
@@ -298,7 +328,7 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
         end=seconds_to_clock(max(ends)) if ends else None,
         page=meta.get("page"),
         section=meta.get("section"),
-        chunk_id=candidate.hit.chunk_id,
+        chunk_id=candidate.chunk_id,
         url=record.metadata.get("url"),
         dense_score=None if candidate.dense_score is None else round(candidate.dense_score, 4),
         chunk_ids=[h.chunk_id for h in hits],
@@ -309,7 +339,7 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
 def _sparse_rows(rows: list[tuple[str, str, dict]]) -> list[SparseRow]:
     tokens = tokenize([text for _, text, _ in rows]) if rows else []
     return [
-        SparseRow(chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()))
+        SparseRow(chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()), int(meta.get("position", -1)))
         for (chunk_id, _, meta), words in zip(rows, tokens)
     ]
 

@@ -11,7 +11,8 @@ one document may fill at most about half of the results.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kb.models import SearchFilters
@@ -41,19 +42,17 @@ class FusionConfig:
 
 @dataclass
 class Candidate:
-    hit: QueryHit
+    """A passage in the running: its scores, where it sits, and (once it may be shown) its text."""
+
+    chunk_id: str
     fused: float = 0.0
     dense_score: float | None = None
     sparse_score: float | None = None
+    doc_id: str = ""
+    kind: str = ""
+    position: int = -1
+    hit: QueryHit | None = None  # text and metadata, fetched only for candidates near the top
     merged: list[QueryHit] = field(default_factory=list)
-
-    @property
-    def doc_id(self) -> str:
-        return str(self.hit.metadata.get("doc_id", ""))
-
-    @property
-    def position(self) -> int:
-        return int(self.hit.metadata.get("position", -1))
 
 
 def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
@@ -72,20 +71,20 @@ def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def fuse(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
+def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
     """Candidates with a fused score in [0, 1]; 1.0 means best on both sides."""
     if config.method == "rrf":
         return _rrf(dense, sparse, config)
     candidates: dict[str, Candidate] = {}
-    top_dense = max((h.score for h in dense), default=0.0) or 1.0
+    top_dense = max((score for _, score in dense), default=0.0) or 1.0
     top_sparse = max((score for _, score in sparse), default=0.0) or 1.0
     dense_share = config.dense_share if dense and sparse else (1.0 if dense else 0.0)
-    for hit in dense:
-        candidate = candidates.setdefault(hit.chunk_id, Candidate(hit))
-        candidate.dense_score = hit.score
-        candidate.fused += dense_share * max(hit.score, 0.0) / top_dense
+    for chunk_id, score in dense:
+        candidate = candidates.setdefault(chunk_id, Candidate(chunk_id))
+        candidate.dense_score = score
+        candidate.fused += dense_share * max(score, 0.0) / top_dense
     for chunk_id, score in sparse:
-        candidate = candidates.setdefault(chunk_id, Candidate(QueryHit(chunk_id, "", {}, 0.0)))
+        candidate = candidates.setdefault(chunk_id, Candidate(chunk_id))
         candidate.sparse_score = score
         candidate.fused += (1 - dense_share) * score / top_sparse
     return candidates
@@ -106,15 +105,15 @@ def rescore(candidates: dict[str, Candidate], config: FusionConfig) -> None:
         c.fused = config.dense_share * max(c.dense_score or 0.0, 0.0) / top_dense + (1 - config.dense_share) * (c.sparse_score or 0.0) / top_sparse
 
 
-def _rrf(dense: list[QueryHit], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
+def _rrf(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
     best = (config.dense_weight + config.sparse_weight) / (config.rrf_k + 1)
     candidates: dict[str, Candidate] = {}
-    for rank, hit in enumerate(dense, start=1):
-        candidate = candidates.setdefault(hit.chunk_id, Candidate(hit))
-        candidate.dense_score = hit.score
+    for rank, (chunk_id, score) in enumerate(dense, start=1):
+        candidate = candidates.setdefault(chunk_id, Candidate(chunk_id))
+        candidate.dense_score = score
         candidate.fused += config.dense_weight / (config.rrf_k + rank) / best
     for rank, (chunk_id, score) in enumerate(sparse, start=1):
-        candidate = candidates.setdefault(chunk_id, Candidate(QueryHit(chunk_id, "", {}, 0.0)))
+        candidate = candidates.setdefault(chunk_id, Candidate(chunk_id))
         candidate.sparse_score = score
         candidate.fused += config.sparse_weight / (config.rrf_k + rank) / best
     return candidates
@@ -130,7 +129,7 @@ def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
     """
     if share <= 0:
         return
-    by_position = {(c.doc_id, c.position): c.fused for c in candidates.values() if c.hit.metadata.get("kind") == "transcript"}
+    by_position = {(c.doc_id, c.position): c.fused for c in candidates.values() if c.kind == "transcript"}
     for candidate in candidates.values():
         key = (candidate.doc_id, candidate.position)
         if key in by_position:
@@ -138,8 +137,11 @@ def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
             candidate.fused = max(candidate.fused, (candidate.fused + share * around) / (1 + share))
 
 
-def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_neighbours: bool) -> list[Candidate]:
-    """Merge adjacent transcript passages that both rank; cap one document's share."""
+def shape_results(ranked: Iterable[Candidate], top_k: int, doc_filter: bool, merge_neighbours: bool) -> list[Candidate]:
+    """Merge adjacent transcript passages that both rank; cap one document's share.
+
+    `ranked` is read only as far as needed, so the caller can fetch text lazily.
+    """
     per_doc_cap = top_k if doc_filter else max(2, math.ceil(top_k / 2))
     chosen: list[Candidate] = []
     per_doc: dict[str, int] = {}
@@ -148,7 +150,7 @@ def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_n
             continue
         if per_doc.get(candidate.doc_id, 0) >= per_doc_cap:
             continue
-        chosen.append(Candidate(candidate.hit, candidate.fused, candidate.dense_score, candidate.sparse_score))  # a copy: merging must not touch the input
+        chosen.append(replace(candidate, merged=[]))  # a copy: merging must not touch the input
         per_doc[candidate.doc_id] = per_doc.get(candidate.doc_id, 0) + 1
         if len(chosen) == top_k:
             break
@@ -156,7 +158,7 @@ def shape_results(ranked: list[Candidate], top_k: int, doc_filter: bool, merge_n
 
 
 def _merge_into(chosen: list[Candidate], candidate: Candidate) -> bool:
-    if candidate.hit.metadata.get("kind") != "transcript":
+    if candidate.kind != "transcript" or candidate.hit is None:
         return False
     for result in chosen:
         if result.doc_id != candidate.doc_id or result.merged:

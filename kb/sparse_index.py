@@ -34,20 +34,30 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 K1, B = 1.5, 0.75
 MIN_DELTA = 2048  # rows scanned row by row before they are folded into the postings
 
 
 @dataclass
 class SparseRow:
-    """What BM25 needs of a passage: its tokens and the fields filters look at."""
+    """What BM25 needs of a passage: its tokens, the fields filters look at, and where it sits."""
 
     chunk_id: str
     tokens: list[str]
     doc_id: str
     kind: str
     speakers: tuple[str, ...] = ()
+    position: int = -1  # within its document; with doc_id and kind, all ranking needs to know of a passage
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage sits: enough to smooth and merge transcript neighbours before fetching any text."""
+
+    doc_id: str
+    kind: str
+    position: int
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -79,6 +89,7 @@ class _Rows:
         self.doc_ids: list[str] = []
         self.kinds: list[str] = []
         self.speakers: list[tuple[str, ...]] = []
+        self.places = array("i")  # per row: the passage's position within its document
         self.terms: list[np.ndarray] = []  # per row: unique term ids (int32)
         self.counts: list[np.ndarray] = []  # per row: their counts (int32)
         self.lengths = array("q")  # appended per row; read through zero-copy numpy views
@@ -107,6 +118,7 @@ class _Rows:
         self.doc_ids.append(row.doc_id)
         self.kinds.append(row.kind)
         self.speakers.append(tuple(row.speakers))
+        self.places.append(row.position)
         self.terms.append(terms)
         self.counts.append(counts)
         self.lengths.append(len(row.tokens))
@@ -149,6 +161,7 @@ class _Rows:
         fresh.doc_ids = [old.doc_ids[i] for i in keep]
         fresh.kinds = [old.kinds[i] for i in keep]
         fresh.speakers = [old.speakers[i] for i in keep]
+        fresh.places = array("i", np.frombuffer(old.places, dtype=np.int32)[keep].tobytes()) if len(keep) else array("i")
         fresh.terms = [old.terms[i] for i in keep]
         fresh.counts = [old.counts[i] for i in keep]
         fresh.lengths = array("q", np.frombuffer(old.lengths, dtype=np.int64)[keep].tobytes()) if len(keep) else array("q")
@@ -299,6 +312,12 @@ class SparseIndex:
 
     def known_ids(self) -> set[str]:
         return set(self._rows.position)
+
+    def locate(self, chunk_ids: list[str]) -> dict[str, Location]:
+        """Document, kind and position of the passages this index holds (the others are left out)."""
+        rows = self._rows
+        found = ((chunk_id, rows.position.get(chunk_id)) for chunk_id in chunk_ids)
+        return {chunk_id: Location(rows.doc_ids[i], rows.kinds[i], rows.places[i]) for chunk_id, i in found if i is not None}
 
     # --- term weights, for scoring answer sentences ------------------------------------
     def query_weights(self, query: str) -> dict[str, float]:

@@ -155,32 +155,38 @@ class ChromaStore:
             found.setdefault((metadata or {}).get("doc_id", ""), set()).add(passage_id)
         return found
 
-    def query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None) -> list[QueryHit]:
+    def nearest(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """The `n` passages closest to a unit vector, as (chunk_id, cosine), best first.
+
+        Ids and distances only: fetching 100 passages' metadata with the query
+        costs ~4x the query itself at 100k passages, and ranking needs none of it
+        (benchmarks/README.md, Scale). Text is fetched for the few that are shown.
+        """
         if n <= 0:
             return []
-        result = self.passages.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["metadatas", "distances"]
-        )
-        hits = []
-        for chunk_id, metadata, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
-            metadata = dict(metadata or {})
-            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=1.0 - float(distance)))
-        return hits
+        result = self.passages.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["distances"])
+        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
 
-    def get_passages(self, ids: Sequence[str], query_embedding: Sequence[float] | None = None) -> list[QueryHit]:
-        """Passages by id, for hits only the sparse side found; with a query vector, scored by cosine to it."""
+    def similarities(self, ids: Sequence[str], embedding: Sequence[float]) -> dict[str, float]:
+        """Cosine of each stored passage to a unit vector (for candidates only the BM25 side found)."""
+        if not ids:
+            return {}
+        result = self.passages.get(ids=list(ids), include=["embeddings"])
+        if not len(result["ids"]):
+            return {}
+        vectors = np.asarray(result["embeddings"], dtype=np.float32)
+        scores = vectors @ np.asarray(embedding, dtype=np.float32)  # unit vectors: dot = cosine
+        return dict(zip(result["ids"], scores.tolist()))
+
+    def get_passages(self, ids: Sequence[str]) -> list[QueryHit]:
+        """Passages by id with their text and metadata (the score is left at 0)."""
         if not ids:
             return []
-        include = ["metadatas", "embeddings"] if query_embedding is not None else ["metadatas"]
-        result = self.passages.get(ids=list(ids), include=include)
-        scores = [0.0] * len(result["ids"])
-        if query_embedding is not None and len(result["ids"]):
-            vectors = np.asarray(result["embeddings"], dtype=np.float32)
-            scores = (vectors @ np.asarray(query_embedding, dtype=np.float32)).tolist()  # unit vectors: dot = cosine
+        result = self.passages.get(ids=list(ids), include=["metadatas"])
         hits = []
-        for chunk_id, metadata, score in zip(result["ids"], result["metadatas"], scores):
+        for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
             metadata = dict(metadata or {})
-            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=float(score)))
+            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=0.0))
         return hits
 
     def iter_passages(self, page: int = 5000):

@@ -73,8 +73,21 @@ def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, t
     assert reader.search("idempotency", mode="sparse").results == []
 
 
+def test_a_passage_written_elsewhere_within_the_last_second_is_found_with_its_text(backend, small_corpus: Path, tmp_path: Path) -> None:
+    """Ranking places candidates from the BM25 side's rows; one the dense side found before they caught up still shows."""
+    reader = KnowledgeBase(Settings())
+    ingest_paths([small_corpus], reader)
+    reader.search("sponsorship")  # the reader now trusts its view of the store for a second
+    writer = KnowledgeBase(Settings(data_dir=tmp_path / "other-machine")) if backend == "server" else KnowledgeBase(Settings())
+    write(small_corpus / "keys.md", RARE)
+    ingest_paths([small_corpus / "keys.md"], writer)
+    results = reader.search("every payment service needs an idempotency key so retries never charge twice").results
+    assert results[0].doc_id == "keys.md" and "idempotency key" in results[0].text and results[0].title == "Keys"
+    assert "keys.md" not in {p.doc_id for p in reader.search("idempotency", mode="sparse").results}  # its BM25 side had not caught up
+
+
 def test_relative_fusion_weighs_normalised_scores() -> None:
-    hits = [QueryHit("a", "", {}, 0.8), QueryHit("b", "", {}, 0.4)]
+    hits = [("a", 0.8), ("b", 0.4)]
     fused = fuse(hits, [("b", 10.0), ("c", 5.0)], FusionConfig(dense_share=0.7))
     assert abs(fused["a"].fused - 0.7) < 1e-9  # best dense, missed by BM25
     assert abs(fused["b"].fused - (0.7 * 0.5 + 0.3)) < 1e-9
@@ -84,7 +97,7 @@ def test_relative_fusion_weighs_normalised_scores() -> None:
 
 
 def test_rrf_scores_first_on_both_sides_as_one() -> None:
-    hits = [QueryHit("a", "", {}, 0.9), QueryHit("b", "", {}, 0.8)]
+    hits = [("a", 0.9), ("b", 0.8)]
     fused = fuse(hits, [("a", 5.0), ("c", 2.0)], FusionConfig(method="rrf"))
     assert abs(fused["a"].fused - 1.0) < 1e-9
     assert fused["a"].fused > fused["b"].fused > 0 and fused["c"].fused > 0
@@ -92,16 +105,17 @@ def test_rrf_scores_first_on_both_sides_as_one() -> None:
 
 
 def _candidate(doc: str, position: int, kind: str = "transcript") -> Candidate:
-    return Candidate(QueryHit(f"{doc}-{position}", "text", {"doc_id": doc, "position": position, "kind": kind}, 0.5))
+    chunk_id = f"{doc}-{position}"
+    return Candidate(chunk_id, 0.5, doc_id=doc, kind=kind, position=position, hit=QueryHit(chunk_id, "text", {"doc_id": doc, "position": position, "kind": kind}, 0.5))
 
 
 def test_adjacent_transcript_passages_merge_and_one_document_cannot_crowd_out_others() -> None:
     ranked = [_candidate("a", 3), _candidate("a", 4), _candidate("a", 9), _candidate("a", 20), _candidate("a", 30), _candidate("b", 1), _candidate("c", 1)]
     shaped = shape_results(ranked, top_k=5, doc_filter=False, merge_neighbours=True)
-    assert [c.hit.chunk_id for c in shaped] == ["a-3", "a-9", "a-20", "b-1", "c-1"]
+    assert [c.chunk_id for c in shaped] == ["a-3", "a-9", "a-20", "b-1", "c-1"]
     assert [h.chunk_id for h in shaped[0].merged] == ["a-4"]
     within_doc = shape_results(ranked, top_k=5, doc_filter=True, merge_neighbours=True)
-    assert [c.hit.chunk_id for c in within_doc] == ["a-3", "a-9", "a-20", "a-30", "b-1"]
+    assert [c.chunk_id for c in within_doc] == ["a-3", "a-9", "a-20", "a-30", "b-1"]
 
 
 def test_essays_are_not_merged() -> None:
