@@ -1,8 +1,11 @@
 """Extractive answers: the sentences of the best passages that answer the question, each cited.
 
-No language model: sentences are scored by meaning (cosine to the question with
-the same embedder), by the question's rare words they contain (BM25-style idf
-from the sparse index), and by how well their passage ranked. Near-duplicates
+No language model: sentences are scored by meaning (half the cosine of their
+static token vectors to the question's, kb/embedding/token_vectors.py, half
+their passage's cosine from the encoder), by the question's rare words they
+contain (BM25-style idf from the sparse index), and by how well their passage
+ranked. The encoder itself reads no sentence: that kept an answer within ~2x a
+search's time at no loss (benchmarks/README.md). Near-duplicates
 are dropped, the pick is capped at `max_words`, and sentences are put back in
 reading order within each passage. Transcript sentences are attributed: who
 said it, in which panel, at what time.
@@ -18,22 +21,21 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
 
 from kb.models import Passage
 from kb.timecodes import seconds_to_clock
 
 FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.I)
 MARKER = re.compile(r"\s*\[(\d+)\]")
-# Best sentence-to-question cosine below which we say nothing relevant is stored
-# (calibrated on corpus/questions.jsonl vs off-topic questions: benchmarks/README.md).
-EMBEDDED_SENTENCES = 40  # how many of the pool's sentences the model reads (see _score; benchmarks/README.md)
-RELEVANCE_THRESHOLD = 0.30
+# Best passage-to-question cosine (the encoder's) below which we say nothing relevant is stored
+# (calibrated on corpus/questions.jsonl and QMSum vs off-topic questions: benchmarks/README.md).
+RELEVANCE_THRESHOLD = 0.25
 # Sentence score = (meaning, rare query words, passage rank) weighted, times a length factor that
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
 WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
-MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's cosine
+STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
+MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
 
@@ -47,7 +49,7 @@ class Sentence:
     seconds: float | None
     score: float = 0.0
     similarity: float = 0.0
-    vector: np.ndarray | None = None
+    terms: frozenset[str] = frozenset()
 
     @property
     def words(self) -> int:
@@ -61,18 +63,18 @@ class Composer(Protocol):
 class ExtractiveComposer:
     """Picks and attributes sentences; returns (answer text, the passages it cites, renumbered)."""
 
-    def __init__(self, embed, idf) -> None:
-        self.embed = embed  # texts -> unit vectors
-        self.idf = idf  # query -> {stemmed term: weight}, and text -> stemmed terms
+    def __init__(self, quick_embed, idf) -> None:
+        self.quick_embed = quick_embed  # texts -> unit vectors, fast (static token vectors)
+        self.idf = idf  # query -> {stemmed term: weight}, and texts -> stemmed terms
 
     def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5) -> tuple[str, list[Passage]]:
-        """("", []) when no sentence is close enough in meaning to the question."""
+        """("", []) when no passage is close enough in meaning to the question."""
+        if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
+            return "", []
         sentences = [s for p in passages for s in split_passage(p)]
         if not sentences:
             return "", []
         self._score(question, sentences, passages)
-        if max(s.similarity for s in sentences) < RELEVANCE_THRESHOLD:
-            return "", []
         floor = MIN_RELATIVE_SIMILARITY * max(s.similarity for s in sentences)
         for sentence in sentences:
             if sentence.similarity < floor:
@@ -81,40 +83,23 @@ class ExtractiveComposer:
         return render(chosen, passages)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
-        """Score every sentence cheaply, then embed only the most promising ones.
-
-        Embedding is ~1 ms a sentence on two cores and a pool holds ~100, so the
-        cheap score (the passage's own cosine standing in for the sentence's)
-        picks the EMBEDDED_SENTENCES worth the model; the rest are passed over.
-        """
+        """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers."""
         weights = self.idf.query_weights(question)
         total = sum(weights.values()) or 1.0
         best = max(p.score for p in passages) or 1.0
         meaning_weight, words_weight, rank_weight = WEIGHTS
-        parts = []
-        for sentence in sentences:
-            terms = self.idf.terms(sentence.text)
-            lexical = sum(w for t, w in weights.items() if t in set(terms)) / total
+        vectors = self.quick_embed([question] + [s.text for s in sentences])
+        for sentence, terms, vector in zip(sentences, self.idf.terms_of([s.text for s in sentences]), vectors[1:]):
+            sentence.terms = frozenset(terms)
+            sentence.similarity = STATIC_SHARE * float(vector @ vectors[0]) + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0)
+            lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
             prior = sentence.passage.score / best
             length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
             # A sentence made only of the question's own words restates it rather than answering.
             shape = length * (0.4 + 0.6 * (sum(t not in weights for t in terms) / len(terms) if terms else 0.0))
             answerable = not (FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"))  # fillers and questions are not answers
-            parts.append((words_weight * lexical + rank_weight * prior, shape, answerable))
-            sentence.score = -1.0
-            sentence.similarity = 0.0
-        def cheap(i: int) -> float:
-            rest, shape, answerable = parts[i]
-            return (meaning_weight * (sentences[i].passage.dense_score or 0.0) + rest) * shape if answerable else -1.0
-
-        chosen = sorted(range(len(sentences)), key=cheap, reverse=True)[:EMBEDDED_SENTENCES]
-        vectors = self.embed([question] + [sentences[i].text for i in chosen])
-        query_vector = vectors[0]
-        for i, vector in zip(chosen, vectors[1:]):
-            sentence, (rest, shape, answerable) = sentences[i], parts[i]
-            sentence.vector = vector
-            sentence.similarity = float(vector @ query_vector)
-            sentence.score = (meaning_weight * sentence.similarity + rest) * shape if answerable else -1.0
+            score = meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * prior
+            sentence.score = score * shape if answerable else -1.0
 
     def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap."""
@@ -128,16 +113,26 @@ class ExtractiveComposer:
             cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if new_run else 0)
             if sentence.score <= 0 or used + cost > max_words:
                 continue
-            if any(float(sentence.vector @ other.vector) > 0.85 for other in chosen):
+            if any(_same_point(sentence, other) for other in chosen):
                 continue  # says what an already chosen sentence says
             chosen.append(sentence)
             used += cost
         return chosen
 
 
+def _same_point(a: Sentence, b: Sentence) -> bool:
+    """Near-duplicates: most of the shorter one's words are in the other."""
+    if not a.terms or not b.terms:
+        return a.text == b.text
+    return len(a.terms & b.terms) > 0.7 * min(len(a.terms), len(b.terms))
+
+
 def split_passage(passage: Passage) -> list[Sentence]:
-    """Sentences with their line's speaker (transcript lines are `Name: text`) and start time."""
-    from kb.sentences import split_sentences
+    """Sentences with their line's speaker (transcript lines are `Name: text`) and start time.
+
+    Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters).
+    """
+    from kb.sentences import clean_spoken, split_sentences
 
     sentences: list[Sentence] = []
     lines = passage.text.split("\n")
@@ -145,6 +140,8 @@ def split_passage(passage: Passage) -> list[Sentence]:
     order = 0
     for index, line in enumerate(lines):
         speaker, body = _speaker_of(line, passage)
+        if passage.kind == "transcript":
+            body = clean_spoken(body)
         for text in split_sentences(body):
             if len(text.split()) >= 3:
                 sentences.append(Sentence(text, passage, index, order, speaker, starts[index] if starts else None))

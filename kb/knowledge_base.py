@@ -189,7 +189,7 @@ class KnowledgeBase:
     @cached_property
     def composer(self) -> Composer:
         self.sync_sparse()
-        return ExtractiveComposer(self.embedder.embed, self.sparse)
+        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse)
 
     @cached_property
     def reads(self) -> ReadCache:

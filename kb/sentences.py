@@ -23,3 +23,31 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return [s for s in sentences if s]
+
+
+# Transcription marks for sounds rather than words: {vocalsound}, [laughter], [inaudible 00:01:02].
+_SOUND_TAG = re.compile(r"\{[^{}\n]{1,40}\}|\[[a-z][a-z0-9 :.-]{0,40}\]")
+# Hesitation sounds a listener does not hear as words (clean-verbatim quoting drops them).
+_HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-huh)(?![\w'-])[,]?", re.IGNORECASE)
+_REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
+_DETACHED_CONTRACTION = re.compile(r"(\w)\s+('(?:s|re|ve|ll|d|m|t)|n't)\b", re.IGNORECASE)
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:])")
+
+
+def clean_spoken(text: str) -> str:
+    """Clean-verbatim text of a spoken line, for quoting it in an answer.
+
+    Drops sound tags and hesitations ("um", "uh"), collapses stutters ("the the",
+    "which one which one"), and closes the space some transcripts put before
+    punctuation and contractions ("you 're"). The
+    stored passage stays verbatim; only the quote is cleaned, the way a reporter
+    quotes speech.
+    """
+    text = _SOUND_TAG.sub(" ", text)
+    text = _HESITATION.sub(" ", text)
+    text = _REPEAT.sub(r"\1", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    text = _DETACHED_CONTRACTION.sub(r"\1\2", text)
+    text = re.sub(r"([,.!?;:])(?:\s*[,.;:])+", r"\1", text)  # ", ." left where a word was dropped
+    text = re.sub(r"^[\s,.;:]+", "", text)
+    return " ".join(text.split())

@@ -326,8 +326,8 @@ class SparseIndex:
         top = math.log(1 + (rows.live_rows + 0.5) / 0.5) if rows.live_rows else 1.0
         return {term: rows.idf(rows.vocab[term]) if term in rows.vocab and rows.df[rows.vocab[term]] > 0 else top for term in dict.fromkeys(tokenize([query])[0])}
 
-    def terms(self, text: str) -> list[str]:
-        return tokenize([text])[0]
+    def terms_of(self, texts: list[str]) -> list[list[str]]:
+        return tokenize(texts) if texts else []
 
     # --- searching ----------------------------------------------------------------
     def score(self, query: str) -> SparseScores:

@@ -9,6 +9,8 @@ import pytest
 
 from ingest import ingest_paths
 from kb.answer import NOTHING_RELEVANT, count_words, keep_valid_markers
+from kb.sentences import clean_spoken
+from tests.conftest import write
 from kb.errors import InvalidInput
 from kb.models import Passage, SearchFilters
 
@@ -67,3 +69,18 @@ def test_invented_markers_are_removed() -> None:
 def test_max_words_outside_the_contract_range_is_refused(filled) -> None:
     with pytest.raises(InvalidInput, match="max_words"):
         filled.ask("anything", max_words=5)
+
+
+def test_spoken_quotes_are_clean_verbatim(kb, tmp_path: Path) -> None:
+    """Answers drop hesitations, sound tags and stutters from what they quote; the stored passage stays verbatim."""
+    write(tmp_path / "panel" / "mentoring.txt", "Maya Chen: Um {vocalsound} staff engineers uh write the the design reviews that unblock other teams , you know .\nLee Park: Mm-hmm .\n")
+    ingest_paths([tmp_path / "panel"], kb)
+    response = kb.ask("what do staff engineers write?")
+    assert "staff engineers write the design reviews that unblock other teams, you know." in response.answer
+    assert "{vocalsound}" in response.citations[0].text and "the the" in response.citations[0].text
+
+
+def test_clean_spoken_keeps_meant_doublings_and_words_that_look_like_hesitations() -> None:
+    assert clean_spoken("I said that that is fine , and we had had enough .") == "I said that that is fine, and we had had enough."
+    assert clean_spoken("Hmm . The umbrella , uh , hummed [laughter] on on the drum .") == "The umbrella, hummed on the drum."
+    assert clean_spoken("we do n't know if you 're in") == "we don't know if you're in"

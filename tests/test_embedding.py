@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kb.embedding import bundled_model, get_embedder
+from kb.embedding.onnx_embedding import OnnxEmbedding
 from kb.errors import ModelUnavailable
 from kb.settings import Settings
 
@@ -88,3 +89,17 @@ def test_a_folder_without_model_files_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_model_licence_ships_beside_the_weights(embedder) -> None:
     licence = Path(embedder.model_dir) / "LICENSE"
     assert "Apache License" in licence.read_text()
+
+
+def test_token_vectors_are_built_once_kept_beside_the_model_and_rank_related_sentences_first(embedder, tmp_path: Path) -> None:
+    folder = tmp_path / "my-model"
+    shutil.copytree(embedder.model_dir, folder, ignore=shutil.ignore_patterns("token_vectors.npy"))
+    model = OnnxEmbedding(folder, "copy")
+    vectors = model.token_vectors()
+    assert (folder / "token_vectors.npy").is_file() and model.token_vectors() is vectors
+    again = OnnxEmbedding(folder, "copy").token_vectors()  # another process: reads the file, builds nothing
+    assert np.array_equal(again.table, vectors.table)
+    question, related, unrelated = vectors.embed(["how do staff engineers mentor others", "senior engineers coaching junior colleagues", "the soup needs more salt and pepper"])
+    assert float(question @ related) > float(question @ unrelated) + 0.1
+    assert np.allclose(np.linalg.norm(vectors.embed(["a sentence", "another one"]), axis=1), 1.0, atol=1e-3)
+    assert not vectors.embed(["the of and"]).any()  # stop words alone carry no topic

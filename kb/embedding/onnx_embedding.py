@@ -7,6 +7,7 @@ by the tokenizer, so the chunkers measure passages with `count_tokens` first.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 DEFAULT_MAX_TOKENS = 256
+_BUILDING = threading.Lock()
 
 
 class OnnxEmbedding(BaseEmbedding):
@@ -26,6 +28,7 @@ class OnnxEmbedding(BaseEmbedding):
     _tokenizer: Any = PrivateAttr()
     _counter: Any = PrivateAttr()
     _input_names: list[str] = PrivateAttr()
+    _token_vectors: Any = PrivateAttr(default=None)
 
     def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -92,6 +95,15 @@ class OnnxEmbedding(BaseEmbedding):
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+    def token_vectors(self):
+        """Static token vectors of this model (kb.embedding.token_vectors), built once per process."""
+        with _BUILDING:
+            if self._token_vectors is None:
+                from kb.embedding.token_vectors import load_token_vectors
+
+                self._token_vectors = load_token_vectors(Path(self.model_dir), self._counter, self._embed_batch)
+            return self._token_vectors
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.embed([query])[0].tolist()
