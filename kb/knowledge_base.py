@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -160,7 +160,7 @@ class KnowledgeBase:
             candidate.hit = hit
             candidate.doc_id, candidate.kind, candidate.position = str(hit.metadata.get("doc_id", "")), str(hit.metadata.get("kind", "")), int(hit.metadata.get("position", -1))
 
-    def _live(self, ranked: list[Candidate], records: dict[str, DocumentRecord], batch: int):
+    def _live(self, ranked: list[Candidate], records: dict[str, DocumentRecord], batch: int) -> Iterator[Candidate]:
         """Candidates in rank order with their text, skipping passages of a replaced version.
 
         Text is fetched a batch at a time, only as far down the ranking as the
