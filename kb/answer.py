@@ -21,11 +21,10 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-
 from kb.models import Passage
 from kb.timecodes import seconds_to_clock
 
-FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.I)
+FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.IGNORECASE)
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # Best passage-to-question cosine (the encoder's) below which we say nothing relevant is stored
 # (calibrated on corpus/questions.jsonl and QMSum vs off-topic questions: benchmarks/README.md).

@@ -243,7 +243,7 @@ class KnowledgeBase:
         ]
         self.store.upsert_passages(stored)
         old_ids = self.store.passage_ids_of([write.doc_id for write in writes])
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         self.store.put_documents([_document_record(write, now) for write in writes])
         live = {p.chunk_id for p in stored}
         stale = {chunk for ids in old_ids.values() for chunk in ids} - live

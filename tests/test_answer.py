@@ -9,10 +9,10 @@ import pytest
 
 from ingest import ingest_paths
 from kb.answer import NOTHING_RELEVANT, count_words, keep_valid_markers
-from kb.sentences import clean_spoken
-from tests.conftest import write
 from kb.errors import InvalidInput
 from kb.models import Passage, SearchFilters
+from kb.sentences import clean_spoken
+from tests.conftest import write
 
 
 @pytest.fixture
