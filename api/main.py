@@ -33,8 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         kb = KnowledgeBase(settings)
-        # Load the model, open the store and bring BM25 up to date before the first request.
-        kb.embedder
+        # Load the model and its token vectors, open the store and bring BM25 up to date before the first request.
+        kb.embedder.token_vectors()
         kb.store
         kb.sync_sparse()
         app.state.kb = kb
