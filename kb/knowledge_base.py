@@ -138,7 +138,7 @@ class KnowledgeBase:
         results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
 
-    def _score_both_sides(self, candidates: dict[str, Candidate], vector, scored: SparseScores) -> None:
+    def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], scored: SparseScores) -> None:
         """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""
         for chunk_id, score in self.store.similarities([c.chunk_id for c in candidates.values() if c.dense_score is None], vector).items():
             candidates[chunk_id].dense_score = score

@@ -49,7 +49,8 @@ def load_token_vectors(model_dir: Path, tokenizer: Any, encode_ids) -> TokenVect
     path = model_dir / FILE_NAME
     table = _read(path, size)
     if table is None:
-        table = np.concatenate([encode_ids([[_cls(tokenizer), i, _sep(tokenizer)] for i in range(start, min(size, start + BATCH))]) for start in range(0, size, BATCH)]).astype(np.float16)
+        cls, sep = _special(tokenizer, "[CLS]"), _special(tokenizer, "[SEP]")
+        table = np.concatenate([encode_ids([[cls, i, sep] for i in range(start, min(size, start + BATCH))]) for start in range(0, size, BATCH)]).astype(np.float16)
         _write(path, table)
     return TokenVectors(table, tokenizer, _skip_mask(tokenizer, size))
 
@@ -73,12 +74,9 @@ def _write(path: Path, table: np.ndarray) -> None:
         pass
 
 
-def _cls(tokenizer: Any) -> int:
-    return tokenizer.token_to_id("[CLS]") if tokenizer.token_to_id("[CLS]") is not None else 0
-
-
-def _sep(tokenizer: Any) -> int:
-    return tokenizer.token_to_id("[SEP]") if tokenizer.token_to_id("[SEP]") is not None else 0
+def _special(tokenizer: Any, token: str) -> int:
+    """A BERT-style special token's id ([CLS], [SEP]); 0 for a vocabulary without it."""
+    return tokenizer.token_to_id(token) or 0
 
 
 def _skip_mask(tokenizer: Any, size: int) -> np.ndarray:
