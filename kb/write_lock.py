@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,14 +41,19 @@ class WriteLock:
             raise StoreBusy(f"another writer ({self._owner()}) is changing this store: wait for it to finish, or pass --wait SECONDS") from None
         try:
             if outermost:
-                self.note.write_text(json.dumps({"pid": os.getpid(), "purpose": purpose, "since": dt.datetime.now().strftime("%H:%M:%S")}))
+                fresh = self.note.with_suffix(f".owner-{os.getpid()}")
+                fresh.write_text(json.dumps({"pid": os.getpid(), "purpose": purpose, "since": dt.datetime.now().strftime("%H:%M:%S")}))
+                os.replace(fresh, self.note)  # a reader sees a whole note, never a half-written one
             yield
         finally:
             self._lock.release()
 
     def _owner(self) -> str:
-        try:
-            note = json.loads(self.note.read_text())
-            return f"{note['purpose']}, pid {note['pid']}, since {note['since']}"
-        except (OSError, ValueError, KeyError):
-            return "another process"
+        """Who holds the lock; the holder writes its note just after taking it, so give it a moment."""
+        for _ in range(20):
+            try:
+                note = json.loads(self.note.read_text())
+                return f"{note['purpose']}, pid {note['pid']}, since {note['since']}"
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.05)
+        return "another process"
