@@ -34,6 +34,8 @@ RELEVANCE_THRESHOLD = 0.25
 WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
 STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
+REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
+RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: room for other voices
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
@@ -88,10 +90,13 @@ class ExtractiveComposer:
         best = max(p.score for p in passages) or 1.0
         meaning_weight, words_weight, rank_weight = WEIGHTS
         vectors = self.quick_embed([question] + [s.text for s in sentences])
-        for sentence, terms, vector in zip(sentences, self.idf.terms_of([s.text for s in sentences]), vectors[1:]):
+        term_lists = self.idf.terms_of([s.text for s in sentences])
+        coverage = [sum(w for t, w in weights.items() if t in set(terms)) / total for terms in term_lists]
+        inherited = _reply_coverage(sentences, coverage)
+        for sentence, terms, vector, own, carried in zip(sentences, term_lists, vectors[1:], coverage, inherited):
             sentence.terms = frozenset(terms)
             sentence.similarity = STATIC_SHARE * float(vector @ vectors[0]) + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0)
-            lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
+            lexical = max(own, carried)  # a reply to a question like this one covers its words
             prior = sentence.passage.score / best
             length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
             # A sentence made only of the question's own words restates it rather than answering.
@@ -101,22 +106,48 @@ class ExtractiveComposer:
             sentence.score = score * shape if answerable else -1.0
 
     def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
-        """Best sentences first, skipping near-duplicates; attributions count toward the cap."""
+        """Best sentences first, skipping near-duplicates; attributions count toward the cap.
+
+        At most RUN_CAP sentences come from one turn, so a long answer by one panelist
+        leaves room for the next perspective (it cost no ROUGE on QMSum: benchmarks/README.md).
+        """
         chosen: list[Sentence] = []
         used = 0
         for sentence in sorted(sentences, key=lambda s: -s.score):
             cited = {id(o.passage) for o in chosen}
             if id(sentence.passage) not in cited and len(cited) >= max_citations:
                 continue
-            new_run = not any(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
-            cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if new_run else 0)
-            if sentence.score <= 0 or used + cost > max_words:
+            same_run = sum(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
+            cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if not same_run else 0)
+            if sentence.score <= 0 or used + cost > max_words or same_run >= RUN_CAP:
                 continue
             if any(_same_point(sentence, other) for other in chosen):
                 continue  # says what an already chosen sentence says
             chosen.append(sentence)
             used += cost
         return chosen
+
+
+def _reply_coverage(sentences: list[Sentence], coverage: list[float]) -> list[float]:
+    """For each sentence, the query-word coverage of a question it replies to (0 if none).
+
+    In a panel or meeting the host often asks, in other words, what the user asks; the
+    turns that follow, by other speakers, answer it without repeating its words. A reply
+    inherits the question's coverage, fading over the next REPLY_TURNS turns.
+    """
+    carried = [0.0] * len(sentences)
+    questions: dict[int, list[tuple[float, int, str | None]]] = {}  # passage -> (coverage, line, asker)
+    for index, sentence in enumerate(sentences):
+        if sentence.passage.kind != "transcript" or not sentence.speaker:
+            continue
+        asked = questions.setdefault(id(sentence.passage), [])
+        for question_coverage, line, asker in asked:
+            turns_after = sentence.line - line
+            if sentence.speaker != asker and 0 < turns_after <= REPLY_TURNS:
+                carried[index] = max(carried[index], question_coverage * (1 - (turns_after - 1) / REPLY_TURNS))
+        if sentence.text.rstrip().endswith("?"):
+            asked.append((coverage[index], sentence.line, sentence.speaker))
+    return carried
 
 
 def _same_point(a: Sentence, b: Sentence) -> bool:

@@ -84,3 +84,59 @@ def test_clean_spoken_keeps_meant_doublings_and_words_that_look_like_hesitations
     assert clean_spoken("I said that that is fine , and we had had enough .") == "I said that that is fine, and we had had enough."
     assert clean_spoken("Hmm . The umbrella , uh , hummed [laughter] on on the drum .") == "The umbrella, hummed on the drum."
     assert clean_spoken("we do n't know if you 're in") == "we don't know if you're in"
+
+
+def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
+    """The host asks what the user asks; the guest's reply shares none of its words but is the answer.
+
+    Both passages rank alike here, so only the reply's inherited coverage can put it first.
+    """
+    def passage(chunk_id: str, kind: str, text: str, speakers: list[str]) -> Passage:
+        return Passage(text=text, score=0.9, dense_score=0.6, doc_id=chunk_id, title=chunk_id.title(), kind=kind, source=chunk_id, chunk_id=chunk_id, speakers=speakers)
+
+    panel = passage(
+        "panel",
+        "transcript",
+        "Jonas Weber: What do staff engineers do differently from senior engineers?\n"
+        "Maya Chen: My week moved out of the editor and into design documents that get three teams to agree.",
+        ["Jonas Weber", "Maya Chen"],
+    )
+    essay = passage("essay", "essay", "Staff engineers work differently at every company, since the title, the pay band and the expectations change with the size and age of the organisation.", [])
+    answer, cited = filled.composer.compose("what do staff engineers do differently?", [essay, panel], max_words=25)
+    assert answer.startswith("Maya Chen, Panel: My week moved out of the editor") and [p.chunk_id for p in cited] == ["panel"]
+
+
+def test_reply_coverage_goes_to_other_speakers_for_a_few_turns() -> None:
+    from kb.answer import REPLY_TURNS, Sentence, _reply_coverage
+
+    passage = Passage(n=1, text="t", score=1.0, doc_id="d", title="T", kind="transcript", source="d", chunk_id="c")
+    lines = [("Host", "What changed in your week?"), ("Host", "Take your time."), ("Guest", "I write more.")]
+    lines += [("Other", f"Point {i}.") for i in range(REPLY_TURNS + 1)]
+    sentences = [Sentence(text, passage, line, line, speaker, None) for line, (speaker, text) in enumerate(lines)]
+    carried = _reply_coverage(sentences, [0.8] + [0.0] * (len(sentences) - 1))
+    assert carried[1] == 0.0  # the asker's own next line is no reply
+    assert carried[2] == pytest.approx(0.8 * (1 - 1 / REPLY_TURNS))  # two turns after the question
+    assert 0 < carried[REPLY_TURNS] < carried[2] and carried[REPLY_TURNS + 1] == 0.0  # fading, then gone
+
+
+def test_one_turn_leaves_room_for_other_voices(kb, tmp_path: Path) -> None:
+    from kb.answer import RUN_CAP
+
+    long_turn = (
+        "Staff engineers write design documents for the storage migration. "
+        "Their documents settle how payment retries should work across services. "
+        "A good design document about search latency saves a quarter of debate. "
+        "Staff engineers also write the billing audit plan that compliance reads. "
+        "They draft the queue backlog proposal when nobody else will. "
+        "Design reviews of the login outage follow-up are written by them too."
+    )
+    write(
+        tmp_path / "panel" / "voices.txt",
+        f"Maya Chen: {long_turn}\nDaniel Okafor: Staff engineers also write the design documents nobody else will own.\n",
+    )
+    ingest_paths([tmp_path / "panel"], kb)
+    response = kb.ask("what design documents do staff engineers write?", max_words=120)
+    maya = next(line for line in response.answer.splitlines() if line.startswith("Maya Chen"))
+    quoted = maya.split(": ", 1)[1].rsplit(" [", 1)[0]
+    assert len(re.split(r"(?<=\.) ", quoted)) == RUN_CAP
+    assert "Daniel Okafor" in response.answer
