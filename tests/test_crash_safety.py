@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, KB_COMMAND, kb_env, passage_ids_by_doc
+
 from kb import KnowledgeBase, Settings
 from kb.doctor import examine
 
