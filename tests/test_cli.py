@@ -58,6 +58,8 @@ def test_search_docs_and_delete(small_corpus: Path) -> None:
 
     human = runner.invoke(app, ["search", "who owns technical direction", "--speaker", "Priya Raman"])
     assert "Priya Raman" in human.stdout and "00:00:01" in human.stdout
+    sponsorship = runner.invoke(app, ["search", "someone has to say your name", "--doc", "2026/staff-panel.txt", "--top-k", "1"])
+    assert "Maya Chen, Sam Ortiz, Lee Park" in sponsorship.stdout  # the source line names everyone who speaks in it
 
     listing = json.loads(runner.invoke(app, ["docs", "--json"]).stdout)["documents"]
     assert {d["doc_id"] for d in listing} == {"2026/staff-panel.txt", "essays/feedback.md", "talk.vtt"}

@@ -36,8 +36,8 @@ def search(
 def citation(passage) -> str:
     """Where a passage comes from, in the words a reader expects for its kind."""
     parts = [passage.doc_id]
-    if passage.speaker:
-        parts.append(passage.speaker)
+    if passage.speaker:  # everyone who speaks in it, as the widget shows (an answer may quote the second)
+        parts.append(", ".join(passage.speakers) if len(passage.speakers) > 1 else passage.speaker)
     if passage.start:
         parts.append(f"{passage.start}–{passage.end}" if passage.end else passage.start)
     if passage.page:
