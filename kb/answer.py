@@ -91,10 +91,11 @@ class ExtractiveComposer:
         meaning_weight, words_weight, rank_weight = WEIGHTS
         vectors = self.quick_embed([question] + [s.text for s in sentences])
         term_lists = self.idf.terms_of([s.text for s in sentences])
-        coverage = [sum(w for t, w in weights.items() if t in set(terms)) / total for terms in term_lists]
+        for sentence, terms in zip(sentences, term_lists):
+            sentence.terms = frozenset(terms)
+        coverage = [sum(w for t, w in weights.items() if t in s.terms) / total for s in sentences]
         inherited = _reply_coverage(sentences, coverage)
         for sentence, terms, vector, own, carried in zip(sentences, term_lists, vectors[1:], coverage, inherited):
-            sentence.terms = frozenset(terms)
             sentence.similarity = STATIC_SHARE * float(vector @ vectors[0]) + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0)
             lexical = max(own, carried)  # a reply to a question like this one covers its words
             prior = sentence.passage.score / best
