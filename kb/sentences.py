@@ -32,13 +32,17 @@ _HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-
 _REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
 _DETACHED_CONTRACTION = re.compile(r"(\w)\s+('(?:s|re|ve|ll|d|m|t)|n't)\b", re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:])")
+# Discourse fillers set off by commas: "So, you know, we ..." opens with them; ", like," and ", I mean," are asides.
+_LEADING_FILLERS = re.compile(r"(?:(?<=^)|(?<=[.;!?]\s))(?:(?:you know|i mean|well|so|okay|ok|yeah|oh|right)\s*,\s*)+(\w?)", re.IGNORECASE)
+_ASIDE = re.compile(r",\s*(?:you know|i mean|like)\s*(,\s*|(?=[.;!?]))", re.IGNORECASE)
 
 
 def clean_spoken(text: str) -> str:
     """Clean-verbatim text of a spoken line, for quoting it in an answer.
 
     Drops sound tags and hesitations ("um", "uh"), collapses stutters ("the the",
-    "which one which one"), and closes the space some transcripts put before
+    "which one which one"), drops fillers set off by commas ("So, you know, we ...",
+    "it is, like, big"), and closes the space some transcripts put before
     punctuation and contractions ("you 're"). The
     stored passage stays verbatim; only the quote is cleaned, the way a reporter
     quotes speech.
@@ -48,6 +52,8 @@ def clean_spoken(text: str) -> str:
     text = _REPEAT.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     text = _DETACHED_CONTRACTION.sub(r"\1\2", text)
+    text = _LEADING_FILLERS.sub(lambda m: m.group(1).upper(), text)
+    text = _ASIDE.sub(lambda m: " " if m.group(1) else "", text)
     text = re.sub(r"([,.!?;:])(?:\s*[,.;:])+", r"\1", text)  # ", ." left where a word was dropped
     text = re.sub(r"^[\s,.;:]+", "", text)
     return " ".join(text.split())

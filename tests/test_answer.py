@@ -76,7 +76,7 @@ def test_spoken_quotes_are_clean_verbatim(kb, tmp_path: Path) -> None:
     write(tmp_path / "panel" / "mentoring.txt", "Maya Chen: Um {vocalsound} staff engineers uh write the the design reviews that unblock other teams , you know .\nLee Park: Mm-hmm .\n")
     ingest_paths([tmp_path / "panel"], kb)
     response = kb.ask("what do staff engineers write?")
-    assert "staff engineers write the design reviews that unblock other teams, you know." in response.answer
+    assert "staff engineers write the design reviews that unblock other teams." in response.answer
     assert "{vocalsound}" in response.citations[0].text and "the the" in response.citations[0].text
 
 
@@ -84,6 +84,12 @@ def test_clean_spoken_keeps_meant_doublings_and_words_that_look_like_hesitations
     assert clean_spoken("I said that that is fine , and we had had enough .") == "I said that that is fine, and we had had enough."
     assert clean_spoken("Hmm . The umbrella , uh , hummed [laughter] on on the drum .") == "The umbrella, hummed on the drum."
     assert clean_spoken("we do n't know if you 're in") == "we don't know if you're in"
+
+
+def test_clean_spoken_drops_fillers_set_off_by_commas_only() -> None:
+    assert clean_spoken("So , you know , we should ship . Yeah , it is , like , big .") == "We should ship. It is big."
+    assert clean_spoken("Do you know , I mean , what it costs ?") == "Do you know what it costs?"
+    assert clean_spoken("I like the plan you know best, so we go .") == "I like the plan you know best, so we go."
 
 
 def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
