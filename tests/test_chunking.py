@@ -71,6 +71,21 @@ def test_a_turn_over_the_window_is_split_at_sentences_keeping_speaker_and_time(c
         assert count(part.embed_text) <= WINDOW
 
 
+def test_transcripts_are_measured_and_embedded_without_sound_tags(count) -> None:
+    """The stored text stays verbatim; the model reads (and the window holds) the words."""
+    turn = "um {vocalsound} so the {disfmarker} the remote needs a a bigger battery {gap} ."
+    names = ["Project Manager", "Marketing", "Industrial Designer"]
+    text = "\n".join(f"{names[i % 3]}: {turn}" for i in range(60))
+    passages = chunk_units(read_document("meeting.txt", text.encode()), count)
+    assert all("{vocalsound}" in p.text and "{disfmarker}" in p.text for p in passages)
+    assert not any("{" in p.embed_text or " um " in p.embed_text for p in passages)
+    assert "\nMarketing: so the remote needs a bigger battery.\n" in passages[0].embed_text
+    verbatim_sized = chunk_units(read_document("meeting.txt", text.replace("{", "(").replace("}", ")").encode()), count)
+    assert len(passages) < len(verbatim_sized)  # more turns fit a passage when tags are not counted
+    for passage in passages:
+        assert count(passage.embed_text) <= WINDOW
+
+
 def test_markdown_sections_carry_the_heading_path(count) -> None:
     text = "# Guide\n\n" + "Intro paragraph that is long enough to stand on its own as a passage. " * 4 + "\n\n## Feedback\n\n### Receiving\n\n" + "Thank the person and ask questions. " * 40
     passages = chunk_units(read_document("g.md", text.encode()), count)

@@ -49,7 +49,7 @@ def chunk_units(
         drafts = chunk_prose(units, count, target, limit)
     headers = _Headers(header, count)
     for draft in drafts:
-        draft.embed_text = headers.prefix(draft.section) + draft.text
+        draft.embed_text = headers.prefix(draft.section) + (draft.clean_text or draft.text)
     for draft, tokens in zip(drafts, count_many([d.embed_text for d in drafts])):
         draft.tokens = tokens
     return [fitted for draft in drafts for fitted in _fit_window(draft, headers, count, max_tokens)]
@@ -78,7 +78,7 @@ def _fit_window(draft: PassageDraft, headers: _Headers, count: TokenCounter, max
     parts = split_oversize(Piece(draft.text, count(draft.text)), count(draft.text) - overflow - 8, count)
     fitted = []
     for part in parts:
-        clone = PassageDraft(**{**draft.__dict__, "text": part.text})
+        clone = PassageDraft(**{**draft.__dict__, "text": part.text, "clean_text": ""})
         clone.embed_text = headers.prefix(clone.section) + clone.text
         clone.tokens = count(clone.embed_text)
         fitted.extend(_fit_window(clone, headers, count, max_tokens))

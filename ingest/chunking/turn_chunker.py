@@ -3,6 +3,8 @@
 A turn is never cut unless it alone exceeds the window (then at sentence
 boundaries, each part keeping the speaker and times); very short turns
 ("Yeah.") ride along with their neighbours instead of becoming passages.
+Turns are measured, and embedded, clean-verbatim (no `{vocalsound}`, "um" or
+stutters): the stored text stays verbatim, but the model's window holds words.
 """
 
 from __future__ import annotations
@@ -14,15 +16,24 @@ from llama_index.core.schema import Document
 
 from ingest.chunking.packing import Piece, TokenCounter, pack, split_oversize
 from kb.passage_draft import PassageDraft
+from kb.sentences import clean_spoken
 
 
 def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: int, count_many: Callable[[list[str]], list[int]]) -> list[PassageDraft]:
     prefixes = [f"{t.metadata['speaker']}: " if t.metadata.get("speaker") else "" for t in turns]
     lines = [prefix + " ".join(turn.text.split()) for prefix, turn in zip(prefixes, turns)]
+    spoken = [prefix + clean_spoken(turn.text) for prefix, turn in zip(prefixes, turns)]
     pieces: list[Piece] = []
-    for turn, prefix, line, tokens in zip(turns, prefixes, lines, count_many(lines)):
-        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"))
-        pieces.extend(split_oversize(piece, limit, count, prefix))
+    for turn, prefix, line, clean, tokens in zip(turns, prefixes, lines, spoken, count_many(spoken)):
+        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"), extra={"spoken": clean})
+        if tokens <= limit:
+            pieces.append(piece)
+            continue
+        piece.tokens = count(line)  # cut on the verbatim text (longer, so the parts fit either way)
+        for part in split_oversize(piece, limit, count, prefix):
+            part.extra["spoken"] = prefix + clean_spoken(part.text[len(prefix) :])
+            part.tokens = count(part.extra["spoken"])
+            pieces.append(part)
     return [_passage(group) for group in pack(pieces, target, limit)]
 
 
@@ -37,6 +48,7 @@ def _passage(group: list[Piece]) -> PassageDraft:
     return PassageDraft(
         text="\n".join(p.text for p in group),
         embed_text="",
+        clean_text="\n".join(p.extra["spoken"] for p in group),
         speaker=weight.most_common(1)[0][0] if weight else None,
         speakers=speakers,
         start_seconds=starts[0] if starts else None,
