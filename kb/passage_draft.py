@@ -12,7 +12,7 @@ class PassageDraft:
     `embed_text` is what the model sees (the text with a short title/section
     header for context); `text` is what is stored and shown. `clean_text`, when
     set, is the text as the model should read it: a transcript without its sound
-    tags and hesitations, which carry no meaning and took ~20% of QMSum's tokens.
+    tags and hesitations, which carry no meaning and took a quarter of QMSum's tokens.
     """
 
     text: str
