@@ -31,6 +31,7 @@ _SOUND_TAG = re.compile(r"\{[^{}\n]{1,40}\}|\[[a-z][a-z0-9 :.-]{0,40}\]")
 _HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-huh)(?![\w'-])[,]?", re.IGNORECASE)
 _REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
 _DETACHED_CONTRACTION = re.compile(r"(\w)\s+('(?:s|re|ve|ll|d|m|t)|n't)\b", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:])")
 # Discourse fillers set off by commas: "So, you know, we ..." opens with them; ", like," and ", I mean," are asides.
 _LEADING_FILLERS = re.compile(r"(?:(?<=^)|(?<=[.;!?]\s))(?:(?:you know|i mean|well|so|okay|ok|yeah|oh|right)\s*,\s*)+(\w?)", re.IGNORECASE)
@@ -49,11 +50,22 @@ def clean_spoken(text: str) -> str:
     """
     text = _SOUND_TAG.sub(" ", text)
     text = _HESITATION.sub(" ", text)
-    text = _REPEAT.sub(r"\1", text)
+    if _may_repeat(text):  # the stutter pattern is the slow one; most lines have no repeat at all
+        text = _REPEAT.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
-    text = _DETACHED_CONTRACTION.sub(r"\1\2", text)
-    text = _LEADING_FILLERS.sub(lambda m: m.group(1).upper(), text)
-    text = _ASIDE.sub(lambda m: " " if m.group(1) else "", text)
+    if "'" in text:
+        text = _DETACHED_CONTRACTION.sub(r"\1\2", text)
+    if "," in text:
+        text = _LEADING_FILLERS.sub(lambda m: m.group(1).upper(), text)
+        text = _ASIDE.sub(lambda m: " " if m.group(1) else "", text)
     text = re.sub(r"([,.!?;:])(?:\s*[,.;:])+", r"\1", text)  # ", ." left where a word was dropped
     text = re.sub(r"^[\s,.;:]+", "", text)
     return " ".join(text.split())
+
+
+def _may_repeat(text: str) -> bool:
+    """Whether any word, or pair of words, follows itself (punctuation ignored): a cheap gate for _REPEAT."""
+    words = _WORD.findall(text.lower())
+    if any(a == b for a, b in zip(words, words[1:])):
+        return True
+    return any(words[i] == words[i + 2] and words[i + 1] == words[i + 3] for i in range(len(words) - 3))
