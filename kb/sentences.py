@@ -39,14 +39,13 @@ _ASIDE = re.compile(r",\s*(?:you know|i mean|like)\s*(,\s*|(?=[.;!?]))", re.IGNO
 
 
 def clean_spoken(text: str) -> str:
-    """Clean-verbatim text of a spoken line, for quoting it in an answer.
+    """Clean-verbatim text of a spoken line: what an answer quotes and what the model embeds.
 
     Drops sound tags and hesitations ("um", "uh"), collapses stutters ("the the",
     "which one which one"), drops fillers set off by commas ("So, you know, we ...",
     "it is, like, big"), and closes the space some transcripts put before
-    punctuation and contractions ("you 're"). The
-    stored passage stays verbatim; only the quote is cleaned, the way a reporter
-    quotes speech.
+    punctuation and contractions ("you 're"). The stored passage stays verbatim,
+    the way a reporter quotes speech without changing the tape.
     """
     text = _SOUND_TAG.sub(" ", text)
     text = _HESITATION.sub(" ", text)
