@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "cf", "no", "fig", "approx"}
@@ -65,6 +66,6 @@ def clean_spoken(text: str) -> str:
 def _may_repeat(text: str) -> bool:
     """Whether any word, or pair of words, follows itself (punctuation ignored): a cheap gate for _REPEAT."""
     words = _WORD.findall(text.lower())
-    if any(a == b for a, b in zip(words, words[1:])):
+    if any(a == b for a, b in itertools.pairwise(words)):
         return True
     return any(words[i] == words[i + 2] and words[i + 1] == words[i + 3] for i in range(len(words) - 3))
