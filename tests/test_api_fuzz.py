@@ -21,11 +21,12 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 
 
-def _run(url: str, *headers: str) -> int:
+def _run(url: str, workdir: Path, *headers: str) -> int:
+    """One schemathesis run; it keeps a cache in its working folder, so it runs in the test's temp folder."""
     args = [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", "--continue-on-failure", "--seed", "20261128"]
     for header in headers:
         args += ["-H", header]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=workdir)
     tail = result.stdout[-6000:]
     assert result.returncode == 0, tail
     generated = re.search(r"(\d+) generated, (\d+) passed", tail)
@@ -40,7 +41,7 @@ def test_schemathesis_finds_no_failures_with_and_without_the_key(small_corpus: P
     data = tmp_path / "fuzz-kb"
     ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
     server = serve(data, KB_API_KEY="fuzz-key", KB_RATE_LIMIT="0", KB_MAX_UPLOAD_MB="1")
-    cases = _run(server.url, "Authorization: Bearer fuzz-key") + _run(server.url)
+    cases = _run(server.url, tmp_path, "Authorization: Bearer fuzz-key") + _run(server.url, tmp_path)
     print(f"schemathesis: {cases} cases, 0 failures")
     assert cases >= 1000, cases
     assert "fuzz-key" not in server.log.read_text()  # the key never reaches the logs
