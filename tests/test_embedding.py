@@ -35,14 +35,21 @@ def test_vectors_are_unit_length_and_384_wide(embedder) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
-def test_batching_keeps_order_and_barely_moves_vectors(embedder) -> None:
-    # int8 activations are quantized per batch, so batch-mates nudge a vector slightly;
-    # the order must survive the length sort exactly.
+def test_a_text_gets_the_same_vector_whatever_it_is_embedded_with(embedder) -> None:
+    """Alone, among short texts, among long ones: bit for bit the same (the int8 model's scales are per call)."""
+    probe = "Staff engineers spend most of their week writing design documents and aligning teams."
+    short = ["Yes.", "Right, exactly.", "Mm-hmm.", "Okay so what next?"] * 8
+    long_ = [f"passage {i}: " + "the promotion packet should show the scope of problems you took on and who you helped " * 12 for i in range(31)]
+    alone = embedder.embed([probe])[0]
+    assert np.array_equal(alone, embedder.embed([*short, probe, *short])[len(short)])
+    assert np.array_equal(alone, embedder.embed([*long_, probe])[-1])
+    assert np.array_equal(alone, embedder.embed([probe, *long_])[0])
+
+
+def test_many_texts_keep_their_order(embedder) -> None:
     texts = [f"passage {i}: " + "staff engineers write documents " * (i % 7 + 1) for i in range(40)]
     one_by_one = np.vstack([embedder.embed([t]) for t in texts])
-    batched = embedder.embed(texts)
-    assert (one_by_one * batched).sum(axis=1).min() >= 0.98
-    assert [int(np.argmax(batched @ v)) for v in one_by_one] == list(range(40))
+    assert np.array_equal(one_by_one, embedder.embed(texts))
 
 
 def test_related_texts_are_closer_than_unrelated(embedder) -> None:

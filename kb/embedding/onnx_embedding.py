@@ -3,11 +3,21 @@
 Mean pooling over real tokens and L2 normalisation, as sentence-transformers
 does for MiniLM. Inputs longer than `max_tokens` would be truncated silently
 by the tokenizer, so the chunkers measure passages with `count_tokens` first.
+
+Every text goes through the model alone, on one core, several texts at once
+on a thread pool. Why: the int8 model quantizes activations per call (dynamic
+quantization: one scale over the whole input tensor), so a text embedded in a
+padded batch got a vector that depended on its batch-mates (up to 0.015 per
+component), and a store rebuilt from the same files ranked differently. Alone,
+a text always gets the same vector, bit for bit; and with no padding to compute
+it is also faster than sorted batches (benchmarks/README.md, Embedding).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +39,7 @@ class OnnxEmbedding(BaseEmbedding):
     _counter: Any = PrivateAttr()
     _input_names: list[str] = PrivateAttr()
     _token_vectors: Any = PrivateAttr(default=None)
+    _pool: ThreadPoolExecutor = PrivateAttr()
 
     def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -37,8 +48,8 @@ class OnnxEmbedding(BaseEmbedding):
         super().__init__(model_name=model_name, embed_batch_size=embed_batch_size, max_tokens=max_tokens, model_dir=str(model_dir))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1  # one core per text; texts run side by side on the pool
+        self._pool = ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1, thread_name_prefix="embed")
         self._session = ort.InferenceSession(str(Path(model_dir) / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self._input_names = [item.name for item in self._session.get_inputs()]
         tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
@@ -69,21 +80,18 @@ class OnnxEmbedding(BaseEmbedding):
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts; returns an (n, dim) float32 array of unit vectors, in input order.
 
-        Texts are sorted by length before batching so that each batch pads to
-        about the same length: less wasted compute, and (with int8 activations
-        quantized per batch) less influence of one text's batch-mates on its vector.
+        Each text is run alone (see the module's docstring), so its vector never
+        depends on what else is embedded with it.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.embed_batch_size):
-            chosen = order[start : start + self.embed_batch_size]
-            out[chosen] = self._embed_batch([encodings[i].ids for i in chosen])
-        return out
+        token_ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        if len(token_ids) == 1:  # a query: no hand-over to the pool
+            return self._embed_batch(token_ids)
+        return np.concatenate(list(self._pool.map(lambda ids: self._embed_batch([ids]), token_ids)))
 
     def _embed_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+        """Texts padded into one call: for one text, or where batch-mates do not matter (token vectors, built once)."""
         width = max(len(ids) for ids in token_ids)
         ids = np.zeros((len(token_ids), width), dtype=np.int64)
         mask = np.zeros_like(ids)
