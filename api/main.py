@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.responses import READ_ERRORS, error_responses, guarded
-from api.routers import documents, health, search, web
+from api.routers import doctor, documents, health, search, web
 from api.rate_limit import rate_limited
 from api.security import reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kb.sync_sparse()
         app.state.kb = kb
         yield
+        kb.close()
 
     app = FastAPIOffline(title="panel-kb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
     app.state.settings = settings
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router, dependencies=[Depends(read_guard), Depends(rate_limited)], responses=guarded(READ_ERRORS, read_guard))
     app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
+    app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))
     app.include_router(web.router)
     return app

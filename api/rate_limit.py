@@ -18,6 +18,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.dependencies import get_settings
+from api.security import is_local_command
 from kb import Settings
 
 _limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -26,7 +27,7 @@ _parsed: dict[str, RateLimitItem] = {}
 
 def rate_limited(request: Request, settings: Settings = Depends(get_settings)) -> None:
     rule = settings.rate_limit.strip()
-    if rule in ("", "0"):
+    if rule in ("", "0") or is_local_command(request, settings):  # the kb command on this machine (kb eval) is not a client
         return
     limit = _parsed.get(rule) or _parsed.setdefault(rule, parse(rule))
     client = request.client.host if request.client else "unknown"

@@ -6,6 +6,10 @@ the network by accident). Reads are open unless `KB_READ_KEY` is set; then the
 read key or the api key opens them. The guard is picked from the settings, so
 /openapi.json declares a bearer key exactly where this server asks for one.
 Keys are compared in constant time and never echoed in errors or logs.
+
+`kb serve` on an embedded store also accepts the token it published beside the
+store's lock (kb/store_claim.py, readable only by the store's owner): the `kb`
+command goes through the server with it, since it may not open the files itself.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.dependencies import get_settings
 from kb import Settings
+from kb.store_claim import served_token
 
 bearer = HTTPBearer(auto_error=False, description="`KB_API_KEY` for writes; `KB_READ_KEY` (or the api key) for reads when it is set.")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -33,16 +38,16 @@ def reader_guard(settings: Settings) -> Callable[..., None]:
 
 
 def require_api_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
-    _check(credentials, [settings.api_key or ""], "this write needs 'Authorization: Bearer <KB_API_KEY>'")
+    _check(credentials, [settings.api_key or "", served_token(settings.data_dir) or ""], "this write needs 'Authorization: Bearer <KB_API_KEY>'")
 
 
-def require_loopback(request: Request) -> None:
-    if not _is_loopback(request.client.host if request.client else None):
+def require_loopback(request: Request, settings: Settings = Depends(get_settings)) -> None:
+    if not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
         raise HTTPException(403, "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'")
 
 
 def require_read_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
-    keys = [settings.read_key or ""] + ([settings.api_key] if settings.api_key else [])
+    keys = [settings.read_key or "", settings.api_key or "", served_token(settings.data_dir) or ""]
     _check(credentials, keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
 
 
@@ -57,6 +62,13 @@ def _check(credentials: HTTPAuthorizationCredentials | None, keys: list[str], mi
     matches = [hmac.compare_digest(given, key.encode()) for key in keys if key]  # every key compared: no early exit
     if not any(matches):
         raise HTTPException(403, "the key given is not valid for this request", headers=CHALLENGE)
+
+
+def is_local_command(request: Request, settings: Settings) -> bool:
+    """Does the request carry the token this server published for the kb command on its machine?"""
+    token = served_token(settings.data_dir)
+    given = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
 def _is_loopback(host: str | None) -> bool:

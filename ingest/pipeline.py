@@ -18,13 +18,15 @@ from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
 from kb import KnowledgeBase
-from kb.errors import KBError
+from kb.errors import KBError, StoreUnavailable
 from kb.knowledge_base import DocumentWrite
 from kb.models import FileReport, IngestReport
 from kb.passage_draft import PassageDraft
+from kb.remote import RemoteKnowledgeBase
 
-# Bump when readers or chunkers change what a file turns into: every file re-ingests once.
-PIPELINE_VERSION = "3"
+# Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
+# 4: every text embedded alone (its vector no longer depends on its batch-mates).
+PIPELINE_VERSION = "4"
 # Passages parsed and waiting before they are embedded and stored together.
 FLUSH_PASSAGES = 512
 
@@ -68,7 +70,7 @@ def _hash_start(kind: str | None):
 
 def ingest_paths(
     paths: list[Path],
-    kb: KnowledgeBase,
+    kb: KnowledgeBase | RemoteKnowledgeBase,
     kind: str | None = None,
     dry_run: bool = False,
     prune: bool = False,
@@ -78,39 +80,42 @@ def ingest_paths(
     """Ingest files and folders into `kb`; the report says what happened to each file.
 
     A real run holds the store's write lock throughout (StoreBusy after `wait`
-    seconds if another writer has it); a dry run only reads.
+    seconds if another writer has it); a dry run only reads. A store that
+    `kb serve` owns (`kb.remote`) gets each changed file uploaded to the server,
+    which reads, chunks and writes it under its own lock.
     """
-    if dry_run:
+    if dry_run or kb.remote:
         return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
     with kb.writing(wait, "ingest"), kb.sparse.saving_once():
         return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
 
 
-def _ingest_paths(paths: list[Path], kb: KnowledgeBase, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
+def _ingest_paths(paths: list[Path], kb, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
-    if not dry_run:
+    if not dry_run and not kb.remote:
         _recover(kb, report)
     sources, missing, folders = discover(paths)
     for item in missing:
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
-    plan, unreadable = _plan(sources, stored, kind, int(kb.settings.max_file_mb * (1 << 20)))
+    max_bytes = int(kb.settings.max_file_mb * (1 << 20))
+    plan, unreadable = _plan(sources, stored, kind, max_bytes)
     stale = _stale(stored, folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    batch = _WriteBatch(kb, dry_run, report, progress)
+    batch = _Uploads(kb, kind, report, progress) if kb.remote and not dry_run else _WriteBatch(kb, kind, dry_run, report, progress)
     for item in plan:
         if item.status == "unchanged":
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
             continue
-        prepared = _prepare(item, kind, kb)
-        if isinstance(prepared, FileReport):
-            _record(report, prepared, progress)
+        data = _read_planned(item, kind, max_bytes)
+        if isinstance(data, FileReport):
+            _record(report, data, progress)
         else:
-            batch.add(item, prepared)
+            batch.add(item, data)
     batch.flush()
     for doc_id in stale:
         if not dry_run:
@@ -120,13 +125,17 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase, kind: str | None, dry_ru
     return report
 
 
-def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0) -> IngestReport:
-    """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`."""
+def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0, source_root: str | None = None) -> IngestReport:
+    """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
+
+    `source_root` is the folder a `kb ingest` that goes through the server read
+    it from, so a later `--prune` of that folder knows the document.
+    """
     with kb.writing(wait, "upload"):
-        return _ingest_bytes(name, data, kb, kind)
+        return _ingest_bytes(name, data, kb, kind, source_root)
 
 
-def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None) -> IngestReport:
+def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None, source_root: str | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     _recover(kb, report)
@@ -135,14 +144,10 @@ def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None) -
     if stored and stored.content_hash == digest:
         report.record(FileReport(doc_id=name, status="unchanged", kind=stored.kind, passages=stored.passages))
     else:
-        item = PlannedFile(Source(name, Path(name), None), "updated" if stored else "added", digest)
-        prepared = _parse(item, data, kb, kind)
-        if isinstance(prepared, FileReport):
-            report.record(prepared)
-        else:
-            batch = _WriteBatch(kb, False, report, None)
-            batch.add(item, prepared)
-            batch.flush()
+        item = PlannedFile(Source(name, Path(name), Path(source_root) if source_root else None), "updated" if stored else "added", digest)
+        batch = _WriteBatch(kb, kind, False, report, None)
+        batch.add(item, data)
+        batch.flush()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -185,18 +190,22 @@ def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
 
 
 class _WriteBatch:
-    """Collects parsed documents and stores them together once enough passages wait.
+    """Parses files and stores them together once enough passages wait.
 
     Embedding many documents' passages in one call keeps every batch full and
     evenly padded, and one large upsert costs far less than many small ones;
     memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
     """
 
-    def __init__(self, kb: KnowledgeBase, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
-        self.kb, self.dry_run, self.report, self.progress = kb, dry_run, report, progress
+    def __init__(self, kb: KnowledgeBase, kind: str | None, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
+        self.kb, self.kind, self.dry_run, self.report, self.progress = kb, kind, dry_run, report, progress
         self.pending: list[tuple[PlannedFile, DocumentWrite]] = []
 
-    def add(self, item: PlannedFile, write: DocumentWrite) -> None:
+    def add(self, item: PlannedFile, data: bytes) -> None:
+        write = _parse(item, data, self.kb, self.kind)
+        if isinstance(write, FileReport):
+            _record(self.report, write, self.progress)
+            return
         self.pending.append((item, write))
         if sum(len(w.drafts) for _, w in self.pending) >= FLUSH_PASSAGES:
             self.flush()
@@ -221,9 +230,31 @@ class _WriteBatch:
         self.pending = []
 
 
-def _prepare(item: PlannedFile, kind: str | None, kb: KnowledgeBase) -> DocumentWrite | FileReport:
-    """Read the planned file again (it may have changed since planning) and parse it."""
-    max_bytes = int(kb.settings.max_file_mb * (1 << 20))
+class _Uploads:
+    """Sends each changed file to the `kb serve` that owns the store; its answer is the file's report."""
+
+    def __init__(self, kb: RemoteKnowledgeBase, kind: str | None, report: IngestReport, progress: Progress | None) -> None:
+        self.kb, self.kind, self.report, self.progress = kb, kind, report, progress
+
+    def add(self, item: PlannedFile, data: bytes) -> None:
+        root = str(item.source.root) if item.source.root else None
+        try:
+            answer = self.kb.upload(item.source.doc_id, data, self.kind, source_root=root)
+        except StoreUnavailable:
+            raise  # the server is gone: every file would fail the same way
+        except KBError as exc:
+            _record(self.report, FileReport(doc_id=item.source.doc_id, status="failed", error=exc.message), self.progress)
+            return
+        self.report.notes.extend(answer.notes)
+        for file_report in answer.files:
+            _record(self.report, file_report, self.progress)
+
+    def flush(self) -> None:
+        """Every upload was answered when it was sent."""
+
+
+def _read_planned(item: PlannedFile, kind: str | None, max_bytes: int) -> bytes | FileReport:
+    """Read the planned file again (it may have changed since planning); its hash follows its bytes."""
     try:
         with item.source.path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
@@ -232,7 +263,7 @@ def _prepare(item: PlannedFile, kind: str | None, kb: KnowledgeBase) -> Document
     if len(data) > max_bytes:  # it grew since planning
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_too_big(item.source.doc_id, len(data), max_bytes))
     item.content_hash = content_hash(data, kind)
-    return _parse(item, data, kb, kind)
+    return data
 
 
 def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) -> DocumentWrite | FileReport:

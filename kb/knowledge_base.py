@@ -34,6 +34,7 @@ from kb.retrieval import (
 from kb.settings import Settings
 from kb.sparse_index import SparseIndex, SparseRow, SparseScores, tokenize
 from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+from kb.store_claim import Claim, claim_store, release_store
 from kb.timecodes import seconds_to_clock
 from kb.write_lock import WriteLock
 
@@ -64,9 +65,36 @@ class KnowledgeBase:
     the embedding model and `kb --help` loads neither.
     """
 
+    remote = False  # the kb command also drives a served store over HTTP (kb.remote); this one opens the files
+
     def __init__(self, settings: Settings | None = None, fusion: FusionConfig | None = None) -> None:
         self.settings = settings or Settings()
         self.fusion = fusion or FusionConfig()
+        self._claim: Claim | None = None
+
+    def claim(self, wait: float = 0.0) -> None:
+        """Claim the embedded store for this process before opening it (`kb.store_claim` says why).
+
+        StoreServed when a `kb serve` owns it, StoreBusy when another process
+        keeps it past `wait` seconds; nothing to claim on a Chroma server.
+        """
+        if not self.settings.chroma_url and self._claim is None:
+            self._claim = claim_store(self.settings.data_dir, wait)
+
+    def close(self) -> None:
+        """Close the store and let another process open it; this object is done."""
+        store = self.__dict__.pop("store", None)
+        if store is not None:
+            store.close()
+        if self._claim is not None:
+            release_store(self._claim)
+            self._claim = None
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @cached_property
     def embedder(self):
@@ -78,6 +106,7 @@ class KnowledgeBase:
     def store(self) -> ChromaStore:
         from kb.embedding import model_label
 
+        self.claim()
         return ChromaStore(self.settings, model_label(self.settings))
 
     # --- reading ------------------------------------------------------------------

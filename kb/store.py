@@ -101,6 +101,10 @@ class ChromaStore:
         self.state = self.client.get_or_create_collection(self.name + STATE_SUFFIX, embedding_function=None)
         self.max_batch = self.client.get_max_batch_size()
 
+    def close(self) -> None:
+        """Let go of Chroma's files (the last client of a path in a process stops its system)."""
+        self.client.close()
+
     # --- generation: changes on every write, so other processes know to resync -------
     def generation(self) -> str:
         found = self.state.get(ids=[GENERATION_ID], include=["metadatas"])

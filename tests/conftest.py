@@ -115,8 +115,17 @@ def passage_ids_by_doc(data_dir: Path) -> dict[str, list[str]]:
     """doc_id -> its stored passage ids, sorted: what two stores must share to be the same."""
     from kb import KnowledgeBase, Settings
 
-    kb = KnowledgeBase(Settings(data_dir=data_dir))
-    return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+    with KnowledgeBase(Settings(data_dir=data_dir)) as kb:
+        return {doc.doc_id: sorted(kb.store.passage_ids(doc.doc_id)) for doc in kb.documents()}
+
+
+def ingest_into(data_dir: Path, paths: list[Path], **options):
+    """Ingest in this process, then close the store so that a `kb serve` or `kb` subprocess may open it."""
+    from ingest import ingest_paths
+    from kb import KnowledgeBase, Settings
+
+    with KnowledgeBase(Settings(data_dir=data_dir)) as kb:
+        return ingest_paths(paths, kb, **options)
 
 
 class KBServer:

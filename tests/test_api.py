@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
+from conftest import ingest_into
+
 
 PASSAGE_KEYS = {"n", "text", "score", "doc_id", "title", "kind", "source", "speaker", "speakers", "start", "end", "page", "section", "chunk_id"}
 
@@ -16,7 +16,7 @@ PASSAGE_KEYS = {"n", "text", "score", "doc_id", "title", "kind", "source", "spea
 @pytest.fixture
 def server(small_corpus: Path, tmp_path: Path, serve) -> str:
     data = tmp_path / "api-kb"
-    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    ingest_into(data, [small_corpus])
     return serve(data).url
 
 

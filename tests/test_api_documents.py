@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
+from conftest import ingest_into
+from kb import Settings
 
 NEW_PANEL = """---
 title: On-call without burnout
@@ -38,7 +38,7 @@ def _upload(url: str, name: str, data: bytes | str, **kw) -> httpx.Response:
 @pytest.fixture
 def store(small_corpus: Path, tmp_path: Path) -> Path:
     data = tmp_path / "docs-kb"
-    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    ingest_into(data, [small_corpus])
     return data
 
 

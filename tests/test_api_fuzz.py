@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
+from conftest import ingest_into
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
@@ -39,7 +38,7 @@ def test_schemathesis_finds_no_failures_with_and_without_the_key(small_corpus: P
     if not SCHEMATHESIS.exists():
         pytest.fail("schemathesis is missing: pip install -e '.[test]'")
     data = tmp_path / "fuzz-kb"
-    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    ingest_into(data, [small_corpus])
     server = serve(data, KB_API_KEY="fuzz-key", KB_RATE_LIMIT="0", KB_MAX_UPLOAD_MB="1")
     cases = _run(server.url, tmp_path, "Authorization: Bearer fuzz-key") + _run(server.url, tmp_path)
     print(f"schemathesis: {cases} cases, 0 failures")

@@ -78,6 +78,7 @@ def test_killed_ingests_converge_to_the_clean_store(tmp_path: Path) -> None:
         finish = _ingest(data, folder)
         assert finish.wait(timeout=300) == 0, f"seed {seed}, round {round_number}: {finish.stderr.read()[-2000:]}"
         assert passage_ids_by_doc(data) == clean[variant], f"seed {seed}, round {round_number}, killed at {moment:.2f} s"
-        report, _, _ = examine(KnowledgeBase(Settings(data_dir=data)))
+        with KnowledgeBase(Settings(data_dir=data)) as kb:  # closed again: the next round's kb ingest opens the store
+            report, _, _ = examine(kb)
         assert report.healthy, (seed, round_number, moment, report.findings)
     assert killed >= max(1, KILLS * 2 // 3), f"only {killed} of {KILLS} runs were still going when killed (step times {duration})"

@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import KB_COMMAND, kb_env, passage_ids_by_doc, write
+from conftest import KB_COMMAND, ingest_into, kb_env, passage_ids_by_doc, write
 from hostile_files import GOOD_TURNS, write_hostile_folder, write_many_tiny_files
-from ingest import ingest_paths
 from kb import KnowledgeBase, Settings
 
 
@@ -24,7 +23,7 @@ def _kb(data: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProce
 @pytest.fixture
 def stored(small_corpus: Path, tmp_path: Path) -> Path:
     data = tmp_path / "hostile-kb"
-    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    ingest_into(data, [small_corpus])
     return data
 
 

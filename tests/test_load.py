@@ -19,10 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import CORPUS
-from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
-from kb.doctor import examine
+from conftest import CORPUS, ingest_into
 
 REQUESTS = int(os.environ.get("PANEL_KB_LOAD_REQUESTS", "600"))
 CONCURRENCY = 32
@@ -44,8 +41,7 @@ def _essay(number: int) -> bytes:
 @pytest.mark.slow
 def test_mixed_load_loses_nothing_and_leaves_a_consistent_store(tmp_path: Path, serve) -> None:
     data = tmp_path / "load-kb"
-    ingest_paths([CORPUS], KnowledgeBase(Settings(data_dir=data)))
-    corpus_docs = {d.doc_id for d in KnowledgeBase(Settings(data_dir=data)).documents()}
+    corpus_docs = {f.doc_id for f in ingest_into(data, [CORPUS]).files}
     server = serve(data, KB_RATE_LIMIT="0", KB_WRITE_WAIT="120")
     result = asyncio.run(_drive(server.url, REQUESTS))
     print(
@@ -60,8 +56,8 @@ def test_mixed_load_loses_nothing_and_leaves_a_consistent_store(tmp_path: Path, 
         number = doc_id.split("-")[-1].removesuffix(".md")
         hits = httpx.post(f"{server.url}/v1/search", json={"query": f"loadword{number}", "top_k": 1}).json()["results"]
         assert hits and hits[0]["doc_id"] == doc_id
-    report, _, _ = examine(KnowledgeBase(Settings(data_dir=data)))
-    assert report.healthy, report.findings
+    report = httpx.post(f"{server.url}/v1/doctor", json={"repair": False}).json()  # the server owns the store
+    assert report["findings"] == [], report
 
 
 async def _drive(url: str, total: int) -> dict:

@@ -63,7 +63,7 @@ def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, t
     ingest_paths([small_corpus], reader)
     assert reader.search("idempotency", mode="sparse").results == []
     if backend == "embedded":
-        writer = KnowledgeBase(Settings())  # a second process on the same embedded store
+        writer = KnowledgeBase(Settings())  # another KnowledgeBase in this process (other processes go through kb serve)
     write(small_corpus / "keys.md", RARE)
     ingest_paths([small_corpus / "keys.md"], writer)
     time.sleep(reader.reads.max_age + 0.1)  # readers look for other writers at most once a second

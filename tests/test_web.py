@@ -17,9 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, KBServer, write
-from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
+from conftest import CORPUS, KBServer, ingest_into, write
 
 CHROMIUM = os.environ.get("PANEL_KB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -67,11 +65,10 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     allowed, allowed_url = _http_server(hosts)
     denied, denied_url = _http_server(hosts)
     data = root / "kb"
-    knowledge_base = KnowledgeBase(Settings(data_dir=data))
-    assert ingest_paths([CORPUS], knowledge_base).failed == 0
+    assert ingest_into(data, [CORPUS]).failed == 0
     write(root / "probes" / "xss-panel.txt", XSS_PANEL)
     write(root / "probes" / "lighthouse-panel.txt", LINKED_PANEL.format(url=f"{allowed_url}/recordings/lighthouse.mp4"))
-    assert ingest_paths([root / "probes"], knowledge_base, kind="transcript").failed == 0
+    assert ingest_into(data, [root / "probes"], kind="transcript").failed == 0
     api = KBServer(data, KB_CORS_ORIGINS=allowed_url)
     host_page = f"""<!doctype html><html><head><title>Team intranet</title>
 <style>input {{ background: rgb(255, 0, 0); }} li {{ color: rgb(255, 0, 0); }} body {{ font-family: serif; }}</style>
@@ -266,7 +263,7 @@ def test_widget_on_an_origin_not_allowed_gets_no_data(site, page) -> None:
 def test_page_asks_once_for_the_read_key_when_the_server_wants_one(tmp_path: Path, page) -> None:
     data = tmp_path / "guarded-kb"
     write(tmp_path / "probes" / "lighthouse-panel.txt", LINKED_PANEL.format(url="https://media.example/lighthouse.mp4"))
-    assert ingest_paths([tmp_path / "probes"], KnowledgeBase(Settings(data_dir=data)), kind="transcript").failed == 0
+    assert ingest_into(data, [tmp_path / "probes"], kind="transcript").failed == 0
     api = KBServer(data, KB_READ_KEY="reader-key")
     prompts: list[str] = []
 

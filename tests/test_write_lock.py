@@ -9,8 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import CORPUS, KB_COMMAND, kb_env, passage_ids_by_doc
-from ingest import ingest_paths
+from conftest import CORPUS, KB_COMMAND, ingest_into, kb_env, passage_ids_by_doc
 from kb import KnowledgeBase, Settings
 
 
@@ -20,9 +19,9 @@ def test_two_ingests_at_once_one_refuses_with_a_clear_message(tmp_path: Path) ->
     outcomes = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     assert sorted(code for code, _ in outcomes) == [0, 3], outcomes
     refused = next(err for code, err in outcomes if code == 3)
-    assert "another writer (ingest, pid" in refused and "--wait" in refused and "Traceback" not in refused
+    assert "open in another process (pid" in refused and "kb ingest" in refused and "--wait" in refused and "Traceback" not in refused
     clean = tmp_path / "clean"
-    ingest_paths([CORPUS], KnowledgeBase(Settings(data_dir=clean)))
+    ingest_into(clean, [CORPUS])
     assert passage_ids_by_doc(data) == passage_ids_by_doc(clean)
 
 
@@ -52,7 +51,7 @@ def test_a_waiting_ingest_goes_ahead_once_the_lock_is_free(tmp_path: Path, small
 
 def test_api_writes_take_the_same_lock(tmp_path: Path, small_corpus: Path, serve) -> None:
     data = tmp_path / "kb"
-    ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data)))
+    ingest_into(data, [small_corpus])
     server = serve(data, KB_WRITE_WAIT="1")
     holder = KnowledgeBase(Settings(data_dir=data))
     with holder.writing(purpose="ingest"):

@@ -35,5 +35,5 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP re
 def delete(doc_id: Annotated[str, typer.Argument(help="The doc_id, as `kb docs` shows it.", show_default=False)], wait: Wait = 0.0) -> None:
     """Delete a document and all its passages."""
     with user_errors():
-        open_kb().delete(doc_id, wait=wait)
+        open_kb(wait).delete(doc_id, wait=wait)
     console.print(f"Deleted {doc_id}")

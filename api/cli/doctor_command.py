@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from api.cli.options import AsJson, Wait
-from api.cli.output import console, err_console, open_kb, print_json, user_errors
+from api.cli.output import READ_WAIT, console, err_console, open_kb, print_json, user_errors
 
 
 def doctor(
@@ -21,8 +21,11 @@ def doctor(
     from kb.doctor import repair as fix
 
     with user_errors():
-        kb = open_kb()
-        report = fix(kb, wait) if repair else examine(kb)[0]
+        kb = open_kb(wait if repair else READ_WAIT)
+        if kb.remote:  # a kb serve owns the store: it checks (and repairs) it
+            report = kb.doctor(repair)
+        else:
+            report = fix(kb, wait) if repair else examine(kb)[0]
     if as_json:
         print_json(report)
     else:

@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.cli.options import KindOption, Wait
-from api.cli.output import console, err_console, open_kb, print_json, user_errors
+from api.cli.output import READ_WAIT, console, err_console, open_kb, print_json, user_errors
 
 
 class _BarProgress:
@@ -45,7 +45,7 @@ def ingest(
     from ingest import ingest_paths
 
     with user_errors():
-        kb = open_kb()
+        kb = open_kb(READ_WAIT if dry_run else wait)
         if as_json:
             report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait)
         else:

@@ -41,7 +41,23 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def open_kb():
-    from kb import KnowledgeBase, Settings
+READ_WAIT = 10.0  # seconds a reading command waits for another kb command to let go of an embedded store
 
-    return KnowledgeBase(Settings())
+
+def open_kb(wait: float = READ_WAIT):
+    """The store: opened by this process, or, when a `kb serve` owns it, driven through that server.
+
+    An embedded store is opened by one process at a time (kb/store_claim.py);
+    `wait` is how long to wait for another kb command that has it open.
+    """
+    from kb import KnowledgeBase, Settings
+    from kb.remote import RemoteKnowledgeBase
+    from kb.store_claim import StoreServed
+
+    settings = Settings()
+    kb = KnowledgeBase(settings)
+    try:
+        kb.claim(wait)
+    except StoreServed as served:
+        return RemoteKnowledgeBase(served.holder.url or "", served.holder.token, settings)
+    return kb

@@ -21,8 +21,43 @@ def serve(
     from kb.errors import InvalidInput
 
     with user_errors():
-        if workers > 1 and not Settings().chroma_url:
+        settings = Settings()
+        if workers > 1 and not settings.chroma_url:
             # An embedded Chroma store belongs to one process: several would each hold their own copy.
             raise InvalidInput(f"--workers {workers} needs a Chroma server: the embedded store is owned by one process. Start `chroma run --path DIR --port 8001`, set KB_CHROMA_URL=http://127.0.0.1:8001, then serve with several workers")
+        if not settings.chroma_url:
+            _own_store(settings, host, port)
     err_console.print(f"panel-kb listening on http://{host}:{port} with {workers} worker{'s' if workers > 1 else ''}  (Ctrl+C to stop)")
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def _own_store(settings, host: str, port: int) -> None:
+    """Claim the embedded store for this server and say where kb commands on this machine reach it.
+
+    A kb command that has the store open (an ingest, say) is waited for; another
+    server that owns it is an error.
+    """
+    from kb.errors import InvalidInput, StoreBusy
+    from kb.store_claim import StoreServed, claim_store
+
+    told = False
+    while True:
+        try:
+            held = claim_store(settings.data_dir, wait=1.0)
+            break
+        except StoreServed as served:
+            raise InvalidInput(f"another `kb serve` ({served.holder.describe()}) already serves this store at {served.holder.url}: use it, or stop it first") from None
+        except StoreBusy as busy:
+            if not told:
+                err_console.print(f"Waiting for the store: {busy.message.split(';')[0]} (Ctrl+C to give up)")
+                told = True
+    held.publish(local_url(host, port))
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a process on this machine reaches a server listening on `host`."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

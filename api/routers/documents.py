@@ -8,9 +8,11 @@ idempotency as `kb ingest`; writes take the store's write lock, shared with `kb 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from api.dependencies import get_kb, get_settings
 from api.responses import error_responses
+from api.security import is_local_command
 from ingest import ingest_bytes
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
@@ -24,9 +26,12 @@ UPLOAD_ERRORS = error_responses(400, 409, 413, 415, 422)
 
 
 @reads.get("", response_model=DocumentList)
-def list_documents(kb: KnowledgeBase = Depends(get_kb)) -> DocumentList:
+def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> DocumentList | JSONResponse:
     """Every stored document, by doc_id."""
-    return DocumentList(documents=kb.documents())
+    documents = kb.documents()
+    if is_local_command(request, settings):  # `kb ingest --prune` through this server: which folder each came from
+        return JSONResponse({"documents": [{**d.model_dump(), "source_root": d.source_root} for d in documents]})
+    return DocumentList(documents=documents)
 
 
 @reads.get("/{doc_id:path}", response_model=DocumentInfo, responses=error_responses(404))
@@ -48,6 +53,7 @@ def upload_document(
     file: UploadFile = File(..., description="The document (.md, .txt, .pdf, .vtt, .srt); its file name becomes the doc_id."),
     kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
     doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
+    source_root: str | None = Form(None, max_length=1024, description="The folder a `kb ingest` read it from, so a later `kb ingest FOLDER --prune` knows it."),
     kb: KnowledgeBase = Depends(get_kb),
     settings: Settings = Depends(get_settings),
 ) -> IngestReport:
@@ -57,7 +63,7 @@ def upload_document(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
-    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait)
+    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait, source_root=source_root)
     if report.failed:
         raise UnreadableDocument(report.files[0].error or f"{name}: could not be read")  # the error names the file
     return report
