@@ -269,10 +269,12 @@ def _read_planned(item: PlannedFile, kind: str | None, max_bytes: int) -> bytes 
 def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) -> DocumentWrite | FileReport:
     doc_id = item.source.doc_id
     try:
-        units = read_document(doc_id, data, kind)
+        units = read_document(doc_id, data, kind, max_pdf_pages=kb.settings.max_pdf_pages)
         drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens, count_many=kb.embedder.count_tokens_batch)
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")
+        if len(drafts) > kb.settings.max_passages:
+            raise ReadError(f"it makes {len(drafts):,} passages, over the limit of {kb.settings.max_passages:,} per file (KB_MAX_PASSAGES): split it, or raise the limit")
     except ReadError as exc:
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc}")
     except RecursionError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.readers import supported
+from ingest.upload_names import hidden_characters
 
 
 NOT_REGULAR = "not a regular file (a pipe, socket or device): remove it from the folder"
@@ -38,7 +39,10 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
     missing: list[Missing] = []
     folders: list[Path] = []
     for given in paths:
-        if given.is_dir():
+        problem = _link_problem(given, None) if given.is_symlink() else None
+        if problem:
+            missing.append(Missing(given.name, problem))
+        elif given.is_dir():
             root = given.resolve()
             folders.append(root)
             found, odd = _walk(root)
@@ -47,7 +51,9 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
         elif given.exists() and not given.is_file():
             missing.append(Missing(given.name, NOT_REGULAR))
         elif given.is_file():
-            if not supported(given):
+            if problem := _name_problem(given.name):
+                missing.append(Missing(given.name, problem))
+            elif not supported(given):
                 missing.append(Missing(given.name, f"unsupported file type '{given.suffix}': use .md, .txt, .pdf, .vtt or .srt"))
             else:
                 sources.append(Source(given.name, given, None))
@@ -72,18 +78,41 @@ def _walk(root: Path) -> tuple[list[Source], list[Missing]]:
             if name.startswith(".") or not supported(path):
                 continue
             doc_id = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = path.resolve()
-                if not _inside(target, root):
-                    continue
-                if not target.exists():
-                    odd.append(Missing(doc_id, f"a broken link (to {target}): fix or remove it"))
-                    continue
-            if not path.is_file():
-                odd.append(Missing(doc_id, NOT_REGULAR))
+            problem = _name_problem(doc_id) or (_link_problem(path, root) if path.is_symlink() else None)
+            if problem == OUTSIDE:
+                continue
+            if problem is None and not path.is_file():
+                problem = NOT_REGULAR
+            if problem:
+                odd.append(Missing(doc_id, problem))
                 continue
             found.append(Source(doc_id, path, root))
     return found, odd
+
+
+OUTSIDE = "outside"
+
+
+def _link_problem(path: Path, root: Path | None) -> str | None:
+    """Why a link cannot be read (OUTSIDE: it leads out of the folder `root` being walked, skip it).
+
+    A link loop makes resolve() raise (RuntimeError before Python 3.13, OSError
+    after) and is_file() answer False; either way it is one bad entry, reported.
+    """
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):
+        return "a link that leads back to itself (a loop): remove it or point it at a file"
+    if root is not None and not _inside(target, root):
+        return OUTSIDE
+    if not target.exists():
+        return f"a broken link (to {target}): fix or remove it"
+    return None
+
+
+def _name_problem(doc_id: str) -> str | None:
+    hidden = hidden_characters(doc_id)
+    return f"the name holds {hidden}, which would disguise it in listings: rename the file" if hidden else None
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -8,14 +8,13 @@ backslashes or control characters) ending in a supported suffix.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from pathlib import PurePosixPath
 
 from ingest.readers import FORMATS
 from kb.errors import InvalidInput, UnsupportedType
 
 MAX_DOC_ID_CHARS = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SUPPORTED = ", ".join(sorted(FORMATS))
 
 
@@ -32,8 +31,10 @@ def upload_doc_id(file_name: str | None, doc_id: str | None = None) -> str:
 def _checked_doc_id(value: str, field: str) -> str:
     if len(value) > MAX_DOC_ID_CHARS:
         raise InvalidInput(f"{field}: longer than {MAX_DOC_ID_CHARS} characters; use a shorter name")
-    if _CONTROL.search(value) or "\\" in value:
-        raise InvalidInput(f"{field}: contains control characters or backslashes; use a plain relative path like 2026/panel.vtt")
+    if "\\" in value:
+        raise InvalidInput(f"{field}: contains backslashes; use a plain relative path like 2026/panel.vtt")
+    if hidden := hidden_characters(value):
+        raise InvalidInput(f"{field}: contains {hidden}; use a plain relative path like 2026/panel.vtt")
     path = PurePosixPath(value)
     if path.is_absolute() or any(part in {"", ".", ".."} for part in value.split("/")):
         raise InvalidInput(f"{field} '{value}': must be a relative path without '.' or '..' parts, e.g. 2026/panel.vtt")
@@ -42,3 +43,16 @@ def _checked_doc_id(value: str, field: str) -> str:
     if path.suffix.lower() not in FORMATS:
         raise UnsupportedType(f"{field} '{value}': unsupported file type '{path.suffix or '(none)'}'; upload one of {SUPPORTED}")
     return value
+
+
+def hidden_characters(name: str) -> str | None:
+    """What in a name is invisible or changes how it reads (None: nothing).
+
+    Control characters, and Unicode format characters: a right-to-left override
+    (U+202E) makes `gpj.exe` show as `exe.jpg` in a listing, zero-width ones make
+    two names look the same.
+    """
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"an invisible or direction-changing character (U+{ord(char):04X})"
+    return None

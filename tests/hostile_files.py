@@ -63,7 +63,8 @@ def write_hostile_folder(root: Path, big_line_mb: int = 50) -> list[Case]:
     put("image-only.pdf", _pdf(["", ""], draw_only=True), "failed", "no extractable text")
     put("malformed.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer <<>>\n%%EOF", "failed", "PDF")
     put("not-a-pdf.pdf", "just some text pretending", "failed", "PDF")
-    put("blank-pages.pdf", _pdf([""] * 3000), "failed", "no extractable text")
+    put("blank-pages.pdf", _pdf([""] * 1500), "failed", "no extractable text")
+    put("too-many-pages.pdf", _pdf(["A short mentoring note."] * 2100), "failed", "KB_MAX_PDF_PAGES")
     # --- subtitles ----------------------------------------------------------------------
     put("broken-timestamps.vtt", "WEBVTT\n\n00:00:xx.000 --> soon\n<v Maya Chen>Hello there everyone.\n", "failed", "cue")
     put("no-blank-lines.vtt", "WEBVTT\n00:00:01.000 --> 00:00:03.000\n<v Maya Chen>First cue text here.\n00:00:04.000 --> 00:00:06.000\n<v Daniel Okafor>Second cue text here.\n", "added")
@@ -102,6 +103,12 @@ def write_hostile_folder(root: Path, big_line_mb: int = 50) -> list[Case]:
     outside.write_text("# Outside\n\nThis file lives outside the folder.\n", encoding="utf-8")
     os.symlink(outside, root / "link-outside.md")
     cases.append(Case("link-outside.md", "skipped"))
+    os.symlink("self-loop.md", root / "self-loop.md")  # a file link to itself: one bad entry, not a failed run
+    cases.append(Case("self-loop.md", "failed", "loop"))
+    os.symlink("loop-b.txt", root / "loop-a.txt")
+    os.symlink("loop-a.txt", root / "loop-b.txt")
+    cases.append(Case("loop-a.txt", "failed", "loop"))
+    cases.append(Case("loop-b.txt", "failed", "loop"))
     os.mkfifo(root / "pipe.txt")
     cases.append(Case("pipe.txt", "failed", "not a regular file"))
     locked = root / "unreadable.md"

@@ -30,7 +30,7 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in FORMATS
 
 
-def read_document(name: str, data: bytes, kind: str | None = None) -> list[Document]:
+def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None) -> list[Document]:
     """Parse one file's bytes. `name` is its doc_id (its suffix picks the format).
 
     Raises ReadError with a message that says what is wrong and what to do.
@@ -41,7 +41,7 @@ def read_document(name: str, data: bytes, kind: str | None = None) -> list[Docum
     if not data.strip():
         raise ReadError("the file is empty: add content or remove it")
     if fmt == "pdf":
-        return _read_pdf(name, data, kind)
+        return _read_pdf(name, data, kind, max_pdf_pages)
     text = decode_text(data)
     if fmt in ("vtt", "srt"):
         turns = parse_vtt(text) if fmt == "vtt" else parse_srt(text)
@@ -64,8 +64,8 @@ def read_document(name: str, data: bytes, kind: str | None = None) -> list[Docum
     return [Document(text=body.strip(), metadata={**metadata, "unit": unit})]
 
 
-def _read_pdf(name: str, data: bytes, kind: str | None) -> list[Document]:
-    pages, pdf_title = read_pdf_pages(data)
+def _read_pdf(name: str, data: bytes, kind: str | None, max_pages: int | None) -> list[Document]:
+    pages, pdf_title = read_pdf_pages(data, max_pages)
     joined = "\n".join(text for _, text in pages[:20])
     resolved = kind or guess_kind(name, joined, False)
     metadata = _metadata(name, "pdf", {}, resolved, pdf_title)

@@ -9,8 +9,12 @@ import re
 from ingest.errors import ReadError
 
 
-def read_pdf_pages(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
-    """Return ([(page number, text)] for pages with text, the PDF's own title)."""
+def read_pdf_pages(data: bytes, max_pages: int | None = None) -> tuple[list[tuple[int, str]], str | None]:
+    """Return ([(page number, text)] for pages with text, the PDF's own title).
+
+    `max_pages` is checked before any text is extracted: a 19 KB PDF whose page
+    tree lists one page 3,000 times would otherwise become 3,000 passages.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -24,6 +28,8 @@ def read_pdf_pages(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
                 opened = 0
             if not opened:
                 raise ReadError("the PDF is encrypted with a password: save an unencrypted copy and ingest that")
+        if max_pages is not None and len(reader.pages) > max_pages:
+            raise ReadError(f"the PDF has {len(reader.pages):,} pages, over the limit of {max_pages:,} per file (KB_MAX_PDF_PAGES): split it, or raise the limit")
         pages = [(number, (page.extract_text() or "").strip()) for number, page in enumerate(reader.pages, start=1)]
         title = (reader.metadata.title if reader.metadata else None) or None
     except ReadError:
