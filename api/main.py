@@ -9,15 +9,15 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
+from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
 from api.responses import READ_ERRORS, error_responses, guarded
 from api.routers import doctor, documents, health, search, web
 from api.rate_limit import rate_limited
-from api.security import reader_guard, writer_guard
+from api.security import WriteGate, reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
 
 DESCRIPTION = """Cited semantic search over engineering-career essays, panel transcripts and book notes.
@@ -43,15 +43,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(title="panel-kb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
     app.state.settings = settings
+    # Outermost last: CORS headers reach every answer, refused writes never reach the body limit or a body.
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
-    if settings.cors_origin_list:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-            max_age=600,
-        )
+    app.add_middleware(WriteGate, settings=settings, routes=[*documents.writes.routes, *doctor.router.routes])
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(
+        RefusingCORS,
+        allow_origins=settings.cors_origin_list,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     read_guard, write_guard = reader_guard(settings), writer_guard(settings)
     app.include_router(health.router)

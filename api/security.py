@@ -7,6 +7,12 @@ read key or the api key opens them. The guard is picked from the settings, so
 /openapi.json declares a bearer key exactly where this server asks for one.
 Keys are compared in constant time and never echoed in errors or logs.
 
+A browser page on another origin is refused any write, whatever its address
+(a page on the same machine could otherwise post to a key-less server: the
+loopback rule sees only the peer), unless its origin is in KB_CORS_ORIGINS and
+the server wants a key. `WriteGate` runs the same check before a body is read,
+so a refused upload is answered at once instead of after 25 MB.
+
 `kb serve` on an embedded store also accepts the token it published beside the
 store's lock (kb/store_claim.py, readable only by the store's owner): the `kb`
 command goes through the server with it, since it may not open the files itself.
@@ -20,8 +26,12 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.dependencies import get_settings
+from api.errors import CODES, error_body
 from kb import Settings
 from kb.store_claim import served_token
 
@@ -37,31 +47,32 @@ def reader_guard(settings: Settings) -> Callable[..., None]:
     return require_read_key if settings.read_key else open_to_all
 
 
-def require_api_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
-    _check(credentials, [settings.api_key or "", served_token(settings.data_dir) or ""], "this write needs 'Authorization: Bearer <KB_API_KEY>'")
+def require_api_key(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
+    check_writer(request, settings)
 
 
 def require_loopback(request: Request, settings: Settings = Depends(get_settings)) -> None:
-    if not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
-        raise HTTPException(403, "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'")
+    check_writer(request, settings)
 
 
 def require_read_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
     keys = [settings.read_key or "", settings.api_key or "", served_token(settings.data_dir) or ""]
-    _check(credentials, keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
+    _check(_bearer_of(credentials), keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
 
 
 def open_to_all() -> None:
     """Reads without KB_READ_KEY: the intranet's own proxy guards them."""
 
 
-def _check(credentials: HTTPAuthorizationCredentials | None, keys: list[str], missing: str) -> None:
-    if credentials is None or not credentials.credentials:
-        raise HTTPException(401, missing, headers=CHALLENGE)
-    given = credentials.credentials.encode()
-    matches = [hmac.compare_digest(given, key.encode()) for key in keys if key]  # every key compared: no early exit
-    if not any(matches):
-        raise HTTPException(403, "the key given is not valid for this request", headers=CHALLENGE)
+def check_writer(request: Request, settings: Settings) -> None:
+    """May this request write? HTTPException 401/403 if not. Reads only the headers."""
+    _refuse_cross_site(request, settings)
+    if settings.api_key:
+        given = request.headers.get("authorization", "")
+        scheme, _, key = given.partition(" ")
+        _check(key.strip() if scheme.lower() == "bearer" else "", [settings.api_key, served_token(settings.data_dir) or ""], "this write needs 'Authorization: Bearer <KB_API_KEY>'")
+    elif not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
+        raise HTTPException(403, "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'")
 
 
 def is_local_command(request: Request, settings: Settings) -> bool:
@@ -69,6 +80,56 @@ def is_local_command(request: Request, settings: Settings) -> bool:
     token = served_token(settings.data_dir)
     given = request.headers.get("authorization", "")
     return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+class WriteGate:
+    """ASGI middleware: a write that may not happen is refused before its body is read.
+
+    `routes` are the writing routes (their routers carry the writer guard); any
+    other request, a wrong method on a write path included, passes untouched.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, routes: list[BaseRoute]) -> None:
+        self.app, self.settings, self.routes = app, settings, routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(route.matches(scope)[0] == Match.FULL for route in self.routes):
+            try:
+                check_writer(Request(scope), self.settings)
+            except HTTPException as refused:
+                body = error_body(CODES.get(refused.status_code, "error"), str(refused.detail))
+                await JSONResponse(body, status_code=refused.status_code, headers=refused.headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _refuse_cross_site(request: Request, settings: Settings) -> None:
+    """Browsers say where a request comes from (Origin, Sec-Fetch-Site); other clients send neither."""
+    origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    if origin is None and site in (None, "same-origin", "none"):
+        return
+    if origin is not None and origin == f"{request.url.scheme}://{request.headers.get('host', '')}":
+        return
+    if origin in settings.cors_origin_list and settings.api_key:
+        return  # an intranet page allowed to write, with the key (checked next)
+    raise HTTPException(
+        403,
+        f"refused a write from a page on another site ({origin or 'origin not sent'}): a browser page may write only from "
+        "an origin listed in KB_CORS_ORIGINS on a server with KB_API_KEY set, sending the key",
+    )
+
+
+def _bearer_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    return credentials.credentials if credentials is not None else ""
+
+
+def _check(given: str, keys: list[str], missing: str) -> None:
+    if not given:
+        raise HTTPException(401, missing, headers=CHALLENGE)
+    matches = [hmac.compare_digest(given.encode(), key.encode()) for key in keys if key]  # every key compared: no early exit
+    if not any(matches):
+        raise HTTPException(403, "the key given is not valid for this request", headers=CHALLENGE)
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -167,7 +167,8 @@ def test_cors_allows_only_the_configured_origins(server: str) -> None:
     allowed = httpx.options(f"{server}/v1/search", headers={"Origin": "http://intranet.example", **preflight})
     assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "http://intranet.example"
     denied = httpx.options(f"{server}/v1/search", headers={"Origin": "http://evil.example", **preflight})
-    assert denied.status_code == 400 and "access-control-allow-origin" not in denied.headers
+    assert denied.status_code == 403 and "access-control-allow-origin" not in denied.headers
+    assert "KB_CORS_ORIGINS" in denied.json()["error"]["message"]
     simple = httpx.post(f"{server}/v1/search", json={"query": "pager"}, headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in simple.headers
 

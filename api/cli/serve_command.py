@@ -28,7 +28,23 @@ def serve(
         if not settings.chroma_url:
             _own_store(settings, host, port)
     err_console.print(f"panel-kb listening on http://{host}:{port} with {workers} worker{'s' if workers > 1 else ''}  (Ctrl+C to stop)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    err_console.print(access_summary(settings, host))
+    proxies = [address.strip() for address in settings.trusted_proxies.split(",") if address.strip()]
+    # X-Forwarded-For decides who a client is (loopback rule, rate limit): believed only from proxies the operator names.
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+    )
+
+
+def access_summary(settings, host: str) -> str:
+    """One line on what this server leaves open, loud when it listens beyond this machine with no keys."""
+    reads = "need KB_READ_KEY" if settings.read_key else "open to anyone who can reach it"
+    writes = "need KB_API_KEY" if settings.api_key else "accepted only from this machine"
+    line = f"Reads {reads}; writes {writes}."
+    if host not in ("127.0.0.1", "localhost", "::1") and not (settings.read_key and settings.api_key):
+        return f"[bold yellow]Warning:[/] listening on {host}. {line} Set KB_READ_KEY and KB_API_KEY, or keep it behind your intranet's proxy."
+    return line
 
 
 def _own_store(settings, host: str, port: int) -> None:
