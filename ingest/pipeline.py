@@ -90,7 +90,7 @@ def ingest_paths(
         return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
 
 
-def _ingest_paths(paths: list[Path], kb, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
+def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
     if not dry_run and not kb.remote:
@@ -192,8 +192,8 @@ def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
 class _WriteBatch:
     """Parses files and stores them together once enough passages wait.
 
-    Embedding many documents' passages in one call keeps every batch full and
-    evenly padded, and one large upsert costs far less than many small ones;
+    Embedding many documents' passages in one call keeps every core busy, and
+    one large upsert costs far less than many small ones;
     memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
     """
 

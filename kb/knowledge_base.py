@@ -250,8 +250,8 @@ class KnowledgeBase:
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         """Store (or replace) several documents; readers never see a mix of old and new passages.
 
-        All their passages are embedded in one call (sorted by length across
-        documents, so batches are full and evenly padded) and upserted in large
+        All their passages are embedded in one call (every core busy, each
+        text embedded alone so its vector is its own) and upserted in large
         batches. Then, per document, the record switches to the new content hash
         (the commit point) and the old passages are deleted.
         """

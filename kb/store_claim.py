@@ -6,7 +6,7 @@ keeps the vector index in memory and never sees what another process wrote
 from a shell), and two writers can overwrite each other's index files. So the
 process that opens `KB_DATA_DIR/chroma` claims it with an OS file lock held
 for as long as it has the store open (it dies with the process, so a killed
-process never leaves a stale claim). `kb serve` publishes its address and a
+process never leaves a stale claim; filelock, as for the write lock). `kb serve` publishes its address and a
 token beside the lock; a `kb` command that finds the store served goes through
 that server's HTTP API instead of opening the files (see `kb.remote`).
 
@@ -17,7 +17,6 @@ is the one process that owns the files, and any number of processes use it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import secrets
@@ -26,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from kb.errors import StoreBusy
 
@@ -63,7 +64,7 @@ class Claim:
         self.note_path = lock_path.with_suffix(".holder")
         self.users = 0
         self.token: str | None = None
-        self._fd: int | None = None
+        self._lock = FileLock(str(lock_path), thread_local=False, is_singleton=False)
 
     def acquire(self, wait: float) -> None:
         """Take the lock, waiting up to `wait` seconds for a `kb` command that holds it.
@@ -71,26 +72,22 @@ class Claim:
         StoreServed at once when a server holds it; StoreBusy when `wait` runs out.
         """
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + max(wait, 0.0)
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock.acquire(timeout=0)
                 break
-            except BlockingIOError:
+            except Timeout:
                 holder = read_holder(self.note_path)
                 if holder is not None and holder.url:
-                    os.close(fd)
                     raise StoreServed(holder) from None
                 if time.monotonic() >= deadline:
-                    os.close(fd)
                     who = holder.describe() if holder else "another process"
                     raise StoreBusy(
                         f"this store is open in another process ({who}); an embedded store is opened by one process "
                         "at a time. Wait for it (--wait SECONDS), or run `kb serve`: kb commands then go through it"
                     ) from None
                 time.sleep(0.1)
-        self._fd = fd
         self._write_note()
 
     def publish(self, url: str) -> str:
@@ -100,12 +97,12 @@ class Claim:
         return self.token
 
     def release(self) -> None:
-        if self._fd is not None:
+        if self._lock.is_locked:
             try:
                 self.note_path.unlink(missing_ok=True)
             finally:
-                os.close(self._fd)  # closing the descriptor drops the lock
-                self._fd, self.token = None, None
+                self._lock.release()
+                self.token = None
 
     def _write_note(self, url: str | None = None) -> None:
         since = dt.datetime.now().strftime("%H:%M:%S")
