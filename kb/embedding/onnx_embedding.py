@@ -40,22 +40,23 @@ class OnnxEmbedding(BaseEmbedding):
     _input_names: list[str] = PrivateAttr()
     _token_vectors: Any = PrivateAttr(default=None)
     _pool: ThreadPoolExecutor = PrivateAttr()
+    _solo: Any = PrivateAttr()
 
     def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         super().__init__(model_name=model_name, embed_batch_size=embed_batch_size, max_tokens=max_tokens, model_dir=str(model_dir))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1  # one core per text; texts run side by side on the pool
-        self._pool = ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1, thread_name_prefix="embed")
-        self._session = ort.InferenceSession(str(Path(model_dir) / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        cores = threads or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="embed")
+        # Many texts: one core each, side by side on the pool. One text (a query): every core on it,
+        # ~1.3 vs 2.3 ms. The kernels split rows, not sums, across threads, so both give the same bits.
+        self._session = _session(Path(model_dir) / "model.onnx", threads=1)
+        self._solo = _session(Path(model_dir) / "model.onnx", threads=cores)
         self._input_names = [item.name for item in self._session.get_inputs()]
         tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         # MiniLM's tokenizer.json hard-codes 128-token truncation and padding; set our own.
         tokenizer.enable_truncation(max_length=max_tokens)
-        tokenizer.no_padding()  # we pad per batch, after sorting by length
+        tokenizer.no_padding()  # one text per call: nothing to pad
         self._tokenizer = tokenizer
         # A twin without truncation, so counting sees the real length of a text.
         self._counter = Tokenizer.from_str(tokenizer.to_str())
@@ -86,11 +87,11 @@ class OnnxEmbedding(BaseEmbedding):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         token_ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
-        if len(token_ids) == 1:  # a query: no hand-over to the pool
-            return self._embed_batch(token_ids)
+        if len(token_ids) == 1:
+            return self._embed_batch(token_ids, self._solo)
         return np.concatenate(list(self._pool.map(lambda ids: self._embed_batch([ids]), token_ids)))
 
-    def _embed_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+    def _embed_batch(self, token_ids: list[list[int]], session: Any = None) -> np.ndarray:
         """Texts padded into one call: for one text, or where batch-mates do not matter (token vectors, built once)."""
         width = max(len(ids) for ids in token_ids)
         ids = np.zeros((len(token_ids), width), dtype=np.int64)
@@ -99,7 +100,7 @@ class OnnxEmbedding(BaseEmbedding):
             ids[row, : len(tokens)] = tokens
             mask[row, : len(tokens)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {name: feeds[name] for name in self._input_names})[0]
+        hidden = (session or self._session).run(None, {name: feeds[name] for name in self._input_names})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
@@ -124,3 +125,13 @@ class OnnxEmbedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
+
+
+def _session(model_file: Path, threads: int):
+    """An onnxruntime session on `threads` cores (onnxruntime imported here: `kb --help` stays fast)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
