@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser test bench scale eval crash load clean
+.PHONY: setup demo serve browser test bench scale eval train-answers crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -54,6 +54,13 @@ eval: setup
 	$(BIN)/python benchmarks/qmsum_eval.py
 	$(BIN)/python benchmarks/scifact_eval.py
 	$(BIN)/python benchmarks/answers_eval.py
+
+# Answer-sentence model: candidates and labels from QMSum train and val, then trees fitted on train, judged on val.
+train-answers: setup
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python benchmarks/answer_data.py val
+	$(BIN)/python benchmarks/answer_data.py train
+	$(BIN)/python benchmarks/train_answer_model.py
 
 clean:
 	rm -rf $(VENV) .kb .pytest_cache

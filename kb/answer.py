@@ -17,10 +17,15 @@ every [n] in it points into the citations.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
+from kb.answer_model import load_model
 from kb.models import Passage
 from kb.timecodes import seconds_to_clock
 
@@ -84,27 +89,85 @@ class ExtractiveComposer:
         return render(chosen, passages)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
-        """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers."""
+        """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers.
+
+        A learned model (kb/answer_model.py) replaces the weighting when one is installed.
+        """
+        model = load_model()
+        features = self.features(question, sentences, passages, extended=model is not None)
+        learned = model.score(features) if model is not None else None
+        meaning_weight, words_weight, rank_weight = WEIGHTS
+        for index, (sentence, f) in enumerate(zip(sentences, features)):
+            sentence.similarity = f["similarity"]
+            answerable = not (f["filler"] or f["question"])  # fillers and questions are not answers
+            if learned is not None:
+                sentence.score = max(float(learned[index]), 1e-6) if answerable else -1.0
+                continue
+            lexical = max(f["coverage"], f["reply_coverage"])  # a reply to a question like this one covers its words
+            length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
+            # A sentence made only of the question's own words restates it rather than answering.
+            shape = length * (0.4 + 0.6 * f["new_terms"])
+            score = meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * f["prior"]
+            sentence.score = score * shape if answerable else -1.0
+
+    def features(self, question: str, sentences: list[Sentence], passages: list[Passage], extended: bool = False) -> list[dict[str, float]]:
+        """What is known about each candidate sentence: for the hand-tuned score, and (extended) for learned ones.
+
+        Sets each sentence's `terms` (stemmed, stop words out) on the way.
+        """
         weights = self.idf.query_weights(question)
         total = sum(weights.values()) or 1.0
         best = max(p.score for p in passages) or 1.0
-        meaning_weight, words_weight, rank_weight = WEIGHTS
         vectors = self.quick_embed([question] + [s.text for s in sentences])
         term_lists = self.idf.terms_of([s.text for s in sentences])
         for sentence, terms in zip(sentences, term_lists):
             sentence.terms = frozenset(terms)
         coverage = [sum(w for t, w in weights.items() if t in s.terms) / total for s in sentences]
         inherited = _reply_coverage(sentences, coverage)
+        rows = []
         for sentence, terms, vector, own, carried in zip(sentences, term_lists, vectors[1:], coverage, inherited):
-            sentence.similarity = STATIC_SHARE * float(vector @ vectors[0]) + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0)
-            lexical = max(own, carried)  # a reply to a question like this one covers its words
-            prior = sentence.passage.score / best
-            length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
-            # A sentence made only of the question's own words restates it rather than answering.
-            shape = length * (0.4 + 0.6 * (sum(t not in weights for t in terms) / len(terms) if terms else 0.0))
-            answerable = not (FILLER.match(sentence.text) or sentence.text.rstrip().endswith("?"))  # fillers and questions are not answers
-            score = meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * prior
-            sentence.score = score * shape if answerable else -1.0
+            static = float(vector @ vectors[0])
+            rows.append({
+                "static": static,
+                "dense": sentence.passage.dense_score or 0.0,
+                "similarity": STATIC_SHARE * static + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0),
+                "coverage": own,
+                "reply_coverage": carried,
+                "prior": sentence.passage.score / best,
+                "rank": 1.0 / sentence.passage.n,
+                "words": float(sentence.words),
+                "new_terms": sum(t not in weights for t in terms) / len(terms) if terms else 0.0,
+                "filler": float(bool(FILLER.match(sentence.text))),
+                "question": float(sentence.text.rstrip().endswith("?")),
+                "transcript": float(sentence.passage.kind == "transcript"),
+            })
+        if extended:
+            self._extend(rows, sentences, term_lists, vectors[1:])
+        return rows
+
+    def _extend(self, rows: list[dict[str, float]], sentences: list[Sentence], term_lists: list[list[str]], vectors) -> None:
+        """Features about the sentence among the others pooled for this question (only learned models read them)."""
+        idf = self.idf.query_weights(" ".join(s.text for s in sentences))  # every pooled term's rarity, in one pass
+        centroid = vectors.mean(axis=0)
+        centroid = centroid / (float(np.linalg.norm(centroid)) or 1.0)
+        in_line = Counter((id(s.passage), s.line) for s in sentences)
+        by_speaker = Counter(s.speaker for s in sentences)
+        pooled = Counter(t for terms in term_lists for t in set(terms))  # in how many pooled sentences each term is
+        seen_in_line: Counter = Counter()
+        for row, sentence, terms, vector in zip(rows, sentences, term_lists, vectors):
+            line_key = (id(sentence.passage), sentence.line)
+            seen_in_line[line_key] += 1
+            distinct = set(terms)
+            row.update({
+                "centrality": float(vector @ centroid),
+                "idf_mean": sum(idf.get(t, 0.0) for t in terms) / len(terms) if terms else 0.0,
+                # what the retrieved stretch keeps talking about: terms frequent here yet rare in the store
+                "salience": sum(math.log1p(pooled[t] - 1) * idf.get(t, 0.0) for t in distinct) / len(distinct) if distinct else 0.0,
+                "terms": float(len(distinct)),
+                "line_sentences": float(in_line[line_key]),
+                "line_position": (seen_in_line[line_key] - 1) / in_line[line_key],
+                "speaker_share": by_speaker[sentence.speaker] / len(sentences) if sentence.speaker else 0.0,
+            })
 
     def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap.

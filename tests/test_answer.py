@@ -146,3 +146,31 @@ def test_one_turn_leaves_room_for_other_voices(kb, tmp_path: Path) -> None:
     quoted = maya.split(": ", 1)[1].rsplit(" [", 1)[0]
     assert len(re.split(r"(?<=\.) ", quoted)) == RUN_CAP
     assert "Daniel Okafor" in response.answer
+
+
+def _stump(feature: str, threshold: float, low: float, high: float) -> dict:
+    """One LightGBM-dump tree: `feature <= threshold` gives `low`, else `high`."""
+    from kb.answer_model import FEATURES
+
+    return {"tree_structure": {"split_feature": FEATURES.index(feature), "threshold": threshold, "decision_type": "<=",
+                               "left_child": {"leaf_value": low}, "right_child": {"leaf_value": high}}}
+
+
+def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(filled, monkeypatch) -> None:
+    """Trees from a LightGBM dump, scored with numpy alone; the composer uses them when a model is installed."""
+    import math
+
+    import kb.answer as answer
+    from kb.answer_model import FEATURES, SentenceModel
+
+    model = SentenceModel.from_lightgbm({"tree_info": [_stump("log_words", math.log1p(9), 1.0, 0.1), _stump("coverage", 0.5, 0.0, 0.5)]})
+    rows = [{**dict.fromkeys(FEATURES, 0.0), "coverage": coverage, "words": words} for words, coverage in ((5, 0.0), (20, 0.0), (5, 1.0))]
+    assert list(model.score(rows)) == [1.0, 0.1, 1.5]
+
+    short = "The packet should show scope."
+    long = "A promotion packet should show the scope of the problems you took on, who you helped and what changed because of you."
+    passage = Passage(text=f"{short} {long}", score=0.9, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
+    for model, wanted, unwanted in ((_stump("log_words", math.log1p(7), 1.0, 0.1), short, long), (_stump("log_words", math.log1p(7), 0.1, 1.0), long, short)):
+        monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}))
+        text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
+        assert wanted in text and unwanted not in text
