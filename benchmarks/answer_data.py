@@ -5,7 +5,8 @@ filter, 2 x top_k passages), the same sentence split, and the composer's own
 features (`ExtractiveComposer.features`), so what a model learns here is what
 the product computes. Each sentence is labelled against the reference answer:
 the share of its content terms (stemmed, stop words out) that the reference
-uses, and how many of the reference's terms it brings.
+uses, and how many of the reference's terms it brings. The composer's own
+sentence objects are kept too, so a score can be judged through its real pick.
 
 Run: `.venv/bin/python benchmarks/answer_data.py train` (or `val`); writes
 benchmarks/results/answer-<split>.pkl, which train_answer_model.py reads.
@@ -26,7 +27,7 @@ from benchmarks.common import EVAL_DIR, REPO  # noqa: E402
 from benchmarks.qmsum_eval import write_transcripts  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.answer import split_passage  # noqa: E402
+from kb.answer import RELEVANCE_THRESHOLD, split_passage  # noqa: E402
 from kb.knowledge_base import ASK_POOL  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
 
@@ -57,6 +58,9 @@ def collect(split: str, top_k: int = 5) -> list[dict]:
                         "meeting": name,
                         "query": query["query"],
                         "reference": query["answer"],
+                        "relevant": max(p.dense_score or 0.0 for p in passages) >= RELEVANCE_THRESHOLD,
+                        "passages": passages,
+                        "objects": sentences,  # the composer's own Sentence objects: a score is judged through its pick
                         "sentences": [
                             {
                                 "text": s.text,

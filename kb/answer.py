@@ -81,12 +81,15 @@ class ExtractiveComposer:
         if not sentences:
             return "", []
         self._score(question, sentences, passages)
+        return render(self.choose(sentences, max_words, max_citations), passages)
+
+    def choose(self, sentences: list[Sentence], max_words: int, max_citations: int = 5) -> list[Sentence]:
+        """The sentences to quote, given their scores (a learned score is judged through exactly this)."""
         floor = MIN_RELATIVE_SIMILARITY * max(s.similarity for s in sentences)
         for sentence in sentences:
             if sentence.similarity < floor:
                 sentence.score = -1.0  # off the question's topic, however well its passage ranked
-        chosen = self._pick(sentences, max_words, max_citations)
-        return render(chosen, passages)
+        return self._pick(sentences, max_words, max_citations)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
         """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers.
@@ -95,20 +98,11 @@ class ExtractiveComposer:
         """
         model = load_model()
         features = self.features(question, sentences, passages, extended=model is not None)
-        learned = model.score(features) if model is not None else None
-        meaning_weight, words_weight, rank_weight = WEIGHTS
-        for index, (sentence, f) in enumerate(zip(sentences, features)):
+        scores = model.score(features) if model is not None else [f["weighted"] for f in features]
+        for sentence, f, score in zip(sentences, features, scores):
             sentence.similarity = f["similarity"]
             answerable = not (f["filler"] or f["question"])  # fillers and questions are not answers
-            if learned is not None:
-                sentence.score = max(float(learned[index]), 1e-6) if answerable else -1.0
-                continue
-            lexical = max(f["coverage"], f["reply_coverage"])  # a reply to a question like this one covers its words
-            length = min(1.0, sentence.words / FULL_LENGTH_WORDS)  # very short sentences say little
-            # A sentence made only of the question's own words restates it rather than answering.
-            shape = length * (0.4 + 0.6 * f["new_terms"])
-            score = meaning_weight * sentence.similarity + words_weight * lexical + rank_weight * f["prior"]
-            sentence.score = score * shape if answerable else -1.0
+            sentence.score = float(score) if answerable else -1.0
 
     def features(self, question: str, sentences: list[Sentence], passages: list[Passage], extended: bool = False) -> list[dict[str, float]]:
         """What is known about each candidate sentence: for the hand-tuned score, and (extended) for learned ones.
@@ -141,13 +135,14 @@ class ExtractiveComposer:
                 "question": float(sentence.text.rstrip().endswith("?")),
                 "transcript": float(sentence.passage.kind == "transcript"),
             })
+            rows[-1]["weighted"] = weighted_score(rows[-1])
         if extended:
             self._extend(rows, sentences, term_lists, vectors[1:])
         return rows
 
     def _extend(self, rows: list[dict[str, float]], sentences: list[Sentence], term_lists: list[list[str]], vectors) -> None:
         """Features about the sentence among the others pooled for this question (only learned models read them)."""
-        idf = self.idf.query_weights(" ".join(s.text for s in sentences))  # every pooled term's rarity, in one pass
+        idf = self.idf.term_weights(t for terms in term_lists for t in terms)  # every pooled term's rarity
         centroid = vectors.mean(axis=0)
         centroid = centroid / (float(np.linalg.norm(centroid)) or 1.0)
         in_line = Counter((id(s.passage), s.line) for s in sentences)
@@ -190,6 +185,16 @@ class ExtractiveComposer:
             chosen.append(sentence)
             used += cost
         return chosen
+
+
+def weighted_score(f: dict[str, float]) -> float:
+    """The hand-tuned score: (meaning, rare query words, passage rank) weighted, times a shape factor."""
+    meaning_weight, words_weight, rank_weight = WEIGHTS
+    lexical = max(f["coverage"], f["reply_coverage"])  # a reply to a question like this one covers its words
+    length = min(1.0, f["words"] / FULL_LENGTH_WORDS)  # very short sentences say little
+    # A sentence made only of the question's own words restates it rather than answering.
+    shape = length * (0.4 + 0.6 * f["new_terms"])
+    return (meaning_weight * f["similarity"] + words_weight * lexical + rank_weight * f["prior"]) * shape
 
 
 def _reply_coverage(sentences: list[Sentence], coverage: list[float]) -> list[float]:

@@ -11,14 +11,14 @@ it knows nothing of any data set beyond these general features. It ships as a sm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "answer_model.npz"
 BASE = (
-    "static", "dense", "similarity", "coverage", "reply_coverage", "prior", "rank", "new_terms", "filler", "question", "transcript",
+    "weighted", "static", "dense", "similarity", "coverage", "reply_coverage", "prior", "rank", "new_terms", "filler", "question", "transcript",
     "centrality", "idf_mean", "salience", "terms", "line_sentences", "line_position", "speaker_share",
 )
 FEATURES = (*BASE, "lexical", "log_words", "short", "relative_similarity", "relative_static", "relative_coverage")
@@ -57,28 +57,56 @@ class SentenceModel:
     right: np.ndarray
     value: np.ndarray  # leaf values (0 at inner nodes)
     depth: int
+    offset: float  # the hand-tuned score counts this much even where the trees predict nothing
 
     def score(self, rows: list[dict[str, float]]) -> np.ndarray:
-        """Higher is better: the predicted share of a sentence's terms that a reference answer uses."""
-        x = feature_matrix(rows)
+        """The hand-tuned score re-weighted by what the trees predict (a sentence's share of terms a reference uses).
+
+        Re-weighting rather than replacing keeps what the hand-tuned score knows about
+        an answer's shape (length, restating the question), which trees trained on
+        sentences one at a time did not learn: alone they quoted worse (benchmarks/README.md).
+        """
+        if not rows:
+            return np.zeros(0)
+        weighted = np.asarray([row["weighted"] for row in rows])
+        return weighted * (self.offset + np.clip(self.predict(feature_matrix(rows)), 0.0, None))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The trees' sum for each row of a feature matrix: every row walks every tree, one level a step."""
         if not len(x):
             return np.zeros(0)
-        trees = np.arange(self.feature.shape[0])
-        node = np.zeros((len(x), len(trees)), dtype=np.int64)
+        feature, threshold, left, right, value = self._flat
+        width = x.shape[1]
+        flat_x = x.ravel()
+        rows = np.arange(len(x))[:, None] * width
+        node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
         for _ in range(self.depth):
-            feature = self.feature[trees, node]
-            inner = feature >= 0
-            go_left = x[np.arange(len(x))[:, None], np.maximum(feature, 0)] <= self.threshold[trees, node]
-            node = np.where(inner, np.where(go_left, self.left[trees, node], self.right[trees, node]), node)
-        return self.value[trees, node].sum(axis=1)
+            node = np.where(flat_x[rows + feature[node]] <= threshold[node], left[node], right[node])
+        return value[node].sum(axis=1)
+
+    @cached_property
+    def _roots(self) -> np.ndarray:
+        return np.arange(self.feature.shape[0]) * self.feature.shape[1]
+
+    @cached_property
+    def _flat(self) -> tuple[np.ndarray, ...]:
+        """All trees in one set of 1-D arrays; a leaf sends every row to itself, so walks need no masks."""
+        trees, width = self.feature.shape
+        base = (np.arange(trees) * width)[:, None]
+        leaf = self.feature < 0
+        own = base + np.arange(width)[None, :]
+        left = np.where(leaf, own, base + self.left).ravel()
+        right = np.where(leaf, own, base + self.right).ravel()
+        threshold = np.where(leaf, np.inf, self.threshold).ravel()
+        return np.maximum(self.feature, 0).ravel(), threshold, left, right, self.value.ravel()
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, feature=self.feature.astype(np.int16), threshold=self.threshold.astype(np.float32), left=self.left.astype(np.int16),
-                            right=self.right.astype(np.int16), value=self.value.astype(np.float32), depth=self.depth, features=np.asarray(FEATURES))
+        np.savez_compressed(path, feature=self.feature.astype(np.int16), threshold=self.threshold.astype(np.float64), left=self.left.astype(np.int16),
+                            right=self.right.astype(np.int16), value=self.value.astype(np.float64), depth=self.depth, offset=self.offset, features=np.asarray(FEATURES))
 
     @classmethod
-    def from_lightgbm(cls, dump: dict) -> SentenceModel:
+    def from_lightgbm(cls, dump: dict, offset: float = 0.5) -> SentenceModel:
         """From `Booster.dump_model()` (the training script's; lightgbm is not needed to score)."""
         flat = [_flatten(tree["tree_structure"]) for tree in dump["tree_info"]]
         width = max(len(nodes) for nodes in flat)
@@ -90,7 +118,7 @@ class SentenceModel:
                 for name, v in zip(("feature", "threshold", "left", "right", "value"), (feature, threshold, left, right, value)):
                     arrays[name][t, i] = v
                 depth = max(depth, level)
-        return cls(arrays["feature"].astype(np.int64), arrays["threshold"], arrays["left"].astype(np.int64), arrays["right"].astype(np.int64), arrays["value"], depth)
+        return cls(arrays["feature"].astype(np.int64), arrays["threshold"], arrays["left"].astype(np.int64), arrays["right"].astype(np.int64), arrays["value"], depth, offset)
 
 
 def _flatten(root: dict) -> list[tuple[int, float, int, int, float, int]]:
@@ -120,4 +148,4 @@ def load_model(path: Path = MODEL_FILE) -> SentenceModel | None:
         if tuple(str(f) for f in body["features"]) != FEATURES:
             return None  # made for other features: retrain with benchmarks/train_answer_model.py
         return SentenceModel(body["feature"].astype(np.int64), body["threshold"].astype(np.float64), body["left"].astype(np.int64),
-                             body["right"].astype(np.int64), body["value"].astype(np.float64), int(body["depth"]))
+                             body["right"].astype(np.int64), body["value"].astype(np.float64), int(body["depth"]), float(body["offset"]))

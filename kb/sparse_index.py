@@ -27,7 +27,7 @@ import tempfile
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -322,9 +322,13 @@ class SparseIndex:
     # --- term weights, for scoring answer sentences ------------------------------------
     def query_weights(self, query: str) -> dict[str, float]:
         """The query's stemmed terms with their idf (unknown terms weigh as the rarest)."""
+        return self.term_weights(tokenize([query])[0])
+
+    def term_weights(self, terms: Iterable[str]) -> dict[str, float]:
+        """Stemmed terms (as `terms_of` gives them) with their idf (unknown terms weigh as the rarest)."""
         rows = self._rows
         top = math.log(1 + (rows.live_rows + 0.5) / 0.5) if rows.live_rows else 1.0
-        return {term: rows.idf(rows.vocab[term]) if term in rows.vocab and rows.df[rows.vocab[term]] > 0 else top for term in dict.fromkeys(tokenize([query])[0])}
+        return {term: rows.idf(rows.vocab[term]) if term in rows.vocab and rows.df[rows.vocab[term]] > 0 else top for term in dict.fromkeys(terms)}
 
     def terms_of(self, texts: list[str]) -> list[list[str]]:
         return tokenize(texts) if texts else []

@@ -161,16 +161,17 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
     import math
 
     import kb.answer as answer
-    from kb.answer_model import FEATURES, SentenceModel
+    from kb.answer_model import FEATURES, SentenceModel, feature_matrix
 
-    model = SentenceModel.from_lightgbm({"tree_info": [_stump("log_words", math.log1p(9), 1.0, 0.1), _stump("coverage", 0.5, 0.0, 0.5)]})
-    rows = [{**dict.fromkeys(FEATURES, 0.0), "coverage": coverage, "words": words} for words, coverage in ((5, 0.0), (20, 0.0), (5, 1.0))]
-    assert list(model.score(rows)) == [1.0, 0.1, 1.5]
+    model = SentenceModel.from_lightgbm({"tree_info": [_stump("log_words", math.log1p(9), 1.0, 0.1), _stump("coverage", 0.5, 0.0, 0.5)]}, offset=0.5)
+    rows = [{**dict.fromkeys(FEATURES, 0.0), "coverage": coverage, "words": words, "weighted": 2.0} for words, coverage in ((5, 0.0), (20, 0.0), (5, 1.0))]
+    assert list(model.predict(feature_matrix(rows))) == [1.0, 0.1, 1.5]
+    assert list(model.score(rows)) == [3.0, 1.2, 4.0]  # the hand-tuned score x (offset + trees)
 
     short = "The packet should show scope."
     long = "A promotion packet should show the scope of the problems you took on, who you helped and what changed because of you."
     passage = Passage(text=f"{short} {long}", score=0.9, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
     for model, wanted, unwanted in ((_stump("log_words", math.log1p(7), 1.0, 0.1), short, long), (_stump("log_words", math.log1p(7), 0.1, 1.0), long, short)):
-        monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}))
+        monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
         text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
         assert wanted in text and unwanted not in text
