@@ -17,9 +17,11 @@ every [n] in it points into the citations.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,9 +29,17 @@ import numpy as np
 
 from kb.answer_model import load_model
 from kb.models import Passage
+from kb.question_speaker import topic_of
 from kb.timecodes import seconds_to_clock
 
 FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.IGNORECASE)
+# A host moving the conversation along, greeting or thanking: it says what comes next, not what is so.
+TRANSITION = re.compile(
+    r"^(let'?s (talk|move|turn|start|get|go|switch|wrap|begin|hear|come|jump|dig|shift|open)\b|welcome (to|everyone|back|all)\b|"
+    r"thanks?( you)?\b|good (morning|afternoon|evening)\b|(that'?s|that is|what) a (great|good|striking|interesting|fair|lovely) "
+    r"(question|point|thing|place|story|note)\b|great (question|point)\b|moving on\b|next question\b|over to you\b)",
+    re.IGNORECASE,
+)
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # Best passage-to-question cosine (the encoder's) below which we say nothing relevant is stored
 # (calibrated on corpus/questions.jsonl and QMSum vs off-topic questions: benchmarks/README.md).
@@ -41,6 +51,10 @@ FULL_LENGTH_WORDS = 14
 STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
 REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
 RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: room for other voices
+# A speaker asked about a topic did not address it when their sentences use under SPEAKER_SHARE of its
+# words (idf-weighted) while other sentences on it use OTHERS_SHARE or more (benchmarks/README.md).
+SPEAKER_SHARE = 1 / 3
+OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
@@ -63,7 +77,7 @@ class Sentence:
 
 
 class Composer(Protocol):
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5) -> tuple[str, list[Passage]]: ...
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[], list[Passage]] | None = None) -> tuple[str, list[Passage]]: ...
 
 
 class ExtractiveComposer:
@@ -73,15 +87,41 @@ class ExtractiveComposer:
         self.quick_embed = quick_embed  # texts -> unit vectors, fast (static token vectors)
         self.idf = idf  # query -> {stemmed term: weight}, and texts -> stemmed terms
 
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5) -> tuple[str, list[Passage]]:
-        """("", []) when no passage is close enough in meaning to the question."""
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[], list[Passage]] | None = None) -> tuple[str, list[Passage]]:
+        """("", []) when no passage is close enough in meaning to the question.
+
+        With a `speaker`, only their sentences are quoted. When their sentences do not
+        use the words of what they are asked about while others' sentences (`elsewhere`:
+        the same search without the speaker, run only then) do, they did not address it: ("", []), and
+        the caller says so. When nobody uses those words, the speaker's closest sentences
+        are quoted: the question may be worded differently from what was said.
+        """
         if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
             return "", []
         sentences = [s for p in passages for s in split_passage(p)]
+        if speaker:
+            sentences = [s for s in sentences if s.speaker and s.speaker.casefold() == speaker.casefold()]
         if not sentences:
             return "", []
         self._score(question, sentences, passages)
+        if speaker and elsewhere is not None and self._topic_share(topic_of(question, speaker), sentences) < SPEAKER_SHARE:
+            around = elsewhere()
+            others = [s for p in around for s in split_passage(p)]
+            if others:
+                self._score(question, others, around)
+                if self._topic_share(topic_of(question, speaker), others) >= OTHERS_SHARE:
+                    return "", []
         return render(self.choose(sentences, max_words, max_citations), passages)
+
+    def _topic_share(self, topic: str, sentences: list[Sentence]) -> float:
+        """How much of the topic's words the sentences use between them, weighted by rarity (idf); 1 for no words.
+
+        Weighted, so "glue work" needs "glue": "work" is said about everything.
+        """
+        weights = self.idf.term_weights(self.idf.terms_of([topic])[0])
+        said = set().union(*(s.terms for s in sentences if s.score > 0))
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in said) / total if total else 1.0
 
     def choose(self, sentences: list[Sentence], max_words: int, max_citations: int = 5) -> list[Sentence]:
         """The sentences to quote, given their scores (a learned score is judged through exactly this)."""
@@ -131,7 +171,7 @@ class ExtractiveComposer:
                 "rank": 1.0 / sentence.passage.n,
                 "words": float(sentence.words),
                 "new_terms": sum(t not in weights for t in terms) / len(terms) if terms else 0.0,
-                "filler": float(bool(FILLER.match(sentence.text))),
+                "filler": float(bool(FILLER.match(sentence.text) or TRANSITION.match(sentence.text))),
                 "question": float(sentence.text.rstrip().endswith("?")),
                 "transcript": float(sentence.passage.kind == "transcript"),
             })
@@ -269,8 +309,16 @@ def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[P
             else:
                 runs.append([sentence])
         for run in runs:
-            parts.append(f"{attribution(run[0], passage)}{' '.join(s.text for s in run)} [{number}]")
+            parts.append(f"{attribution(run[0], passage)}{quote(run)} [{number}]")
     return "\n".join(parts), renumbered
+
+
+def quote(run: list[Sentence]) -> str:
+    """Sentences of one turn or paragraph line in reading order; "…" where the speaker said something in between."""
+    text = run[0].text
+    for before, sentence in itertools.pairwise(run):
+        text += (" " if sentence.order == before.order + 1 else " … ") + sentence.text
+    return text
 
 
 def attribution(sentence: Sentence, passage: Passage) -> str:
@@ -279,6 +327,11 @@ def attribution(sentence: Sentence, passage: Passage) -> str:
         return ""
     where = [sentence.speaker, passage.title, seconds_to_clock(sentence.seconds)]
     return ", ".join(part for part in where if part) + ": "
+
+
+def nothing_from(speaker: str) -> str:
+    """The plain answer when a speaker asked about never addressed the question."""
+    return f"{speaker} does not address this in the stored passages. The nearest passages where {speaker} speaks are listed as related."
 
 
 def keep_valid_markers(answer: str, citations: list[Passage]) -> str:

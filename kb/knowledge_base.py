@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers
+from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
 from kb.errors import InvalidInput, NotFound
 from kb.models import (
     AskResponse,
@@ -20,6 +20,7 @@ from kb.models import (
     SearchResponse,
 )
 from kb.passage_draft import PassageDraft
+from kb.question_speaker import speaker_named_in, topic_of
 from kb.read_cache import ReadCache
 from kb.retrieval import (
     Candidate,
@@ -208,11 +209,22 @@ class KnowledgeBase:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
         if not 20 <= max_words <= 400:
             raise InvalidInput("max_words must be between 20 and 400")
+        filters = filters or SearchFilters()
+        if filters.speaker is None and (named := speaker_named_in(question, self.reads.speakers())):
+            filters = filters.model_copy(update={"speaker": named})  # "what did Maya Chen say about X": only her words
         # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
-        passages = self.search(question, top_k=min(MAX_TOP_K, top_k * ASK_POOL), filters=filters).results
-        answer, cited = self.composer.compose(question, passages, max_words, max_citations=top_k) if passages else ("", [])
+        pool = min(MAX_TOP_K, top_k * ASK_POOL)
+        passages = self.search(question, top_k=pool, filters=filters).results
+
+        def elsewhere() -> list[Passage]:
+            """Asked only when a speaker's own words miss the topic: does anyone else here speak to it?"""
+            topic = topic_of(question, filters.speaker or "") or question  # "glue work", not "what did Maya Chen say"
+            return self.search(topic, top_k=pool, filters=filters.model_copy(update={"speaker": None})).results
+
+        answer, cited = self.composer.compose(question, passages, max_words, max_citations=top_k, speaker=filters.speaker, elsewhere=elsewhere) if passages else ("", [])
         if not answer:
-            return AskResponse(question=question.strip(), answer=NOTHING_RELEVANT, citations=passages[:top_k], answered=False)
+            silent = nothing_from(filters.speaker) if filters.speaker else NOTHING_RELEVANT
+            return AskResponse(question=question.strip(), answer=silent, citations=passages[:top_k], answered=False)
         return AskResponse(question=question.strip(), answer=keep_valid_markers(answer, cited), citations=cited)
 
     @cached_property

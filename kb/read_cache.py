@@ -23,13 +23,14 @@ class ReadCache:
         self._generation = ""
         self._checked = float("-inf")
         self._records: dict[str, DocumentRecord | None] = {}
+        self._speakers: list[str] | None = None
 
     def generation(self) -> str:
         if time.monotonic() - self._checked > self.max_age:
             current = self.store.generation()
             with self._lock:
                 if current != self._generation:
-                    self._records = {}
+                    self._records, self._speakers = {}, None
                 self._generation, self._checked = current, time.monotonic()
         return self._generation
 
@@ -44,7 +45,15 @@ class ReadCache:
                 cached[doc_id] = found.get(doc_id)
         return {d: record for d in doc_ids if (record := cached.get(d)) is not None}
 
+    def speakers(self) -> list[str]:
+        """Everyone who speaks in a stored document (read once per generation)."""
+        self.generation()
+        if self._speakers is None:
+            names = {name for record in self.store.get_documents().values() for name in record.metadata.get("speakers") or []}
+            self._speakers = sorted(names)
+        return self._speakers
+
     def invalidate(self) -> None:
         with self._lock:
             self._checked = float("-inf")
-            self._records = {}
+            self._records, self._speakers = {}, None

@@ -175,3 +175,34 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
         monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
         text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
         assert wanted in text and unwanted not in text
+
+
+def test_a_gap_between_quoted_sentences_is_marked(filled) -> None:
+    """Two sentences of one paragraph that are not next to each other are never joined as if they were."""
+    first = "Staff engineers write the design documents that let three teams agree on one plan."
+    aside = "The weather in the office was unusually warm that whole week in August."
+    last = "Staff engineers also pick the migration work nobody owns, because design documents alone change nothing."
+    passage = Passage(text=f"{first} {aside} {last}", score=0.9, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
+    text, _ = filled.composer.compose("what design documents do staff engineers write?", [passage], max_words=32)  # room for two
+    assert f"{first} … {last}" in text and aside not in text
+
+
+def test_a_question_about_a_speaker_quotes_only_them_or_says_they_did_not_address_it(kb, tmp_path: Path) -> None:
+    write(tmp_path / "panel" / "panel.txt", (
+        "Jonas Weber: Welcome everyone. Let's talk about design documents and sponsorship.\n"
+        "Maya Chen: Design documents are where staff engineers get three teams to agree on one plan.\n"
+        "Daniel Okafor: Sponsorship matters more than any design document: someone has to say your name in rooms you are not in.\n"
+        "Maya Chen: I also pick the migration scripts nobody wants to own.\n"
+    ))
+    ingest_paths([tmp_path / "panel"], kb)
+    named = kb.ask("what did Maya Chen say about design documents?")
+    assert named.answered and all(line.startswith("Maya Chen") for line in named.answer.splitlines())
+    silent = kb.ask("what did Maya Chen say about sponsorship?")
+    assert not silent.answered and silent.answer.startswith("Maya Chen does not address this")
+    assert silent.citations and all("Maya Chen" in p.speakers for p in silent.citations)
+    filtered = kb.ask("why does sponsorship matter?", filters=SearchFilters(speaker="Daniel Okafor"))
+    assert filtered.answered and all(line.startswith("Daniel Okafor") for line in filtered.answer.splitlines())
+    host = kb.ask("what did Jonas Weber say about design documents?")  # a host's welcome and topic change answer nothing
+    assert not host.answered
+    unnamed = kb.ask("what do design documents do for staff engineers?")  # no one named: every voice may answer
+    assert unnamed.answered and "Welcome everyone" not in unnamed.answer
