@@ -25,8 +25,8 @@ from kb.passage_draft import PassageDraft
 from kb.remote import RemoteKnowledgeBase
 
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
-# 4: every text embedded alone (its vector no longer depends on its batch-mates).
-PIPELINE_VERSION = "4"
+# 4: every text embedded alone (its vector no longer depends on its batch-mates). 5: caption cue times kept per word.
+PIPELINE_VERSION = "5"
 # Passages parsed and waiting before they are embedded and stored together.
 FLUSH_PASSAGES = 512
 

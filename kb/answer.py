@@ -267,25 +267,39 @@ def _same_point(a: Sentence, b: Sentence) -> bool:
 
 
 def split_passage(passage: Passage) -> list[Sentence]:
-    """Sentences with their line's speaker (transcript lines are `Name: text`) and start time.
+    """Sentences with their line's speaker (transcript lines are `Name: text`) and their own start time.
 
     Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters).
+    A sentence's time is that of the caption cue it starts in, when the line's
+    cues are known, else its line's start.
     """
     from kb.sentences import clean_spoken, split_sentences
 
     sentences: list[Sentence] = []
     lines = passage.text.split("\n")
     starts = passage.line_starts if len(passage.line_starts) == len(lines) else []
+    cues = _cues_by_line(passage.cue_marks)
     order = 0
     for index, line in enumerate(lines):
-        speaker, body = _speaker_of(line, passage)
-        if passage.kind == "transcript":
-            body = clean_spoken(body)
+        speaker, raw = _speaker_of(line, passage)
+        body = clean_spoken(raw) if passage.kind == "transcript" else raw
+        said, words_before = len(body.split()) or 1, 0
         for text in split_sentences(body):
+            # where the sentence starts among the line's verbatim words (cleaning drops a few: scale)
+            word = words_before * len(raw.split()) / said
+            seconds = max((s for w, s in cues.get(index, []) if w <= word), default=starts[index] if starts else None)
             if len(text.split()) >= 3:
-                sentences.append(Sentence(text, passage, index, order, speaker, starts[index] if starts else None))
+                sentences.append(Sentence(text, passage, index, order, speaker, seconds))
             order += 1
+            words_before += len(text.split())
     return sentences
+
+
+def _cues_by_line(flat: list[float]) -> dict[int, list[tuple[float, float]]]:
+    lines: dict[int, list[tuple[float, float]]] = {}
+    for i in range(0, len(flat) - 2, 3):
+        lines.setdefault(int(flat[i]), []).append((flat[i + 1], flat[i + 2]))
+    return lines
 
 
 def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:

@@ -339,6 +339,7 @@ def _passage_metadata(write: DocumentWrite, position: int, draft: PassageDraft) 
         "page": draft.page,
         "section": draft.section,
         "line_starts": draft.line_starts,
+        "cue_marks": draft.cue_marks,
     }
 
 
@@ -374,7 +375,20 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
         dense_score=None if candidate.dense_score is None else round(candidate.dense_score, 4),
         chunk_ids=[h.chunk_id for h in hits],
         line_starts=[t for h in hits for t in (h.metadata.get("line_starts") or [])],
+        cue_marks=_merged_marks(hits),
     )
+
+
+def _merged_marks(hits: list[QueryHit]) -> list[float]:
+    """Cue marks of neighbouring passages shown as one: line numbers move down past the earlier passages' lines."""
+    merged: list[float] = []
+    lines_before = 0
+    for hit in hits:
+        marks = hit.metadata.get("cue_marks") or []
+        for i in range(0, len(marks) - 2, 3):
+            merged += [marks[i] + lines_before, marks[i + 1], marks[i + 2]]
+        lines_before += hit.text.count("\n") + 1
+    return merged
 
 
 def _sparse_rows(rows: list[tuple[str, str, dict]]) -> list[SparseRow]:

@@ -46,6 +46,7 @@ class Passage(BaseModel):
     dense_score: float | None = Field(None, description="Cosine similarity to the query, when the dense side found it.")
     chunk_ids: list[str] = Field(default_factory=list, description="Stored passages in this result (two when neighbours merged).")
     line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
+    cue_marks: list[float] = Field(default_factory=list, exclude=True)  # (line, word, seconds) triples where caption cues began
 
 
 class AskRequest(BaseModel):

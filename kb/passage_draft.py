@@ -26,3 +26,5 @@ class PassageDraft:
     section: str | None = None
     tokens: int = 0
     line_starts: list[float] = field(default_factory=list)  # transcripts: start of each text line (turn)
+    # transcripts: (line, word index after "Speaker: ", seconds) triples, flattened, where a caption cue began
+    cue_marks: list[float] = field(default_factory=list)

@@ -206,3 +206,44 @@ def test_a_question_about_a_speaker_quotes_only_them_or_says_they_did_not_addres
     assert not host.answered
     unnamed = kb.ask("what do design documents do for staff engineers?")  # no one named: every voice may answer
     assert unnamed.answered and "Welcome everyone" not in unnamed.answer
+
+
+LONG_TALK = """WEBVTT
+
+00:00:01.000 --> 00:00:06.000
+<v Ines Duarte>Welcome to this talk about career ladders and how teams grow.
+
+00:04:00.000 --> 00:04:08.000
+<v Ines Duarte>Promotion packets should describe the scope of problems you took on.
+
+00:10:00.000 --> 00:10:09.000
+<v Ines Duarte>Sponsors carry your name into calibration rooms you never enter yourself.
+
+00:10:30.000 --> 00:10:33.000
+<v Tom Berg>Thank you, that was great.
+"""
+
+
+def test_each_quoted_sentence_carries_the_time_of_its_own_cue(kb, tmp_path: Path) -> None:
+    """One speaker's cues merge into one long turn; a quote from its end is not stamped with its start."""
+    from kb.answer import split_passage
+
+    write(tmp_path / "talks" / "ladders.vtt", LONG_TALK)
+    ingest_paths([tmp_path / "talks"], kb)
+    passage = kb.search("sponsors and promotion packets", filters=SearchFilters(doc_id="ladders.vtt")).results[0]
+    timed = {s.text.split()[0]: s.seconds for s in split_passage(passage)}
+    assert timed == {"Welcome": 1.0, "Promotion": 240.0, "Sponsors": 600.0, "Thank": 630.0}
+    quoted = kb.ask("what should promotion packets describe?", max_words=20).answer  # room for one sentence
+    assert "00:04:00: Promotion packets" in quoted or "00:10:00: Sponsors carry" in quoted  # its own cue's time
+    assert "00:00:01" not in quoted  # never the turn's start
+
+
+def test_the_parts_of_a_cut_turn_keep_their_own_times(kb, tmp_path: Path) -> None:
+    cues = [f"{i // 60:02d}:{i % 60:02d}:00.000 --> {i // 60:02d}:{i % 60:02d}:30.000\n<v Ines Duarte>"
+            f"Part {i} says that staff engineers write design documents and review migration plans for team number {i}.\n" for i in range(0, 80, 2)]
+    write(tmp_path / "talks" / "long.vtt", "WEBVTT\n\n" + "\n".join(cues))
+    ingest_paths([tmp_path / "talks"], kb)
+    results = kb.search("design documents and migration plans", top_k=10, filters=SearchFilters(doc_id="long.vtt")).results
+    starts = {p.start for p in results}
+    assert len(results) > 1 and len(starts) == len(results)  # one 80-minute turn, yet every part starts when it starts
+    assert all(p.start != "00:00:00" for p in results if "Part 0 " not in p.text)

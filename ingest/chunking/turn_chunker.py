@@ -25,16 +25,43 @@ def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: 
     spoken = [prefix + clean_spoken(turn.text) for prefix, turn in zip(prefixes, turns)]
     pieces: list[Piece] = []
     for turn, prefix, line, clean, tokens in zip(turns, prefixes, lines, spoken, count_many(spoken)):
-        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"), extra={"spoken": clean})
+        marks = _marks(turn)
+        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"), extra={"spoken": clean, "marks": marks})
         if tokens <= limit:
             pieces.append(piece)
             continue
         piece.tokens = count(line)  # cut on the verbatim text (longer, so the parts fit either way)
-        for part in split_oversize(piece, limit, count, prefix):
+        parts = split_oversize(piece, limit, count, prefix)
+        _time_parts(parts, prefix, marks, piece.end)
+        for part in parts:
             part.extra["spoken"] = prefix + clean_spoken(part.text[len(prefix) :])
             part.tokens = count(part.extra["spoken"])
             pieces.append(part)
     return [_passage(group) for group in pack(pieces, target, limit)]
+
+
+def _marks(turn: Document) -> list[tuple[int, float]]:
+    """(word index, seconds) where the turn's caption cues began; its start alone when it has no cues."""
+    flat = turn.metadata.get("cue_marks") or []
+    marks = [(int(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)]
+    start = turn.metadata.get("start_seconds")
+    return marks or ([(0, float(start))] if start is not None else [])
+
+
+def _time_parts(parts: list[Piece], prefix: str, marks: list[tuple[int, float]], end: float | None) -> None:
+    """Each part of a cut turn gets the times of its own cues (a 15-minute turn is not one time range)."""
+    offset = 0
+    for part in parts:
+        words = len(part.text[len(prefix) :].split())
+        before = [seconds for word, seconds in marks if word <= offset]
+        own = [(word - offset, seconds) for word, seconds in marks if offset < word < offset + words]
+        part.extra["marks"] = ([(0, before[-1])] if before else []) + own
+        part.start = part.extra["marks"][0][1] if part.extra["marks"] else part.start
+        offset += words
+    for part, following in zip(parts, parts[1:]):
+        part.end = following.start if following.start is not None else part.end
+    if parts:
+        parts[-1].end = end
 
 
 def _passage(group: list[Piece]) -> PassageDraft:
@@ -54,4 +81,5 @@ def _passage(group: list[Piece]) -> PassageDraft:
         start_seconds=starts[0] if starts else None,
         end_seconds=ends[-1] if ends else None,
         line_starts=[p.start for p in group] if len(starts) == len(group) else [],
+        cue_marks=[value for line, p in enumerate(group) if len(p.extra.get("marks", [])) > 1 for word, seconds in p.extra["marks"] for value in (float(line), float(word), float(seconds))],  # Chroma wants one type per list
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llama_index.core.schema import Document
 
@@ -20,6 +20,9 @@ class Turn:
     text: str
     start: float | None = None
     end: float | None = None
+    # (word index in text, seconds) where each caption cue of a merged turn began: a quote from the
+    # middle of a ten-minute turn gets its own time, not the turn's.
+    marks: list[tuple[int, float]] = field(default_factory=list)
 
 
 def clock_to_seconds(clock: str) -> float:
@@ -37,10 +40,13 @@ def merge_same_speaker(turns: list[Turn]) -> list[Turn]:
     for turn in turns:
         if merged and turn.speaker == merged[-1].speaker:
             last = merged[-1]
+            if turn.start is not None and turn.text.strip():
+                last.marks.append((len(last.text.split()), turn.start))
             last.text = f"{last.text} {turn.text}".strip()
             last.end = turn.end if turn.end is not None else last.end
         else:
-            merged.append(Turn(turn.speaker, turn.text.strip(), turn.start, turn.end))
+            marks = [(0, turn.start)] if turn.start is not None else []
+            merged.append(Turn(turn.speaker, turn.text.strip(), turn.start, turn.end, marks))
     return [t for t in merged if t.text]
 
 
@@ -57,6 +63,7 @@ def turns_to_documents(turns: list[Turn], metadata: dict) -> list[Document]:
                 "start_seconds": turn.start,
                 "end_seconds": turn.end,
                 "turn": index,
+                "cue_marks": [float(value) for mark in turn.marks for value in mark] if len(turn.marks) > 1 else [],
             },
         )
         for index, turn in enumerate(turns)
