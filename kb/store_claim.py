@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -120,7 +121,7 @@ _GUARD = threading.Lock()
 
 def claim_store(data_dir: Path, wait: float = 0.0) -> Claim:
     """Claim the embedded store under `data_dir` for this process (counted: `release_store` once per claim)."""
-    lock_path = (data_dir / "locks" / "chroma.lock").resolve()
+    lock_path = _lock_path(data_dir)
     with _GUARD:
         held = _CLAIMS.get(lock_path)
         if held is None:
@@ -142,8 +143,14 @@ def release_store(held: Claim) -> None:
 
 def served_token(data_dir: Path) -> str | None:
     """The token this process published for its store, if it serves one."""
-    held = _CLAIMS.get((data_dir / "locks" / "chroma.lock").resolve())
+    held = _CLAIMS.get(_lock_path(data_dir))
     return held.token if held else None
+
+
+@lru_cache(maxsize=16)
+def _lock_path(data_dir: Path) -> Path:
+    """Where the claim on a store lives; resolved once (the guards ask on every request)."""
+    return (data_dir / "locks" / "chroma.lock").resolve()
 
 
 def read_holder(note_path: Path) -> Holder | None:
