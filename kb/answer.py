@@ -77,7 +77,7 @@ class Sentence:
 
 
 class Composer(Protocol):
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[], list[Passage]] | None = None) -> tuple[str, list[Passage]]: ...
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[str], list[Passage]] | None = None) -> tuple[str, list[Passage]]: ...
 
 
 class ExtractiveComposer:
@@ -87,12 +87,12 @@ class ExtractiveComposer:
         self.quick_embed = quick_embed  # texts -> unit vectors, fast (static token vectors)
         self.idf = idf  # query -> {stemmed term: weight}, and texts -> stemmed terms
 
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[], list[Passage]] | None = None) -> tuple[str, list[Passage]]:
+    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[str], list[Passage]] | None = None) -> tuple[str, list[Passage]]:
         """("", []) when no passage is close enough in meaning to the question.
 
         With a `speaker`, only their sentences are quoted. When their sentences do not
-        use the words of what they are asked about while others' sentences (`elsewhere`:
-        the same search without the speaker, run only then) do, they did not address it: ("", []), and
+        use the words of what they are asked about while others' sentences (`elsewhere(topic)`:
+        a search for the topic without the speaker, run only then) do, they did not address it: ("", []), and
         the caller says so. When nobody uses those words, the speaker's closest sentences
         are quoted: the question may be worded differently from what was said.
         """
@@ -104,12 +104,13 @@ class ExtractiveComposer:
         if not sentences:
             return "", []
         self._score(question, sentences, passages)
-        if speaker and elsewhere is not None and self._topic_share(topic_of(question, speaker), sentences) < SPEAKER_SHARE:
-            around = elsewhere()
+        topic = topic_of(question, speaker) if speaker else ""
+        if speaker and elsewhere is not None and self._topic_share(topic, sentences) < SPEAKER_SHARE:
+            around = elsewhere(topic)
             others = [s for p in around for s in split_passage(p)]
             if others:
                 self._score(question, others, around)
-                if self._topic_share(topic_of(question, speaker), others) >= OTHERS_SHARE:
+                if self._topic_share(topic, others) >= OTHERS_SHARE:
                     return "", []
         return render(self.choose(sentences, max_words, max_citations), passages)
 

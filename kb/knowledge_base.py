@@ -20,7 +20,7 @@ from kb.models import (
     SearchResponse,
 )
 from kb.passage_draft import PassageDraft
-from kb.question_speaker import speaker_named_in, topic_of
+from kb.question_speaker import speaker_named_in
 from kb.read_cache import ReadCache
 from kb.retrieval import (
     Candidate,
@@ -210,16 +210,15 @@ class KnowledgeBase:
         if not 20 <= max_words <= 400:
             raise InvalidInput("max_words must be between 20 and 400")
         filters = filters or SearchFilters()
-        if filters.speaker is None and (named := speaker_named_in(question, self.reads.speakers())):
+        if filters.speaker is None and (named := speaker_named_in(question, self.reads.speakers)):
             filters = filters.model_copy(update={"speaker": named})  # "what did Maya Chen say about X": only her words
         # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
         pool = min(MAX_TOP_K, top_k * ASK_POOL)
         passages = self.search(question, top_k=pool, filters=filters).results
 
-        def elsewhere() -> list[Passage]:
-            """Asked only when a speaker's own words miss the topic: does anyone else here speak to it?"""
-            topic = topic_of(question, filters.speaker or "") or question  # "glue work", not "what did Maya Chen say"
-            return self.search(topic, top_k=pool, filters=filters.model_copy(update={"speaker": None})).results
+        def elsewhere(topic: str) -> list[Passage]:
+            """Asked only when a speaker's own words miss the topic ("glue work"): does anyone else here speak to it?"""
+            return self.search(topic or question, top_k=pool, filters=filters.model_copy(update={"speaker": None})).results
 
         answer, cited = self.composer.compose(question, passages, max_words, max_citations=top_k, speaker=filters.speaker, elsewhere=elsewhere) if passages else ("", [])
         if not answer:

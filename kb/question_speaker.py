@@ -9,7 +9,7 @@ longest one wins ("Maya Chen" over a speaker called "Maya").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 ASKS_WHAT_SOMEONE_SAID = re.compile(
     r"\b(say|says|said|saying|think|thinks|thought|suggest\w*|recommend\w*|mention\w*|argu\w*|believe\w*|feel|feels|felt|"
@@ -18,11 +18,12 @@ ASKS_WHAT_SOMEONE_SAID = re.compile(
 )
 
 
-def speaker_named_in(question: str, speakers: Iterable[str]) -> str | None:
+def speaker_named_in(question: str, speakers: Callable[[], Iterable[str]]) -> str | None:
+    """`speakers` is asked only when the question asks for someone's words (listing them reads every record)."""
     if not ASKS_WHAT_SOMEONE_SAID.search(question):
         return None
     lowered = question.lower()
-    named = [name for name in speakers if len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered)]
+    named = [name for name in speakers() if len(name) >= 3 and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered)]
     return max(named, key=len) if named else None
 
 
