@@ -81,5 +81,16 @@ def _passage(group: list[Piece]) -> PassageDraft:
         start_seconds=starts[0] if starts else None,
         end_seconds=ends[-1] if ends else None,
         line_starts=[p.start for p in group] if len(starts) == len(group) else [],
-        cue_marks=[value for line, p in enumerate(group) if len(p.extra.get("marks", [])) > 1 for word, seconds in p.extra["marks"] for value in (float(line), float(word), float(seconds))],  # Chroma wants one type per list
+        cue_marks=_flat_marks(group),
     )
+
+
+def _flat_marks(group: list[Piece]) -> list[float]:
+    """(line, word, seconds) triples of the lines that hold more than one cue, flattened, all floats (Chroma's rule for lists)."""
+    flat: list[float] = []
+    for line, piece in enumerate(group):
+        marks = piece.extra.get("marks", [])
+        if len(marks) > 1:  # one cue: the line's start, already in line_starts
+            for word, seconds in marks:
+                flat += [float(line), float(word), float(seconds)]
+    return flat
