@@ -28,7 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from kb.answer_model import load_model
-from kb.models import Passage
+from kb.models import Passage, Quote
 from kb.question_speaker import topic_of
 from kb.timecodes import seconds_to_clock
 
@@ -49,7 +49,9 @@ RELEVANCE_THRESHOLD = 0.25
 WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
 STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
+REPLY_FADE, REPLY_FLOOR = 0.15, 0.4  # a reply's later units inherit less: the direct answer comes first
 REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
+UNIT_WORDS = 10  # a quoted unit joins short sentences of one line until it has this many words
 RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: room for other voices
 # A speaker asked about a topic did not address it when their sentences use under SPEAKER_SHARE of its
 # words (idf-weighted) while other sentences on it use OTHERS_SHARE or more (benchmarks/README.md).
@@ -247,14 +249,18 @@ def _reply_coverage(sentences: list[Sentence], coverage: list[float]) -> list[fl
     """
     carried = [0.0] * len(sentences)
     questions: dict[int, list[tuple[float, int, str | None]]] = {}  # passage -> (coverage, line, asker)
+    into_turn = 0  # units before this one in its turn
     for index, sentence in enumerate(sentences):
+        same_turn = index > 0 and sentences[index - 1].passage is sentence.passage and sentences[index - 1].line == sentence.line
+        into_turn = into_turn + 1 if same_turn else 0
         if sentence.passage.kind != "transcript" or not sentence.speaker:
             continue
         asked = questions.setdefault(id(sentence.passage), [])
+        directness = max(REPLY_FLOOR, 1 - REPLY_FADE * into_turn)  # the direct reply opens the turn
         for question_coverage, line, asker in asked:
             turns_after = sentence.line - line
             if sentence.speaker != asker and 0 < turns_after <= REPLY_TURNS:
-                carried[index] = max(carried[index], question_coverage * (1 - (turns_after - 1) / REPLY_TURNS))
+                carried[index] = max(carried[index], directness * question_coverage * (1 - (turns_after - 1) / REPLY_TURNS))
         if sentence.text.rstrip().endswith("?"):
             asked.append((coverage[index], sentence.line, sentence.speaker))
     return carried
@@ -268,15 +274,20 @@ def _same_point(a: Sentence, b: Sentence) -> bool:
 
 
 def split_passage(passage: Passage) -> list[Sentence]:
-    """Sentences with their line's speaker (transcript lines are `Name: text`) and their own start time.
+    """Quotable units with their line's speaker (transcript lines are `Name: text`) and their own start time.
 
+    A unit is a sentence, or a run of short ones: spoken answers often come as
+    short sentences ("Start by making your work visible. Present at forums."),
+    and each alone says too little to be chosen, so consecutive plain sentences
+    of one line are joined until the unit has UNIT_WORDS words. Questions,
+    fillers and transitions stay units of their own (they are never answers).
     Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters).
-    A sentence's time is that of the caption cue it starts in, when the line's
-    cues are known, else its line's start.
+    A unit's time is that of the caption cue it starts in, when the line's cues
+    are known, else its line's start.
     """
     from kb.sentences import clean_spoken, split_sentences
 
-    sentences: list[Sentence] = []
+    units: list[Sentence] = []
     lines = passage.text.split("\n")
     starts = passage.line_starts if len(passage.line_starts) == len(lines) else []
     cues = _cues_by_line(passage.cue_marks)
@@ -285,15 +296,29 @@ def split_passage(passage: Passage) -> list[Sentence]:
         speaker, raw = _speaker_of(line, passage)
         body = clean_spoken(raw) if passage.kind == "transcript" else raw
         said, words_before = len(body.split()) or 1, 0
-        for text in split_sentences(body):
-            # where the sentence starts among the line's verbatim words (cleaning drops a few: scale)
+        for text in _units(split_sentences(body)):
+            # where the unit starts among the line's verbatim words (cleaning drops a few: scale)
             word = words_before * len(raw.split()) / said
             seconds = max((s for w, s in cues.get(index, []) if w <= word), default=starts[index] if starts else None)
             if len(text.split()) >= 3:
-                sentences.append(Sentence(text, passage, index, order, speaker, seconds))
+                units.append(Sentence(text, passage, index, order, speaker, seconds))
             order += 1
             words_before += len(text.split())
-    return sentences
+    return units
+
+
+def _units(sentences: list[str]) -> list[str]:
+    """Consecutive plain sentences joined until each unit has UNIT_WORDS words; others left alone."""
+    units: list[str] = []
+    open_unit = False  # whether the last unit is plain and still short
+    for sentence in sentences:
+        plain = not (sentence.rstrip().endswith("?") or FILLER.match(sentence) or TRANSITION.match(sentence))
+        if plain and open_unit:
+            units[-1] += " " + sentence
+        else:
+            units.append(sentence)
+        open_unit = plain and len(units[-1].split()) < UNIT_WORDS
+    return units
 
 
 def _cues_by_line(flat: list[float]) -> dict[int, list[tuple[float, float]]]:
@@ -313,10 +338,12 @@ def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:
 def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
     """Group by passage in rank order, sentences in reading order; attribute transcript lines."""
     cited = [p for p in passages if any(s.passage is p for s in chosen)]
-    renumbered = [p.model_copy(update={"n": i}) for i, p in enumerate(cited, start=1)]
+    renumbered = []
     parts: list[str] = []
     for number, passage in enumerate(cited, start=1):
         mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
+        quotes = [Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds)) for s in mine]
+        renumbered.append(passage.model_copy(update={"n": number, "quotes": quotes}))
         runs: list[list[Sentence]] = []
         for sentence in mine:
             if runs and runs[-1][-1].line == sentence.line:

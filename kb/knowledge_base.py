@@ -148,25 +148,28 @@ class KnowledgeBase:
             raise InvalidInput("query is empty: say what you are looking for")
         if not 1 <= top_k <= MAX_TOP_K:
             raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
+        f = filters or SearchFilters()
+        ranked = self.ranked(query, max(self.fusion.candidates, top_k * 4), f, mode)
+        records: dict[str, DocumentRecord] = {}
+        shaped = shape_results(self._live(ranked, records, batch=2 * top_k + 4), top_k, bool(f.doc_id), self.fusion.merge_neighbours)
+        results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
+        return SearchResponse(query=query, results=results)
+
+    def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode = "hybrid") -> list[Candidate]:
+        """Every candidate from both sides (up to `n` each), fused and smoothed, best first; no text yet."""
         config = self.fusion
-        n = max(config.candidates, top_k * 4)
         self.sync_sparse(fresh=False)  # BM25, and where every passage sits
         vector = self.embedder.embed([query])[0] if mode != "sparse" else None
         dense = self.store.nearest(vector, n, where_clause(filters)) if vector is not None else []
         scored = self.sparse.score(query) if mode != "dense" else None
-        f = filters or SearchFilters()
-        sparse = self.sparse.search(query, n, doc_id=f.doc_id, kind=f.kind, speaker=f.speaker, scored=scored) if scored else []
+        sparse = self.sparse.search(query, n, doc_id=filters.doc_id, kind=filters.kind, speaker=filters.speaker, scored=scored) if scored else []
         candidates = fuse(dense, sparse, config)
         if mode == "hybrid":
             self._score_both_sides(candidates, vector, scored)
             rescore(candidates, config)
         self._locate(candidates)
         smooth_transcripts(candidates, config.smoothing)
-        ranked = sorted(candidates.values(), key=lambda c: -c.fused)
-        records: dict[str, DocumentRecord] = {}
-        shaped = shape_results(self._live(ranked, records, batch=2 * top_k + 4), top_k, bool(f.doc_id), config.merge_neighbours)
-        results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
-        return SearchResponse(query=query, results=results)
+        return sorted(candidates.values(), key=lambda c: -c.fused)
 
     def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], scored: SparseScores) -> None:
         """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""

@@ -23,6 +23,14 @@ PASSAGE_EXAMPLE = {
 }
 
 
+class Quote(BaseModel):
+    """A sentence an answer quotes from a passage, with its own time (a long turn's sentences are minutes apart)."""
+
+    text: str
+    speaker: str | None = None
+    start: str | None = Field(None, description="hh:mm:ss where this sentence was said, transcripts with times only.")
+
+
 class Passage(BaseModel):
     """The unit of citation: a stored passage and where it came from."""
 
@@ -45,6 +53,7 @@ class Passage(BaseModel):
     url: str | None = Field(None, description="The document's url from front matter, if any.")
     dense_score: float | None = Field(None, description="Cosine similarity to the query, when the dense side found it.")
     chunk_ids: list[str] = Field(default_factory=list, description="Stored passages in this result (two when neighbours merged).")
+    quotes: list[Quote] = Field(default_factory=list, description="In an answer's citations: the sentences it quotes from this passage, in reading order.")
     line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
     cue_marks: list[float] = Field(default_factory=list, exclude=True)  # (line, word, seconds) triples where caption cues began
 

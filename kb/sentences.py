@@ -30,7 +30,10 @@ def split_sentences(text: str) -> list[str]:
 _SOUND_TAG = re.compile(r"\{[^{}\n]{1,40}\}|\[[a-z][a-z0-9 :.-]{0,40}\]")
 # Hesitation sounds a listener does not hear as words (clean-verbatim quoting drops them).
 _HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-huh)(?![\w'-])[,]?", re.IGNORECASE)
-_REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
+_REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
+# A word broken off and restarted: "th- the", "I- I", "re- re-design" (a cut-off ending in a hyphen, right
+# before a word that starts with it). A lone letter ("w want") is left: "vitamin c counts" looks the same.
+_FALSE_START = re.compile(r"(?<![\w'-])(\w{1,4})-\s+(?=\1)", re.IGNORECASE)
 _DETACHED_CONTRACTION = re.compile(r"(\w)\s+('(?:s|re|ve|ll|d|m|t)|n't)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:])")
@@ -50,6 +53,7 @@ def clean_spoken(text: str) -> str:
     """
     text = _SOUND_TAG.sub(" ", text)
     text = _HESITATION.sub(" ", text)
+    text = _FALSE_START.sub("", text)
     if _may_repeat(text):  # the stutter pattern is the slow one; most lines have no repeat at all
         text = _REPEAT.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)

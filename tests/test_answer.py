@@ -92,6 +92,11 @@ def test_clean_spoken_drops_fillers_set_off_by_commas_only() -> None:
     assert clean_spoken("I like the plan you know best, so we go .") == "I like the plan you know best, so we go."
 
 
+def test_clean_spoken_drops_restarted_words_but_not_lone_letters() -> None:
+    assert clean_spoken("it's it's fine, th- the plan and I- I agree , re- re-design it .") == "it's fine, the plan and I agree, re-design it."
+    assert clean_spoken("vitamin c counts , plan b works , x- ray") == "vitamin c counts, plan b works, x- ray"
+
+
 def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
     """The host asks what the user asks; the guest's reply shares none of its words but is the answer.
 
@@ -129,7 +134,7 @@ def test_one_turn_leaves_room_for_other_voices(kb, tmp_path: Path) -> None:
     from kb.answer import RUN_CAP
 
     long_turn = (
-        "Staff engineers write design documents for the storage migration. "
+        "Staff engineers write the design documents for the storage migration. "
         "Their documents settle how payment retries should work across services. "
         "A good design document about search latency saves a quarter of debate. "
         "Staff engineers also write the billing audit plan that compliance reads. "
@@ -168,10 +173,10 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
     assert list(model.predict(feature_matrix(rows))) == [1.0, 0.1, 1.5]
     assert list(model.score(rows)) == [3.0, 1.2, 4.0]  # the hand-tuned score x (offset + trees)
 
-    short = "The packet should show scope."
+    short = "The packet should show the scope of what you took on."  # a unit of its own (UNIT_WORDS)
     long = "A promotion packet should show the scope of the problems you took on, who you helped and what changed because of you."
     passage = Passage(text=f"{short} {long}", score=0.9, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
-    for model, wanted, unwanted in ((_stump("log_words", math.log1p(7), 1.0, 0.1), short, long), (_stump("log_words", math.log1p(7), 0.1, 1.0), long, short)):
+    for model, wanted, unwanted in ((_stump("log_words", math.log1p(15), 1.0, 0.1), short, long), (_stump("log_words", math.log1p(15), 0.1, 1.0), long, short)):
         monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
         text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
         assert wanted in text and unwanted not in text
@@ -233,9 +238,14 @@ def test_each_quoted_sentence_carries_the_time_of_its_own_cue(kb, tmp_path: Path
     passage = kb.search("sponsors and promotion packets", filters=SearchFilters(doc_id="ladders.vtt")).results[0]
     timed = {s.text.split()[0]: s.seconds for s in split_passage(passage)}
     assert timed == {"Welcome": 1.0, "Promotion": 240.0, "Sponsors": 600.0, "Thank": 630.0}
-    quoted = kb.ask("what should promotion packets describe?", max_words=20).answer  # room for one sentence
+    response = kb.ask("what should promotion packets describe?", max_words=20)  # room for one sentence
+    quoted = response.answer
     assert "00:04:00: Promotion packets" in quoted or "00:10:00: Sponsors carry" in quoted  # its own cue's time
     assert "00:00:01" not in quoted  # never the turn's start
+    # the citation says which sentence it quotes and when (the page's #t= link uses it), not the passage's start
+    (quote,) = response.citations[0].quotes
+    assert response.citations[0].start == "00:00:01" and quote.start in {"00:04:00", "00:10:00"}
+    assert quote.text in quoted and quote.speaker == "Ines Duarte"
 
 
 def test_the_parts_of_a_cut_turn_keep_their_own_times(kb, tmp_path: Path) -> None:
@@ -247,3 +257,20 @@ def test_the_parts_of_a_cut_turn_keep_their_own_times(kb, tmp_path: Path) -> Non
     starts = {p.start for p in results}
     assert len(results) > 1 and len(starts) == len(results)  # one 80-minute turn, yet every part starts when it starts
     assert all(p.start != "00:00:00" for p in results if "Part 0 " not in p.text)
+
+
+def test_a_direct_reply_in_short_sentences_is_quoted_first(kb, tmp_path: Path) -> None:
+    """Spoken replies come in short sentences; joined into units, the opening of the reply is what gets quoted."""
+    write(
+        tmp_path / "panel" / "sponsors.txt",
+        "Diego Santos: A question from the audience: what if you don't have a sponsor and don't know how to get one?\n"
+        "Mei Tanaka: Start by making your work visible. Present at forums. Write the document people read. "
+        "Sponsors emerge from people who have seen your work, over months and years. "
+        "Later on, once some relationship exists between the two of you, it is reasonable to ask them for feedback and for support.\n"
+        "Diego Santos: Thank you, Mei. Let's talk about sponsorship programmes next, and how a company might run them.\n",
+    )
+    ingest_paths([tmp_path / "panel"], kb)
+    response = kb.ask("how do I find a sponsor", max_words=30)
+    assert "Mei Tanaka" in response.answer and "Start by making your work visible. Present at forums." in response.answer
+    (citation,) = response.citations
+    assert citation.quotes[0].text.startswith("Start by making your work visible.")

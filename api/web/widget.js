@@ -55,7 +55,8 @@
       return null;
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") return null;
-    if (passage.start) url.hash = `t=${seconds(passage.start)}`;
+    const start = (passage.quotes && passage.quotes.length && passage.quotes[0].start) || passage.start; // the quoted sentence's own time
+    if (start) url.hash = `t=${seconds(start)}`;
     else if (passage.page) url.hash = `page=${passage.page}`;
     return url.href;
   }
