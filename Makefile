@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser test bench scale eval train-answers crash load clean
+.PHONY: setup demo serve browser test bench scale eval train-answers train-passages crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -61,6 +61,11 @@ train-answers: setup
 	$(BIN)/python benchmarks/answer_data.py val
 	$(BIN)/python benchmarks/answer_data.py train
 	$(BIN)/python benchmarks/train_answer_model.py
+
+# Passage-order model (kb/data/passage_model.npz): QMSum train and SciFact's even half train, QMSum val and SciFact's odd half judge.
+train-passages: setup
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python benchmarks/train_passage_model.py --save
 
 clean:
 	rm -rf $(VENV) .kb .pytest_cache

@@ -20,6 +20,8 @@ from kb.models import (
     SearchResponse,
 )
 from kb.passage_draft import PassageDraft
+from kb.passage_model import load_model as load_passage_model
+from kb.passage_model import rerank
 from kb.question_speaker import speaker_named_in
 from kb.read_cache import ReadCache
 from kb.retrieval import (
@@ -169,7 +171,11 @@ class KnowledgeBase:
             rescore(candidates, config)
         self._locate(candidates)
         smooth_transcripts(candidates, config.smoothing)
-        return sorted(candidates.values(), key=lambda c: -c.fused)
+        ranked = sorted(candidates.values(), key=lambda c: -c.fused)
+        # The trees judge which stretch of one conversation answers (trained within one meeting); across
+        # documents they cost precise lookups (corpus kb eval), so they order a search within one document.
+        trees = load_passage_model() if mode == "hybrid" and config.learned_order and filters.doc_id else None
+        return rerank(ranked, len(self.sparse.query_weights(query)), trees) if trees is not None else ranked
 
     def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], scored: SparseScores) -> None:
         """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""

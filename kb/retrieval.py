@@ -38,6 +38,7 @@ class FusionConfig:
     candidates: int = 100  # per side, at least; more for large top_k
     merge_neighbours: bool = True
     smoothing: float = 2.0  # transcripts: add this share of the neighbours' mean score
+    learned_order: bool = True  # hybrid search within one document: the shipped passage model re-ranks the top (kb/passage_model.py)
 
 
 @dataclass

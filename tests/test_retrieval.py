@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ingest import ingest_paths
@@ -132,3 +133,60 @@ def test_merged_results_read_as_one_exchange(kb, tmp_path: Path) -> None:
     assert merged, "adjacent passages that both rank should merge"
     for p in merged:
         assert p.start < p.end and p.text.count("\n") >= 1
+
+
+def _passage_stump(feature: str, threshold: float, low: float, high: float):
+    """Trees of one split on a passage feature: `feature <= threshold` scores `low`, else `high`."""
+    from kb.boosted_trees import Trees
+    from kb.passage_model import FEATURES
+
+    node = {"split_feature": FEATURES.index(feature), "threshold": threshold, "decision_type": "<=", "left_child": {"leaf_value": low}, "right_child": {"leaf_value": high}}
+    return Trees.from_lightgbm({"tree_info": [{"tree_structure": node}]})
+
+
+def test_passage_features_read_neighbours_in_the_same_document_and_rerank_only_the_top() -> None:
+    from kb.passage_model import DEPTH, FEATURES, feature_matrix, rerank
+
+    ranked = [replace(_candidate("a", 5), fused=1.0), replace(_candidate("b", 2), fused=0.8), replace(_candidate("a", 6), fused=0.5), replace(_candidate("b", 9), fused=0.4)]
+    x = feature_matrix(ranked, query_terms=3)
+    column = {name: x[:, i] for i, name in enumerate(FEATURES)}
+    assert list(column["prev"]) == [0.0, 0.0, 1.0, 0.0]  # a/6 follows a/5; b/2 is no neighbour of a/5
+    assert list(column["next"]) == [0.5, 0.0, 0.0, 0.0]
+    assert list(column["rank"]) == [0, 1, 2, 3] and set(column["query_terms"]) == {3.0}
+    # trees that favour what follows a strong passage put a/6 first, in the slots document a held
+    essay = replace(_candidate("e", 0, kind="essay"), fused=0.9)
+    order = rerank([ranked[0], essay, *ranked[1:]], 3, _passage_stump("prev", 0.5, 0.0, 1.0))
+    assert [(c.doc_id, c.position) for c in order] == [("a", 6), ("e", 0), ("b", 2), ("a", 5), ("b", 9)]
+    long = [replace(_candidate("c", i), fused=1.0 - i / 100) for i in range(DEPTH + 5)]
+    reordered = rerank(long, 3, _passage_stump("rank", DEPTH - 2.5, 0.0, 1.0))
+    assert [c.position for c in reordered[:2]] == [DEPTH - 2, DEPTH - 1] and reordered[DEPTH:] == long[DEPTH:]  # the tail is untouched
+
+
+def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(kb, tmp_path: Path, monkeypatch) -> None:
+    import kb.knowledge_base as knowledge_base
+    from kb.passage_model import load_model
+
+    assert load_model() is not None  # the trained trees ship in the package, made for today's features
+    topics = ["idempotency keys for payment retries", "on-call rotations", "design reviews", "career ladders", "hiring loops", "incident reviews"]
+    turns = [f"Speaker {'AB'[i % 2]}: We talked about {topic} for a while. " + " ".join(f"Point {j} about {topic} matters to the team." for j in range(40)) for i, topic in enumerate(topics)]
+    write(tmp_path / "talks" / "meeting.txt", "\n".join(turns) + "\n")
+    write(tmp_path / "talks" / "other.txt", "Maya Chen: Idempotency keys stop payment retries from charging twice.\nLee Park: Agreed.\n")
+    ingest_paths([tmp_path / "talks"], kb)
+    kb.fusion = FusionConfig(merge_neighbours=False, learned_order=False)  # one passage per result, so the order is plain to read
+    query, within = "idempotency keys for payment retries", SearchFilters(doc_id="meeting.txt")
+    fused = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
+    everywhere = [p.chunk_id for p in kb.search(query, top_k=4).results]
+    kb.fusion = FusionConfig(merge_neighbours=False)
+    monkeypatch.setattr(knowledge_base, "load_passage_model", lambda: _passage_stump("rank", 0.5, 0.0, 1.0))  # trees: the first fused is worst
+    learned = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
+    assert len(fused) == 4
+    assert learned[:3] == fused[1:4] and fused[0] not in learned[:3]
+    assert [p.chunk_id for p in kb.search(query, top_k=4).results] == everywhere  # across documents: the fused order
+
+    def unused():
+        raise AssertionError("the learned order is for hybrid search")
+
+    monkeypatch.setattr(knowledge_base, "load_passage_model", unused)
+    assert kb.search(query, top_k=3, filters=within, mode="dense").results and kb.search(query, top_k=3, filters=within, mode="sparse").results
+    kb.fusion = FusionConfig(merge_neighbours=False, learned_order=False)
+    assert [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results] == fused
