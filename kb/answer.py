@@ -58,6 +58,7 @@ RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: r
 SPEAKER_SHARE = 1 / 3
 OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
+MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
 NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
 
 
@@ -132,6 +133,10 @@ class ExtractiveComposer:
         for sentence in sentences:
             if sentence.similarity < floor:
                 sentence.score = -1.0  # off the question's topic, however well its passage ranked
+        weakest = MIN_RELATIVE_SCORE * max(s.score for s in sentences)
+        for sentence in sentences:
+            if sentence.score < weakest:
+                sentence.score = -1.0  # an answer stops short rather than fill its words with weak sentences
         return self._pick(sentences, max_words, max_citations)
 
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
@@ -220,7 +225,8 @@ class ExtractiveComposer:
             if id(sentence.passage) not in cited and len(cited) >= max_citations:
                 continue
             same_run = sum(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
-            cost = sentence.words + (len(attribution(sentence, sentence.passage).split()) if not same_run else 0)
+            same_document = any(o.passage.doc_id == sentence.passage.doc_id for o in chosen)
+            cost = sentence.words + (len(attribution(sentence, sentence.passage, same_document).split()) if not same_run else 0)
             if sentence.score <= 0 or used + cost > max_words or same_run >= RUN_CAP:
                 continue
             if any(_same_point(sentence, other) for other in chosen):
@@ -336,10 +342,13 @@ def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:
 
 
 def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
-    """Group by passage in rank order, sentences in reading order; attribute transcript lines."""
+    """Group by passage in rank order (one document's passages together), sentences in reading order; attribute transcript lines."""
     cited = [p for p in passages if any(s.passage is p for s in chosen)]
+    first_of = {doc_id: i for i, doc_id in reversed(list(enumerate(p.doc_id for p in cited)))}
+    cited.sort(key=lambda p: first_of[p.doc_id])  # one document's passages together, in rank order: its title is said once
     renumbered = []
     parts: list[str] = []
+    previous = None  # the document of the line before: its title is not repeated
     for number, passage in enumerate(cited, start=1):
         mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
         quotes = [Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds)) for s in mine]
@@ -351,7 +360,8 @@ def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[P
             else:
                 runs.append([sentence])
         for run in runs:
-            parts.append(f"{attribution(run[0], passage)}{quote(run)} [{number}]")
+            parts.append(f"{attribution(run[0], passage, same_document=previous == passage.doc_id)}{quote(run)} [{number}]")
+            previous = passage.doc_id
     return "\n".join(parts), renumbered
 
 
@@ -363,11 +373,15 @@ def quote(run: list[Sentence]) -> str:
     return text
 
 
-def attribution(sentence: Sentence, passage: Passage) -> str:
-    """`Maya Chen, What staff engineers do differently, 00:12:31: ` for transcripts; nothing otherwise."""
+def attribution(sentence: Sentence, passage: Passage, same_document: bool = False) -> str:
+    """`Maya Chen, What staff engineers do differently, 00:12:31: ` for transcripts; nothing otherwise.
+
+    The panel's title is left out when the line before quotes the same panel
+    (`Daniel Okafor, 00:05:00: `): said once, it reads; said on every line, it crowds the quotes.
+    """
     if passage.kind != "transcript" or not sentence.speaker:
         return ""
-    where = [sentence.speaker, passage.title, seconds_to_clock(sentence.seconds)]
+    where = [sentence.speaker, None if same_document else passage.title, seconds_to_clock(sentence.seconds)]
     return ", ".join(part for part in where if part) + ": "
 
 

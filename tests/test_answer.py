@@ -274,3 +274,38 @@ def test_a_direct_reply_in_short_sentences_is_quoted_first(kb, tmp_path: Path) -
     assert "Mei Tanaka" in response.answer and "Start by making your work visible. Present at forums." in response.answer
     (citation,) = response.citations
     assert citation.quotes[0].text.startswith("Start by making your work visible.")
+
+
+def _transcript(doc_id: str, title: str, text: str, n: int) -> Passage:
+    speakers = sorted({line.split(": ", 1)[0] for line in text.splitlines()})
+    return Passage(n=n, text=text, score=1.0 / n, dense_score=0.6, doc_id=doc_id, title=title, kind="transcript", source=doc_id,
+                   speakers=speakers, speaker=speakers[0], chunk_id=f"{doc_id}-{n}", line_starts=[60.0 * n] * len(text.splitlines()))
+
+
+def test_one_panels_lines_come_together_and_name_the_panel_once() -> None:
+    from kb.answer import render, split_passage
+
+    first = _transcript("a.vtt", "Panel A", "Maya Chen: Staff engineers write the design documents that settle a quarter of debate.", 1)
+    essay = Passage(n=2, text="Staff engineers work across teams rather than inside one of them, most of the time.", score=0.5, dense_score=0.6,
+                    doc_id="e.md", title="Essay", kind="essay", source="e.md", chunk_id="e-2")
+    later = _transcript("a.vtt", "Panel A", "Lee Park: Staff engineers also pick the migration work that nobody else wants to own.", 3)
+    chosen = [s for p in (first, essay, later) for s in split_passage(p)]
+    text, cited = render(chosen, [first, essay, later])
+    lines = text.splitlines()
+    assert lines[0].startswith("Maya Chen, Panel A, 00:01:00: ") and lines[1].startswith("Lee Park, 00:03:00: Staff engineers also pick")
+    assert lines[2].startswith("Staff engineers work across teams") and text.count("Panel A") == 1
+    assert [(p.n, p.doc_id) for p in cited] == [(1, "a.vtt"), (2, "a.vtt"), (3, "e.md")] and lines[1].endswith("[2]")
+
+
+def test_an_answer_stops_short_rather_than_quote_weak_sentences() -> None:
+    from kb.answer import MIN_RELATIVE_SCORE, ExtractiveComposer, split_passage
+
+    passage = Passage(text="Strong sentence about the design documents and reviews that staff engineers write. "
+                      "Good sentence about the design documents that teams read before a review. "
+                      "Weak sentence about the weather in the office during that whole week.", score=1.0, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
+    sentences = split_passage(passage)
+    assert 0.55 < MIN_RELATIVE_SCORE < 0.85
+    for sentence, score in zip(sentences, (1.0, 0.85, 0.55)):
+        sentence.score, sentence.similarity = score, 0.5
+    chosen = ExtractiveComposer(quick_embed=None, idf=None).choose(sentences, max_words=100)
+    assert [s.text.split()[0] for s in chosen] == ["Strong", "Good"]  # room for all three; the weak one is left out
