@@ -115,3 +115,51 @@ def test_latin1_and_utf16_text_is_decoded() -> None:
 def test_front_matter_uses_a_safe_loader() -> None:
     with pytest.raises(ReadError):
         read_document("evil.md", b"---\ntitle: !!python/object/apply:os.system ['echo hi']\n---\nBody")
+
+
+def _paper(path, outline: bool = True):
+    """A four-page paper as a typesetter lays it out: running header and footer, a contents page, hyphenated line ends."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    bodies = [
+        ["Contents", "1 Introduction . . . . . . . . . . 2", "2 Designing interfaces . . . . . . 3", "2.1 Easy to learn ............ 4"],
+        ["Interfaces are hard to mem-", "orize when they change often, and a well-known rule says keep", "them small. A well-", "known rule is still a rule."],
+        ["API de-", "sign starts from the callers and the names they will read every day."],
+        ["Hints for callers: prefer plain data to clever objects, and keep errors explicit for every call."],
+    ]
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number, lines in enumerate(bodies, start=1):
+        pdf.bookmarkPage(f"p{number}")
+        pdf.bookmarkPage(f"p{number}b")  # a second name for the page: each outline entry needs its own
+        if outline and number == 2:
+            pdf.addOutlineEntry("1 Introduction", "p2", level=0)
+        if outline and number == 3:
+            pdf.addOutlineEntry("2 Designing interfaces", "p3", level=0)
+            pdf.addOutlineEntry("2.1 Easy to learn", "p3b", level=1)
+        pdf.drawString(72, A4[1] - 40, f"Hints for Interface Design July 1983 {number}")
+        y = A4[1] - 90
+        for line in lines:
+            pdf.drawString(72, y, line)
+            y -= 16
+        pdf.drawString(72, 40, f"Proceedings of the Workshop on Interfaces, page {number} of 4")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_pdf_running_headers_hyphens_and_contents_are_cleaned_and_the_outline_gives_sections(tmp_path) -> None:
+    pages = read_document("paper.pdf", _paper(tmp_path / "paper.pdf").read_bytes())
+    text = "\n".join(p.text for p in pages)
+    assert "July 1983" not in text and "Proceedings of the Workshop" not in text  # running header and footer
+    assert ". . . ." not in text and "......" not in text  # the contents lines
+    assert "memorize when they change" in " ".join(text.split()) and "API design starts" in " ".join(text.split())
+    assert "well-known rule says" in text and "A well-known rule is still" in " ".join(text.split())  # a real compound keeps its hyphen
+    sections = {p.metadata["page"]: p.metadata.get("section") for p in pages}
+    assert sections[2] == "1 Introduction" and sections[3] == "2 Designing interfaces > 2.1 Easy to learn" and sections[4] == sections[3]
+
+
+def test_pdf_without_an_outline_or_repeats_keeps_every_line(tmp_path) -> None:
+    pdf = make_pdf(tmp_path / "short.pdf", ["A short note on feedback.\nIt has two lines.", "Second page, different words."])
+    pages = read_document("short.pdf", pdf.read_bytes())
+    assert pages[0].text == "A short note on feedback.\nIt has two lines." and "section" not in pages[0].metadata

@@ -1,4 +1,4 @@
-"""PDF pages and plain text: sentences packed into passages; PDFs never cross a page."""
+"""PDF pages and plain text: sentences packed into passages; PDFs never cross a page (and keep its outline section)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from kb.passage_draft import PassageDraft
 def chunk_prose(units: list[Document], count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:
     pieces: list[Piece] = []
     for unit in units:
-        page = unit.metadata.get("page")
+        page, section = unit.metadata.get("page"), unit.metadata.get("section")
         for paragraph in re.split(r"\n\s*\n", unit.text):
             text = " ".join(paragraph.split())
             if not text:
                 continue
-            pieces.extend(paragraph_pieces(text, count, target, limit, page=page))
+            pieces.extend(paragraph_pieces(text, count, target, limit, page=page, section=section))
 
     def new_page(prev: Piece, piece: Piece) -> bool:
         return prev.page != piece.page
 
     groups = pack(pieces, target, limit, boundary=new_page)
-    return [PassageDraft(text=" ".join(p.text for p in group), embed_text="", page=group[0].page) for group in groups]
+    return [PassageDraft(text=" ".join(p.text for p in group), embed_text="", page=group[0].page, section=group[0].section) for group in groups]

@@ -65,12 +65,16 @@ def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages
 
 
 def _read_pdf(name: str, data: bytes, kind: str | None, max_pages: int | None) -> list[Document]:
-    pages, pdf_title = read_pdf_pages(data, max_pages)
+    pages, pdf_title, sections = read_pdf_pages(data, max_pages)
     joined = "\n".join(text for _, text in pages[:20])
     resolved = kind or guess_kind(name, joined, False)
     metadata = _metadata(name, "pdf", {}, resolved, pdf_title)
     pages = [(number, _drop_title_line(text, metadata["title"])) for number, text in pages]
-    return [Document(text=text, metadata={**metadata, "unit": "page", "page": number}) for number, text in pages if text]
+    return [
+        Document(text=text, metadata={**metadata, "unit": "page", "page": number, **({"section": sections[number]} if number in sections else {})})
+        for number, text in pages
+        if text
+    ]
 
 
 def _drop_title_line(text: str, title: str) -> str:

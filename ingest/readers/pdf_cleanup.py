@@ -1,0 +1,72 @@
+"""What a PDF's text layer carries that is not prose: running headers and footers, line-end hyphens, contents pages.
+
+pypdf gives each page's text as laid out, line by line; a paper or a book repeats
+its title, date and page number on every page, breaks words at line ends, and lists
+its contents with dot leaders. Left in, they are quoted as answers ("Hints for
+Computer System Design July 1983 12 use; ...").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+EDGE_LINES = 3  # headers and footers sit within this many lines of a page's top or bottom
+RUNNING_SHARE = 0.5  # a line on at least this share of pages (and 3 or more) is running text
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+# "2.1 Easy to learn . . . . . . 7" or "Introduction .......... 3": a contents line
+_DOT_LEADER = re.compile(r"(?:\.\s*){4,}\s*\d{1,4}\s*$|(?:\s\.){3,}")
+_LINE_END_HYPHEN = re.compile(r"(\w+)-\n(\s*)([a-z]\w*)")
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers blanked: "Page 3 of 12" and "Page 4 of 12" are one running line."""
+    return _SPACES.sub(" ", _DIGITS.sub("#", line.strip().lower()))
+
+
+def drop_running_lines(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Remove lines repeated near the top or bottom of most pages (titles, dates, page numbers)."""
+    if len(pages) < 3:
+        return pages
+    seen: Counter[str] = Counter()
+    for _, text in pages:
+        lines = [line for line in text.splitlines() if line.strip()]
+        seen.update({_shape(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
+    needed = max(3, RUNNING_SHARE * len(pages))
+    running = {shape for shape, count in seen.items() if count >= needed and shape.strip("# ")}
+    if not running:
+        return pages
+    cleaned = []
+    for number, text in pages:
+        lines = text.splitlines()
+        keep = [
+            line for i, line in enumerate(lines)
+            if not ((i < EDGE_LINES + 2 or i >= len(lines) - EDGE_LINES - 2) and _shape(line) in running)
+        ]
+        cleaned.append((number, "\n".join(keep).strip()))
+    return cleaned
+
+
+def rejoin_hyphens(text: str, document: str) -> str:
+    """"mem-\\norize" -> "memorize"; a compound the document also writes whole with its hyphen ("well-known") keeps it."""
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(3)
+        hyphenated = f"{head}-{tail}"
+        return hyphenated if hyphenated in document else head + tail
+
+    return _LINE_END_HYPHEN.sub(join, text)
+
+
+def drop_contents_lines(text: str) -> str:
+    """Lines of a table of contents (dot leaders to a page number) are not prose to quote."""
+    return "\n".join(line for line in text.splitlines() if not _DOT_LEADER.search(line)).strip()
+
+
+def clean_pages(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """All of the above, pages without text left out."""
+    pages = drop_running_lines(pages)
+    document = "\n".join(text for _, text in pages)
+    cleaned = [(number, drop_contents_lines(rejoin_hyphens(text, document))) for number, text in pages]
+    return [(number, text) for number, text in cleaned if text]
