@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ingest.chunking import chunk_units
 from ingest.errors import ReadError
-from ingest.readers import read_document
+from ingest.readers import FORMATS, read_document
 from ingest.sources import Source, discover
 from kb import KnowledgeBase
 from kb.errors import KBError, StoreUnavailable
@@ -26,7 +26,8 @@ from kb.remote import RemoteKnowledgeBase
 
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
 # 4: every text embedded alone (its vector no longer depends on its batch-mates). 5: caption cue times kept per word.
-PIPELINE_VERSION = "5"
+# 6: diarizer and export label styles, sound tags, PDF headers/footers/hyphens/contents, PDF outline sections.
+PIPELINE_VERSION = "6"
 # Passages parsed and waiting before they are embedded and stored together.
 FLUSH_PASSAGES = 512
 
@@ -95,7 +96,12 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, ki
     report = IngestReport(dry_run=dry_run)
     if not dry_run and not kb.remote:
         _recover(kb, report)
-    sources, missing, folders = discover(paths)
+    discovered = discover(paths)
+    sources, missing, folders = discovered
+    if discovered.skipped:
+        report.skipped = discovered.skipped
+        shown = ", ".join(discovered.skipped[:5]) + (f" and {len(discovered.skipped) - 5} more" if len(discovered.skipped) > 5 else "")
+        report.notes.append(f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {', '.join(sorted(FORMATS))}")
     for item in missing:
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}

@@ -33,11 +33,23 @@ class Missing:
     error: str
 
 
-def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]]:
-    """(files to ingest, paths that are not there or not usable, folders walked)."""
+@dataclass
+class Discovered:
+    sources: list[Source]  # files to ingest
+    missing: list[Missing]  # paths that are not there or not usable
+    folders: list[Path]  # folders walked
+    skipped: list[str]  # files in those folders of a type no reader takes (listed, never read)
+
+    def __iter__(self):  # (sources, missing, folders), as callers unpack it
+        return iter((self.sources, self.missing, self.folders))
+
+
+def discover(paths: list[Path]) -> Discovered:
+    """What an ingest of `paths` covers; see `Discovered`."""
     sources: list[Source] = []
     missing: list[Missing] = []
     folders: list[Path] = []
+    skipped: list[str] = []
     for given in paths:
         problem = _link_problem(given, None) if given.is_symlink() else None
         if problem:
@@ -45,9 +57,10 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
         elif given.is_dir():
             root = given.resolve()
             folders.append(root)
-            found, odd = _walk(root)
+            found, odd, others = _walk(root)
             sources.extend(found)
             missing.extend(odd)
+            skipped.extend(others)
         elif given.exists() and not given.is_file():
             missing.append(Missing(given.name, NOT_REGULAR))
         elif given.is_file():
@@ -65,17 +78,21 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[Missing], list[Path]
             missing.append(Missing(source.doc_id, f"doc_id '{source.doc_id}' is also given by {unique[source.doc_id].path}: ingest {source.path} in a separate run"))
         else:
             unique[source.doc_id] = source
-    return list(unique.values()), missing, folders
+    return Discovered(list(unique.values()), missing, folders, skipped)
 
 
-def _walk(root: Path) -> tuple[list[Source], list[Missing]]:
+def _walk(root: Path) -> tuple[list[Source], list[Missing], list[str]]:
     found: list[Source] = []
     odd: list[Missing] = []
+    others: list[str] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if name.startswith(".") or not supported(path):
+            if name.startswith("."):
+                continue
+            if not supported(path):
+                others.append(path.relative_to(root).as_posix())
                 continue
             doc_id = path.relative_to(root).as_posix()
             problem = _name_problem(doc_id) or (_link_problem(path, root) if path.is_symlink() else None)
@@ -87,7 +104,7 @@ def _walk(root: Path) -> tuple[list[Source], list[Missing]]:
                 odd.append(Missing(doc_id, problem))
                 continue
             found.append(Source(doc_id, path, root))
-    return found, odd
+    return found, odd, others
 
 
 OUTSIDE = "outside"

@@ -177,6 +177,7 @@ class IngestReport(BaseModel):
     dry_run: bool = False
     files: list[FileReport] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Anything done besides the files, e.g. cleaning up after an interrupted write.")
+    skipped: list[str] = Field(default_factory=list, description="Files in the folders given of a type no reader takes: listed, not read, not a failure.")
 
     model_config = {
         "json_schema_extra": {

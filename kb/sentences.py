@@ -26,8 +26,14 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-# Transcription marks for sounds rather than words: {vocalsound}, [laughter], [inaudible 00:01:02].
-_SOUND_TAG = re.compile(r"\{[^{}\n]{1,40}\}|\[[a-z][a-z0-9 :.-]{0,40}\]")
+# Transcription marks for sounds rather than words: {vocalsound}, [laughter], [MUSIC], [inaudible 00:01:02],
+# (applause), ♪ lyrics ♪. A parenthesis is a sound only when it names one: "(and this matters)" stays.
+_SOUND_TAG = re.compile(
+    r"\{[^{}\n]{1,40}\}|\[[A-Za-z][A-Za-z0-9 :.-]{0,40}\]|♪+[^♪\n]{0,200}♪+|♪"
+    r"|\((?:applause|laughter|laughs|laughing|music|inaudible|crosstalk|silence|cheering|cheers|coughs?|coughing|chuckles?"
+    r"|indistinct|sighs?|pause|background noise|foreign|unintelligible|audience laughs|audio cuts out)[^()\n]{0,30}\)",
+    re.IGNORECASE,
+)
 # Hesitation sounds a listener does not hear as words (clean-verbatim quoting drops them).
 _HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-huh)(?![\w'-])[,]?", re.IGNORECASE)
 _REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant

@@ -174,3 +174,14 @@ def test_a_store_built_with_another_model_is_refused(tmp_path: Path) -> None:
     KnowledgeBase(settings).store.passages.modify(metadata={"embed_model": "some/other-model"})
     with pytest.raises(StoreMismatch, match="KB_COLLECTION"):
         KnowledgeBase(settings).store
+
+
+def test_files_no_reader_takes_are_listed_as_skipped_not_failed(kb, tmp_path: Path) -> None:
+    write(tmp_path / "talks" / "panel.md", "# Panel\n\nStaff engineers write design documents.\n")
+    (tmp_path / "talks" / "slides.pptx").write_bytes(b"PK\x03\x04 slides")
+    (tmp_path / "talks" / "sub" / "photo.png").parent.mkdir(parents=True)
+    (tmp_path / "talks" / "sub" / "photo.png").write_bytes(b"\x89PNG")
+    report = ingest_paths([tmp_path / "talks"], kb)
+    assert report.added == 1 and report.failed == 0
+    assert report.skipped == ["slides.pptx", "sub/photo.png"]
+    assert any("skipped 2 file(s)" in note and ".vtt" in note for note in report.notes)

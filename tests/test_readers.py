@@ -163,3 +163,65 @@ def test_pdf_without_an_outline_or_repeats_keeps_every_line(tmp_path) -> None:
     pdf = make_pdf(tmp_path / "short.pdf", ["A short note on feedback.\nIt has two lines.", "Second page, different words."])
     pages = read_document("short.pdf", pdf.read_bytes())
     assert pages[0].text == "A short note on feedback.\nIt has two lines." and "section" not in pages[0].metadata
+
+
+def _speakers(units) -> list[str | None]:
+    return [u.metadata["speaker"] for u in units]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Speaker 0: We should move the billing job first.\nSpeaker 1: Agreed, it blocks the others.\nSpeaker 0: Then the search index.\n",
+        "SPEAKER_00: We should move the billing job first.\nSPEAKER_01: Agreed, it blocks the others.\nSPEAKER_00: Then the search index.\n",
+        "Speaker 0 (00:00:01): We should move the billing job first.\nSpeaker 1 (00:00:04): Agreed, it blocks the others.\nSpeaker 0 (00:00:09): Then the search index.\n",
+        "[00:00:01.000 --> 00:00:03.500] SPEAKER_00: We should move the billing job first.\n"
+        "[00:00:04.000 --> 00:00:08.000] SPEAKER_01: Agreed, it blocks the others.\n[00:00:09.000 --> 00:00:11.000] SPEAKER_00: Then the search index.\n",
+        "Speaker 0  0:01\nWe should move the billing job first.\n\nSpeaker 1  0:04\nAgreed, it blocks the others.\n\nSpeaker 0  0:09\nThen the search index.\n",
+        "Speaker 0 (00:00:01):\nWe should move the billing job first.\n\nSpeaker 1 (00:00:04):\nAgreed, it blocks the others.\n\nSpeaker 0 (00:00:09):\nThen the search index.\n",
+    ],
+    ids=["speaker-n", "pyannote", "rev-inline", "whisperx", "otter", "rev"],
+)
+def test_diarizer_and_export_labels_are_turns(text: str) -> None:
+    units = read_document("meeting.txt", text.encode())
+    assert units[0].metadata["kind"] == "transcript"
+    labels = ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"] if "SPEAKER_" in text else ["Speaker 0", "Speaker 1", "Speaker 0"]
+    assert _speakers(units) == labels  # machine labels kept as written (front matter can map them to people)
+    assert units[1].text == "Agreed, it blocks the others."
+    if "0:0" in text:
+        assert units[1].metadata["start_seconds"] == 4
+
+
+def test_labels_map_to_people_from_front_matter() -> None:
+    text = "---\ntitle: Planning\nspeakers:\n  SPEAKER_00: Maya Chen\n  SPEAKER_01: Lee Park\n---\nSPEAKER_00: Billing first.\nSPEAKER_01: Agreed.\nSPEAKER_00: Then search.\n"
+    units = read_document("planning.txt", text.encode())
+    assert _speakers(units) == ["Maya Chen", "Lee Park", "Maya Chen"] and units[0].metadata["speakers"] == ["Maya Chen", "Lee Park"]
+    with pytest.raises(ReadError, match="speakers"):
+        read_document("bad.txt", b"---\nspeakers:\n  SPEAKER_00: [1, 2]\n---\nSPEAKER_00: Hi.\nSPEAKER_01: Hello.\n")
+
+
+def test_caption_lines_ending_in_a_colon_need_evidence_to_be_speakers() -> None:
+    cues = [
+        ("00:00:01,000", "00:00:04,000", "Let us start with a background:\nwhy interfaces matter."),
+        ("00:00:04,000", "00:00:08,000", "SteelCore:\na system we built in 2019."),
+        ("00:00:08,000", "00:00:12,000", "It kept its interfaces small for years."),
+    ]
+    srt = "\n".join(f"{i}\n{a} --> {b}\n{text}\n" for i, (a, b, text) in enumerate(cues, start=1))
+    units = read_document("talk.srt", srt.encode())
+    assert set(_speakers(units)) == {None}
+    assert "Let us start with a background: why interfaces matter." in units[0].text
+
+
+def test_a_name_keeps_the_case_the_transcript_writes_it_in() -> None:
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n>> HOST: Welcome Matt McCutchen to the show.\n\n00:00:04.000 --> 00:00:08.000\n>> MATT MCCUTCHEN: Thanks for having me here.\n\n00:00:08.000 --> 00:00:12.000\n>> HOST: Let us begin then.\n"
+    units = read_document("show.vtt", vtt.encode())
+    assert _speakers(units) == ["Host", "Matt McCutchen", "Host"]
+
+
+def test_unnamed_turns_and_sound_tags() -> None:
+    text = ">> Thank you all for coming. (applause)\n>> It is good to be here. [MUSIC]\n>> Let us talk about design reviews and how they fail.\n>> They fail when nobody reads the document first.\n"
+    units = read_document("talk.txt", text.encode())
+    assert units[0].metadata["kind"] == "transcript" and len(units) == 4 and set(_speakers(units)) == {None}
+    from kb.sentences import clean_spoken
+
+    assert clean_spoken(units[0].text) == "Thank you all for coming." and clean_spoken(units[1].text) == "It is good to be here."

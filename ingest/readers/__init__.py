@@ -20,7 +20,7 @@ from ingest.readers.pdf_pages import read_pdf_pages
 from ingest.readers.speaker_text import looks_like_speaker_text, parse_speaker_text
 from ingest.readers.subtitles import parse_srt, parse_vtt
 from ingest.readers.text_decoding import decode_text
-from ingest.readers.turns import turns_to_documents
+from ingest.readers.turns import rename_speakers, restore_name_case, turns_to_documents
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}
 KINDS = ("essay", "transcript", "book_notes")
@@ -30,9 +30,11 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in FORMATS
 
 
-def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None) -> list[Document]:
+def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None, speaker_names: dict[str, str] | None = None) -> list[Document]:
     """Parse one file's bytes. `name` is its doc_id (its suffix picks the format).
 
+    `speaker_names` maps transcript labels to people ("SPEAKER_00" -> "Maya Chen");
+    a text file's front matter can map them too (it wins for its own file).
     Raises ReadError with a message that says what is wrong and what to do.
     """
     fmt = FORMATS.get(Path(name).suffix.lower())
@@ -47,6 +49,7 @@ def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages
         turns = parse_vtt(text) if fmt == "vtt" else parse_srt(text)
         if not turns:
             raise ReadError(f"no cues with text found: check the {fmt.upper()} file has timed cues")
+        rename_speakers(turns, speaker_names or {})
         return turns_to_documents(turns, _metadata(name, fmt, {}, kind or "transcript", None))
     front, body = split_front_matter(text)
     if not body.strip():
@@ -59,7 +62,10 @@ def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages
     title = front.get("title") or (_first_heading(body) if fmt == "markdown" else None)
     metadata = _metadata(name, fmt, front, resolved, title)
     if is_turns:
-        return turns_to_documents(parse_speaker_text(body), metadata)
+        turns = parse_speaker_text(body)
+        restore_name_case(turns)
+        rename_speakers(turns, {**(speaker_names or {}), **front.get("speaker_names", {})})
+        return turns_to_documents(turns, metadata)
     unit = "markdown" if fmt == "markdown" else "text"
     return [Document(text=body.strip(), metadata={**metadata, "unit": unit})]
 

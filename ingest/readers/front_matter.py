@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ingest.errors import ReadError
+from ingest.readers.turns import MAX_SPEAKER_CHARS
 
 ALLOWED = ("title", "kind", "author", "date", "url", "speakers")
 MAX_FRONT_MATTER_CHARS = 64_000
@@ -41,12 +42,16 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         value = raw.get(key)
         if value is None:
             continue
-        if key == "speakers":
+        if key == "speakers" and isinstance(value, dict):  # labels to people: {SPEAKER_00: Maya Chen}
+            if len(value) > MAX_SPEAKERS or not all(isinstance(v, (str, int)) and str(v).strip() for v in value.values()):
+                raise ReadError(f"front matter 'speakers' maps at most {MAX_SPEAKERS} labels to names ('SPEAKER_00: Maya Chen'): fix it")
+            meta["speaker_names"] = {str(label).strip(): str(name).strip()[:MAX_SPEAKER_CHARS] for label, name in value.items()}
+        elif key == "speakers":
             if isinstance(value, str):
                 value = [part.strip() for part in value.split(",")]
             if not isinstance(value, list) or len(value) > MAX_SPEAKERS or not all(isinstance(v, (str, int)) for v in value):
-                raise ReadError(f"front matter 'speakers' must be a list of at most {MAX_SPEAKERS} names: fix it")
-            meta[key] = [str(v).strip()[:200] for v in value if str(v).strip()]
+                raise ReadError(f"front matter 'speakers' must be a list of at most {MAX_SPEAKERS} names, or labels mapped to names: fix it")
+            meta[key] = [str(v).strip()[:MAX_SPEAKER_CHARS] for v in value if str(v).strip()]
         elif key == "date" and isinstance(value, (dt.date, dt.datetime)):
             meta[key] = value.isoformat()
         elif isinstance(value, (str, int, float)):

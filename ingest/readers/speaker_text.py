@@ -1,52 +1,93 @@
-"""Speaker-labelled text: `Maya Chen: ...` or `[00:12:31] Maya Chen: ...`, a turn per line or paragraph."""
+"""Speaker-labelled text, in the shapes people and tools export it.
+
+- `Maya Chen: ...`, `[00:12:31] Maya Chen: ...`, `Speaker 2 (00:01:02): ...`, `SPEAKER_00: ...`,
+  `[00:00:01.000 --> 00:00:04.000] SPEAKER_00: ...` (WhisperX / pyannote): a turn per line or paragraph;
+- a label on its own line, with a time or a colon, the words below it: `Speaker 1  0:00` (Otter),
+  `Maya Chen (00:01:02):` (Rev), `Maya Chen 00:01:02`;
+- `>>` opening each turn without a name (talk and TV transcripts): turns of unknown speakers.
+
+A line that looks like a label is one only with evidence (`turns.is_speaker_label`).
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
 
 CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-LABELLED_LINE = re.compile(
-    rf"^\s*(?:[\[(]?(?P<clock>{CLOCK})[\])]?\s*[-–]?\s*)?(?P<speaker>{SPEAKER})\s*(?:[\[(](?P<clock2>{CLOCK})[\])])?\s*:\s+(?P<text>\S.*)$"
-)
+_LEAD_CLOCK = rf"(?:[\[(]?(?P<clock>{CLOCK})(?:\s*-->\s*{CLOCK})?[\])]?\s*[-–]?\s*)?"
+LABELLED_LINE = re.compile(rf"^\s*{_LEAD_CLOCK}(?P<speaker>{SPEAKER})\s*(?:[\[(](?P<clock2>{CLOCK})[\])])?\s*:\s+(?P<text>\S.*)$")
+HEADER_LINE = re.compile(rf"^\s*{_LEAD_CLOCK}(?P<speaker>{SPEAKER})\s*(?:[\[(]?(?P<clock2>{CLOCK})[\])]?)?\s*(?P<colon>:)?\s*$")
+UNNAMED_TURN = re.compile(r"^\s*>>\s*(?P<text>.*)$")
 
 
-def _match(line: str) -> re.Match[str] | None:
-    match = LABELLED_LINE.match(line)
-    if match and len(match.group("speaker")) <= 80 and not match.group("speaker").lower().startswith(("http", "https")):
-        return match
-    return None
+@dataclass
+class _Line:
+    kind: str  # "inline", "header", "unnamed" or "text"
+    text: str
+    speaker: str | None = None
+    clock: str | None = None
+
+
+def _candidate(line: str) -> _Line:
+    unnamed = UNNAMED_TURN.match(line)
+    body = unnamed.group("text") if unnamed else line
+    match = LABELLED_LINE.match(body)
+    if match and _plausible(match.group("speaker")):
+        return _Line("inline", match.group("text").strip(), match.group("speaker"), match.group("clock") or match.group("clock2"))
+    match = HEADER_LINE.match(body)
+    if match and _plausible(match.group("speaker")) and (match.group("clock") or match.group("clock2") or match.group("colon")):
+        return _Line("header", "", match.group("speaker"), match.group("clock") or match.group("clock2"))
+    if unnamed:
+        return _Line("unnamed", body.strip())
+    return _Line("text", line.strip())
+
+
+def _plausible(label: str) -> bool:
+    return len(label) <= 80 and not label.lower().startswith(("http", "https"))
+
+
+def _classified(lines: list[str]) -> list[_Line]:
+    """Each non-empty line, with labels kept only where the file gives evidence they are speakers."""
+    candidates = [_candidate(line) for line in lines if line.strip()]
+    used = Counter(c.speaker.strip().casefold() for c in candidates if c.speaker)
+    for c in candidates:
+        if c.speaker and not is_speaker_label(c.speaker, used[c.speaker.strip().casefold()]):
+            original = f"{c.speaker}: {c.text}" if c.kind == "inline" else c.speaker
+            c.kind, c.text, c.speaker, c.clock = "text", original, None, None
+    return candidates
 
 
 def looks_like_speaker_text(text: str) -> bool:
-    """Most non-empty lines start with a speaker label, and at least two people speak."""
+    """Turns throughout: most lines labelled (or labels on their own lines, or `>>` turns), two or more voices."""
     lines = [line for line in text.splitlines() if line.strip()][:400]
     if len(lines) < 2:
         return False
-    matches = [m for m in map(_match, lines) if m]
-    speakers = {m.group("speaker").strip().lower() for m in matches}
-    return len(matches) >= 0.5 * len(lines) and len(speakers) >= 2
+    classified = _classified(lines)
+    kinds = Counter(c.kind for c in classified)
+    speakers = {c.speaker.strip().casefold() for c in classified if c.speaker}
+    if kinds["unnamed"] >= 3 and kinds["unnamed"] + kinds["inline"] + kinds["header"] >= 0.2 * len(lines):
+        return True
+    labelled = kinds["inline"] >= 0.5 * len(lines) or (kinds["header"] >= 2 and kinds["header"] + kinds["inline"] >= 0.15 * len(lines))
+    return labelled and len(speakers) >= 2
 
 
 def parse_speaker_text(text: str) -> list[Turn]:
-    """Split into turns; unlabelled lines continue the previous turn (a paragraph of it).
+    """Split into turns; unlabelled lines continue the current turn (a paragraph of it).
 
     A turn's end is the next turn's start when the text has timestamps.
     """
     turns: list[Turn] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
+    for line in _classified(text.splitlines()):
+        if line.kind == "text" and turns:
+            turns[-1].text = f"{turns[-1].text}\n{line.text}" if turns[-1].text else line.text
             continue
-        match = _match(line)
-        if match:
-            clock = match.group("clock") or match.group("clock2")
-            turns.append(Turn(clean_speaker(match.group("speaker")), match.group("text").strip(), clock_to_seconds(clock) if clock else None))
-        elif turns:
-            turns[-1].text = f"{turns[-1].text}\n{line}"
-        else:
-            turns.append(Turn(None, line))
+        speaker = clean_speaker(line.speaker) if line.speaker else None
+        turns.append(Turn(speaker, line.text, clock_to_seconds(line.clock) if line.clock else None))
+    turns = [turn for turn in turns if turn.text.strip()]
     for current, following in zip(turns, turns[1:]):
         if current.start is not None and following.start is not None:
             current.end = following.start

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from ingest.errors import ReadError
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, merge_same_speaker
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker, restore_name_case
 
 # How a cue names its speaker when it has no <v Name> voice tag.
 _CUE_SPEAKER = (
@@ -17,28 +18,39 @@ _CONTINUATION = re.compile(r"^\s*>>\s*(?P<text>.*)$", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def split_cue_speaker(text: str) -> tuple[str | None, str]:
-    """(speaker or None, text) for one cue's text."""
-    for pattern in _CUE_SPEAKER:
+def split_cue_speaker(text: str, used: Counter[str] | None = None) -> tuple[str | None, str]:
+    """(speaker or None, text) for one cue's text.
+
+    A bare `Name: text` names a speaker only with evidence (`is_speaker_label`, given how
+    often the file uses that label): a caption line "Let us start with a background:" is text.
+    """
+    for index, pattern in enumerate(_CUE_SPEAKER):
         match = pattern.match(text)
         if match:
-            return clean_speaker(match.group("name")), match.group("text").strip()
+            name = match.group("name")
+            if index == len(_CUE_SPEAKER) - 1 and not is_speaker_label(name, (used or Counter())[name.strip().casefold()]):
+                break
+            return clean_speaker(name), match.group("text").strip()
     continuation = _CONTINUATION.match(text)
     return None, (continuation.group("text") if continuation else text).strip()
 
 
 def _cues_to_turns(cues: list[tuple[str | None, str, float, float]]) -> list[Turn]:
     """A cue that names nobody continues the previous speaker's turn."""
+    bare = _CUE_SPEAKER[-1]
+    used = Counter(m.group("name").strip().casefold() for _, text, _, _ in cues if (m := bare.match(text)))
     turns: list[Turn] = []
     current: str | None = None
     for voice, text, start, end in cues:
-        speaker, body = (voice, text) if voice else split_cue_speaker(text)
+        speaker, body = (voice, text) if voice else split_cue_speaker(text, used)
         body = re.sub(r"\s+", " ", _TAGS.sub("", body)).strip()
         if not body:
             continue
         current = speaker or current
         turns.append(Turn(current, body, start, end))
-    return merge_same_speaker(turns)
+    turns = merge_same_speaker(turns)
+    restore_name_case(turns)
+    return turns
 
 
 def parse_vtt(text: str) -> list[Turn]:

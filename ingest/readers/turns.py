@@ -7,11 +7,29 @@ from dataclasses import dataclass, field
 
 from llama_index.core.schema import Document
 
-# A plausible speaker label: 1-6 words, starting with a capital letter or digit-free
-# title, no sentence punctuation. Long enough for "Industrial Designer" or
-# "Dr. Maya Chen", short enough to reject "Note that the plan: ...".
-SPEAKER = r"[A-Z][\w.'’\-]*(?: [A-Za-z][\w.'’\-]*){0,5}"
+# A plausible speaker label: 1-6 words, starting with a capital letter, no sentence
+# punctuation; a word may be a number, as diarizers write them ("Speaker 0", "Guest 2",
+# "SPEAKER_00"). Long enough for "Industrial Designer" or "Dr. Maya Chen", short enough
+# to reject "Note that the plan: ...". Whether a match is a speaker takes evidence too (`is_speaker_label`).
+SPEAKER = r"[A-Z][\w.'’\-]*(?: (?:[A-Za-z][\w.'’\-]*|\d{1,3})){0,5}"
 MAX_SPEAKER_CHARS = 80
+# Labels machines write: "Speaker 0", "SPEAKER_00", "Speaker A", "spk_1", "Guest 2", "Participant 3".
+MACHINE_LABEL = re.compile(r"^(?:speaker|spk|guest|participant|person|voice|unknown)[ _-]?(?:\d{1,3}|[A-Z])$", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’\-]*|\d{1,3}|(?:de|da|del|van|von|der|den|la|le|bin|al|of|the)\.?)$")
+
+
+def is_speaker_label(label: str, times_used: int) -> bool:
+    """Evidence that a `Label:` opening a line names who speaks, not a sentence ending in a colon.
+
+    A machine label ("Speaker 0"), a label used more than once, or a name of two to four
+    words each capitalised ("Maya Chen", "Audience Member", "Jan van der Berg") is a speaker;
+    "Let us start with a background:" or a lone "SteelCore:" is text.
+    """
+    label = label.strip()
+    if MACHINE_LABEL.match(label) or times_used >= 2:
+        return True
+    words = label.split()
+    return 2 <= len(words) <= 4 and all(_NAME_WORD.match(word) for word in words) and words[0][0].isupper()
 
 
 @dataclass
@@ -78,8 +96,36 @@ def _unique(names) -> list[str]:
 
 
 def clean_speaker(name: str) -> str:
-    """Tidy a label; ALL-CAPS captions ("MAYA CHEN") become "Maya Chen"."""
+    """Tidy a label; ALL-CAPS captions ("MAYA CHEN") become "Maya Chen", machine labels ("SPEAKER_00") stay."""
     name = re.sub(r"\s+", " ", name).strip(" -:>[]")
-    if name.isupper() and len(name) > 3:
-        name = name.title()
+    if name.isupper() and len(name) > 3 and not MACHINE_LABEL.match(name):
+        name = re.sub(r"\b(Ma?c)([a-z])", lambda m: m.group(1) + m.group(2).upper(), name.title())  # MCCUTCHEN -> McCutchen
     return name[:MAX_SPEAKER_CHARS]
+
+
+def restore_name_case(turns: list[Turn]) -> None:
+    """A speaker's name as the transcript itself writes it, when a caption's capitals lost that ("Matt Mccutchen" -> "Matt McCutchen")."""
+    names = {t.speaker for t in turns if t.speaker}
+    if not names:
+        return
+    text = "\n".join(t.text for t in turns)
+    written: dict[str, str] = {}
+    for name in names:
+        for match in re.finditer(re.escape(name), text, re.IGNORECASE):
+            form = match.group(0)
+            if form != name and not form.isupper() and not form.islower() and form.lower() == name.lower():
+                written[name] = form
+                break
+    for turn in turns:
+        if turn.speaker in written:
+            turn.speaker = written[turn.speaker]
+
+
+def rename_speakers(turns: list[Turn], names: dict[str, str]) -> None:
+    """Labels mapped to people (front matter `speakers: {SPEAKER_00: Maya Chen}` or `kb ingest --speaker-name`)."""
+    if not names:
+        return
+    folded = {label.casefold(): name for label, name in names.items()}
+    for turn in turns:
+        if turn.speaker and turn.speaker.casefold() in folded:
+            turn.speaker = folded[turn.speaker.casefold()]
