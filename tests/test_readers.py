@@ -179,8 +179,11 @@ def _speakers(units) -> list[str | None]:
         "[00:00:04.000 --> 00:00:08.000] SPEAKER_01: Agreed, it blocks the others.\n[00:00:09.000 --> 00:00:11.000] SPEAKER_00: Then the search index.\n",
         "Speaker 0  0:01\nWe should move the billing job first.\n\nSpeaker 1  0:04\nAgreed, it blocks the others.\n\nSpeaker 0  0:09\nThen the search index.\n",
         "Speaker 0 (00:00:01):\nWe should move the billing job first.\n\nSpeaker 1 (00:00:04):\nAgreed, it blocks the others.\n\nSpeaker 0 (00:00:09):\nThen the search index.\n",
+        "**[00:01] SPEAKER_00:** We should move the billing job first.\n\n**[00:04] SPEAKER_01:** Agreed, it blocks the others.\n\n**[00:09] SPEAKER_00:** Then the search index.\n",
+        "[00:00:01 → 00:00:03] SPEAKER_00:\n    We should move the billing job first.\n\n[00:00:04 → 00:00:08] SPEAKER_01:\n    Agreed, it blocks the others.\n\n"
+        "[00:00:09 → 00:00:11] SPEAKER_00:\n    Then the search index.\n",
     ],
-    ids=["speaker-n", "pyannote", "rev-inline", "whisperx", "otter", "rev"],
+    ids=["speaker-n", "pyannote", "rev-inline", "whisperx", "otter", "rev", "markdown-bold", "arrow-header"],
 )
 def test_diarizer_and_export_labels_are_turns(text: str) -> None:
     units = read_document("meeting.txt", text.encode())
@@ -225,3 +228,13 @@ def test_unnamed_turns_and_sound_tags() -> None:
     from kb.sentences import clean_spoken
 
     assert clean_spoken(units[0].text) == "Thank you all for coming." and clean_spoken(units[1].text) == "It is good to be here."
+
+
+def test_contents_pages_without_leaders_and_ligatures_are_cleaned() -> None:
+    from ingest.readers.pdf_cleanup import clean_pages
+
+    contents = "Contents\n1 Introduction 5\n2 Characteristics of Good APIs 7\n3 The Design Process 15\n4 Design Guidelines 21"
+    prose = "Good APIs are easy to learn, and their names are reﬂected in the code that calls them.\nA chapter has 12"
+    cleaned = dict(clean_pages([(1, contents), (2, prose)]))
+    assert cleaned[1] == "Contents"
+    assert "reflected in the code" in cleaned[2] and cleaned[2].endswith("A chapter has 12")  # one numbered line is prose

@@ -17,7 +17,11 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 # "2.1 Easy to learn . . . . . . 7" or "Introduction .......... 3": a contents line
 _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\s*\d{1,4}\s*$|(?:\s\.){3,}")
-_LINE_END_HYPHEN = re.compile(r"(\w+)-\n(\s*)([a-z]\w*)")
+_LINE_END_HYPHEN = re.compile(r"(\w+)-\n(\s*)(\w+)")
+_ENDS_IN_PAGE_NUMBER = re.compile(r"\S.*\s\d{1,4}\s*$")
+CONTENTS_SHARE = 0.6  # a page whose lines mostly end in a page number is a contents page
+# Typographic ligatures pypdf passes through: "reﬂected" would never match a search for "reflected".
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 
 
 def _shape(line: str) -> str:
@@ -53,6 +57,8 @@ def rejoin_hyphens(text: str, document: str) -> str:
 
     def join(match: re.Match[str]) -> str:
         head, tail = match.group(1), match.group(3)
+        if not tail[0].islower():  # "McGraw-\nHill", "QDock-\nWidget": a capital may be meant, leave it
+            return match.group(0)
         hyphenated = f"{head}-{tail}"
         return hyphenated if hyphenated in document else head + tail
 
@@ -60,13 +66,19 @@ def rejoin_hyphens(text: str, document: str) -> str:
 
 
 def drop_contents_lines(text: str) -> str:
-    """Lines of a table of contents (dot leaders to a page number) are not prose to quote."""
-    return "\n".join(line for line in text.splitlines() if not _DOT_LEADER.search(line)).strip()
+    """Lines of a table of contents are not prose to quote: dot leaders to a page number anywhere,
+    and on a page whose lines mostly end in a page number ("2 Characteristics of Good APIs 7"), those lines."""
+    lines = [line for line in text.splitlines() if not _DOT_LEADER.search(line)]
+    filled = [line for line in lines if line.strip()]
+    numbered = [line for line in filled if _ENDS_IN_PAGE_NUMBER.match(line)]
+    if len(numbered) >= 4 and len(numbered) >= CONTENTS_SHARE * len(filled):
+        lines = [line for line in lines if not _ENDS_IN_PAGE_NUMBER.match(line)]
+    return "\n".join(lines).strip()
 
 
 def clean_pages(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """All of the above, pages without text left out."""
-    pages = drop_running_lines(pages)
+    pages = drop_running_lines([(number, text.translate(_LIGATURES)) for number, text in pages])
     document = "\n".join(text for _, text in pages)
     cleaned = [(number, drop_contents_lines(rejoin_hyphens(text, document))) for number, text in pages]
     return [(number, text) for number, text in cleaned if text]

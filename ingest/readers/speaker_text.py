@@ -4,7 +4,8 @@
   `[00:00:01.000 --> 00:00:04.000] SPEAKER_00: ...` (WhisperX / pyannote): a turn per line or paragraph;
 - a label on its own line, with a time or a colon, the words below it: `Speaker 1  0:00` (Otter),
   `Maya Chen (00:01:02):` (Rev), `Maya Chen 00:01:02`;
-- `>>` opening each turn without a name (talk and TV transcripts): turns of unknown speakers.
+- `>>` opening each turn without a name (talk and TV transcripts): turns of unknown speakers;
+- any of these with the label in Markdown bold (`**[00:01] SPEAKER_00:** ...`) or times as `[00:00:03 → 00:00:14]`.
 
 A line that looks like a label is one only with evidence (`turns.is_speaker_label`).
 """
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
 
 CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_LEAD_CLOCK = rf"(?:[\[(]?(?P<clock>{CLOCK})(?:\s*-->\s*{CLOCK})?[\])]?\s*[-–]?\s*)?"
+_LEAD_CLOCK = rf"(?:[\[(]?(?P<clock>{CLOCK})(?:\s*(?:-->|→|–|-)\s*{CLOCK})?[\])]?\s*[-–]?\s*)?"
+_EMPHASIS = re.compile(r"^(\s*)(\*\*|__)(.+?)\2")  # Markdown bold around a label: "**[00:01] SPEAKER_00:** text"
 LABELLED_LINE = re.compile(rf"^\s*{_LEAD_CLOCK}(?P<speaker>{SPEAKER})\s*(?:[\[(](?P<clock2>{CLOCK})[\])])?\s*:\s+(?P<text>\S.*)$")
 HEADER_LINE = re.compile(rf"^\s*{_LEAD_CLOCK}(?P<speaker>{SPEAKER})\s*(?:[\[(]?(?P<clock2>{CLOCK})[\])]?)?\s*(?P<colon>:)?\s*$")
 UNNAMED_TURN = re.compile(r"^\s*>>\s*(?P<text>.*)$")
@@ -33,6 +35,7 @@ class _Line:
 
 
 def _candidate(line: str) -> _Line:
+    line = _EMPHASIS.sub(r"\1\3", line, count=1)
     unnamed = UNNAMED_TURN.match(line)
     body = unnamed.group("text") if unnamed else line
     match = LABELLED_LINE.match(body)
