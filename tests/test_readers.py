@@ -238,3 +238,36 @@ def test_contents_pages_without_leaders_and_ligatures_are_cleaned() -> None:
     cleaned = dict(clean_pages([(1, contents), (2, prose)]))
     assert cleaned[1] == "Contents"
     assert "reflected in the code" in cleaned[2] and cleaned[2].endswith("A chapter has 12")  # one numbered line is prose
+
+
+ROLLING_VTT = """WEBVTT
+Kind: captions
+Language: en
+
+00:00:00.000 --> 00:00:02.000 align:start position:0%
+ 
+hello<00:00:00.500><c> everyone</c><00:00:01.000><c> welcome</c>
+
+00:00:02.000 --> 00:00:02.010 align:start position:0%
+hello everyone welcome
+ 
+
+00:00:02.010 --> 00:00:04.000 align:start position:0%
+hello everyone welcome
+to<00:00:02.500><c> the</c><00:00:03.000><c> show</c>
+
+00:00:04.000 --> 00:00:04.010 align:start position:0%
+to the show
+ 
+
+00:00:04.010 --> 00:00:06.000 align:start position:0%
+to the show
+today<00:00:04.500><c> we</c><00:00:05.000><c> talk</c><00:00:05.500><c> about</c><00:00:05.800><c> sponsors</c>
+"""
+
+
+def test_rolling_captions_are_read_once() -> None:
+    """YouTube's automatic captions repeat the previous line at the top of each cue."""
+    (turn,) = read_document("talk.vtt", ROLLING_VTT.encode())
+    assert turn.text == "hello everyone welcome to the show today we talk about sponsors"
+    assert turn.metadata["cue_marks"] == [0.0, 0.0, 3.0, 2.0, 6.0, 4.0]  # each new phrase keeps its own time (whole seconds)

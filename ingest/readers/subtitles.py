@@ -41,7 +41,9 @@ def _cues_to_turns(cues: list[tuple[str | None, str, float, float]]) -> list[Tur
     used = Counter(m.group("name").strip().casefold() for _, text, _, _ in cues if (m := bare.match(text)))
     turns: list[Turn] = []
     current: str | None = None
+    shown = ""  # the last caption line on screen: rolling captions repeat it at the top of the next cue
     for voice, text, start, end in cues:
+        text, shown = _new_lines(text, shown)
         speaker, body = (voice, text) if voice else split_cue_speaker(text, used)
         body = re.sub(r"\s+", " ", _TAGS.sub("", body)).strip()
         if not body:
@@ -51,6 +53,20 @@ def _cues_to_turns(cues: list[tuple[str | None, str, float, float]]) -> list[Tur
     turns = merge_same_speaker(turns)
     restore_name_case(turns)
     return turns
+
+
+def _new_lines(text: str, shown: str) -> tuple[str, str]:
+    """A cue's lines without those still on screen from the cue before, and the line now shown last.
+
+    YouTube's automatic captions roll: each cue repeats the previous cue's last line
+    above the new words (and brief cues repeat it alone), so read naively every
+    phrase appears two or three times.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    plain = [" ".join(_TAGS.sub("", line).split()) for line in lines]
+    while plain and shown and plain[0] == shown:
+        lines, plain = lines[1:], plain[1:]
+    return "\n".join(lines), (plain[-1] if plain else shown)
 
 
 def parse_vtt(text: str) -> list[Turn]:
