@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import REPO, print_table  # noqa: E402
 from ingest.errors import ReadError  # noqa: E402
 from ingest.readers import read_document  # noqa: E402
-from ingest.readers.pdf_cleanup import EDGE_LINES, RUNNING_SHARE, _shape  # noqa: E402
+from ingest.readers.pdf_cleanup import EDGE_LINES, RUNNING_SHARE, line_shape  # noqa: E402
 from ingest.sources import discover  # noqa: E402
 from kb.timecodes import seconds_to_clock  # noqa: E402
 
@@ -36,7 +36,7 @@ def raw_running_lines(data: bytes) -> set[str]:
     counts: dict[str, int] = {}
     for text in pages:
         lines = [line for line in text.splitlines() if line.strip()]
-        for shape in {_shape(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]}:
+        for shape in {line_shape(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]}:
             counts[shape] = counts.get(shape, 0) + 1
     return {shape for shape, n in counts.items() if len(pages) >= 3 and n >= max(3, RUNNING_SHARE * len(pages)) and len(shape.strip("# ")) > 3}
 
@@ -55,7 +55,7 @@ def report_row(doc_id: str, data: bytes) -> list[str]:
         return [doc_id, kind, str(len(speakers)), str(len(units)), covered, ""]
     if meta.get("format") == "pdf":
         running = raw_running_lines(data)
-        noisy = sum(any(_shape(line) in running for line in u.text.splitlines()) for u in units)
+        noisy = sum(any(line_shape(line) in running for line in u.text.splitlines()) for u in units)
         return [doc_id, kind, "", f"{len(units)} pages", "", f"{noisy / len(units):.0%} pages with running lines left ({len(running)} found raw)"]
     return [doc_id, kind, "", "", "", ""]
 

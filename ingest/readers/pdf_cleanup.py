@@ -24,7 +24,7 @@ CONTENTS_SHARE = 0.6  # a page whose lines mostly end in a page number is a cont
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 
 
-def _shape(line: str) -> str:
+def line_shape(line: str) -> str:
     """A line with its numbers blanked: "Page 3 of 12" and "Page 4 of 12" are one running line."""
     return _SPACES.sub(" ", _DIGITS.sub("#", line.strip().lower()))
 
@@ -36,7 +36,7 @@ def drop_running_lines(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
     seen: Counter[str] = Counter()
     for _, text in pages:
         lines = [line for line in text.splitlines() if line.strip()]
-        seen.update({_shape(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
+        seen.update({line_shape(line) for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]})
     needed = max(3, RUNNING_SHARE * len(pages))
     running = {shape for shape, count in seen.items() if count >= needed and shape.strip("# ")}
     if not running:
@@ -46,7 +46,7 @@ def drop_running_lines(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
         lines = text.splitlines()
         keep = [
             line for i, line in enumerate(lines)
-            if not ((i < EDGE_LINES + 2 or i >= len(lines) - EDGE_LINES - 2) and _shape(line) in running)
+            if not ((i < EDGE_LINES + 2 or i >= len(lines) - EDGE_LINES - 2) and line_shape(line) in running)
         ]
         cleaned.append((number, "\n".join(keep).strip()))
     return cleaned
