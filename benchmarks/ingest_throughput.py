@@ -88,7 +88,7 @@ def embedder_table(n: int) -> None:
 def ingest_vs_floor(label: str, folder: Path) -> list[str]:
     """Raw embedding of exactly the passages ingest will write, then the whole ingest."""
     embedder = get_embedder(Settings())
-    sources, _, _ = discover([folder])
+    sources = discover([folder]).sources
     texts = [
         draft.embed_text
         for source in sources

@@ -126,7 +126,7 @@ def vocabulary_words(embedder) -> list[str]:
 
 
 def passages_of(folder: Path, embedder) -> list[str]:
-    sources, _, _ = discover([folder])
+    sources = discover([folder]).sources
     return [d.embed_text for s in sources for d in chunk_units(read_document(s.doc_id, s.path.read_bytes()), embedder.count_tokens)]
 
 

@@ -97,17 +97,17 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, ki
     if not dry_run and not kb.remote:
         _recover(kb, report)
     discovered = discover(paths)
-    sources, missing, folders = discovered
+    sources = discovered.sources
     if discovered.skipped:
         report.skipped = discovered.skipped
         shown = ", ".join(discovered.skipped[:5]) + (f" and {len(discovered.skipped) - 5} more" if len(discovered.skipped) > 5 else "")
         report.notes.append(f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {', '.join(sorted(FORMATS))}")
-    for item in missing:
+    for item in discovered.missing:
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = int(kb.settings.max_file_mb * (1 << 20))
     plan, unreadable = _plan(sources, stored, kind, max_bytes)
-    stale = _stale(stored, folders, {s.doc_id for s in sources}) if prune else []
+    stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:

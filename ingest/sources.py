@@ -40,9 +40,6 @@ class Discovered:
     folders: list[Path]  # folders walked
     skipped: list[str]  # files in those folders of a type no reader takes (listed, never read)
 
-    def __iter__(self):  # (sources, missing, folders), as callers unpack it
-        return iter((self.sources, self.missing, self.folders))
-
 
 def discover(paths: list[Path]) -> Discovered:
     """What an ingest of `paths` covers; see `Discovered`."""

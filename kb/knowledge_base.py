@@ -158,7 +158,8 @@ class KnowledgeBase:
         return SearchResponse(query=query, results=results)
 
     def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode = "hybrid") -> list[Candidate]:
-        """Every candidate from both sides (up to `n` each), fused and smoothed, best first; no text yet."""
+        """Every candidate from both sides (up to `n` each), fused and smoothed, best first (within one
+        document, the learned passage order); no text yet."""
         config = self.fusion
         self.sync_sparse(fresh=False)  # BM25, and where every passage sits
         vector = self.embedder.embed([query])[0] if mode != "sparse" else None
