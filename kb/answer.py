@@ -344,7 +344,9 @@ def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:
 def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
     """Group by passage in rank order (one document's passages together), sentences in reading order; attribute transcript lines."""
     cited = [p for p in passages if any(s.passage is p for s in chosen)]
-    first_of = {doc_id: i for i, doc_id in reversed(list(enumerate(p.doc_id for p in cited)))}
+    first_of: dict[str, int] = {}
+    for rank, passage in enumerate(cited):
+        first_of.setdefault(passage.doc_id, rank)
     cited.sort(key=lambda p: first_of[p.doc_id])  # one document's passages together, in rank order: its title is said once
     renumbered = []
     parts: list[str] = []

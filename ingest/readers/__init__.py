@@ -49,6 +49,7 @@ def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages
         turns = parse_vtt(text) if fmt == "vtt" else parse_srt(text)
         if not turns:
             raise ReadError(f"no cues with text found: check the {fmt.upper()} file has timed cues")
+        restore_name_case(turns)
         rename_speakers(turns, speaker_names or {})
         return turns_to_documents(turns, _metadata(name, fmt, {}, kind or "transcript", None))
     front, body = split_front_matter(text)

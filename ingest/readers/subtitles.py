@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from ingest.errors import ReadError
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker, restore_name_case
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
 
 # How a cue names its speaker when it has no <v Name> voice tag.
 _CUE_SPEAKER = (
@@ -50,9 +50,7 @@ def _cues_to_turns(cues: list[tuple[str | None, str, float, float]]) -> list[Tur
             continue
         current = speaker or current
         turns.append(Turn(current, body, start, end))
-    turns = merge_same_speaker(turns)
-    restore_name_case(turns)
-    return turns
+    return merge_same_speaker(turns)
 
 
 def _new_lines(text: str, shown: str) -> tuple[str, str]:
