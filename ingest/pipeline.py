@@ -49,24 +49,37 @@ class PlannedFile:
     kind: str | None = None
 
 
-def content_hash(data: bytes, kind: str | None) -> str:
-    """What decides re-ingest: the bytes, a forced kind, and the pipeline version."""
-    digest = _hash_start(kind)
+@dataclass(frozen=True)
+class Reading:
+    """How files are read, beyond their bytes: a forced kind, labels mapped to people. Both decide re-ingest."""
+
+    kind: str | None = None
+    speaker_names: tuple[tuple[str, str], ...] = ()  # ("SPEAKER_00", "Maya Chen"), sorted
+
+    @classmethod
+    def of(cls, kind: str | None = None, speaker_names: dict[str, str] | None = None) -> Reading:
+        return cls(kind, tuple(sorted((speaker_names or {}).items())))
+
+
+def content_hash(data: bytes, reading: Reading) -> str:
+    """What decides re-ingest: the bytes, how they are read, and the pipeline version."""
+    digest = _hash_start(reading)
     digest.update(data)
     return digest.hexdigest()
 
 
-def _file_hash(path: Path, kind: str | None) -> str:
+def _file_hash(path: Path, reading: Reading) -> str:
     """content_hash of a file, read in blocks (planning never holds a whole file)."""
-    digest = _hash_start(kind)
+    digest = _hash_start(reading)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _hash_start(kind: str | None):
-    return hashlib.sha256(f"{PIPELINE_VERSION}\x00{kind or ''}\x00".encode())
+def _hash_start(reading: Reading):
+    names = "".join(f"{label}={name}\x00" for label, name in reading.speaker_names)  # nothing without names: hashes stay
+    return hashlib.sha256(f"{PIPELINE_VERSION}\x00{reading.kind or ''}\x00{names}".encode())
 
 
 def ingest_paths(
@@ -77,6 +90,7 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     wait: float = 0.0,
+    speaker_names: dict[str, str] | None = None,
 ) -> IngestReport:
     """Ingest files and folders into `kb`; the report says what happened to each file.
 
@@ -85,13 +99,14 @@ def ingest_paths(
     `kb serve` owns (`kb.remote`) gets each changed file uploaded to the server,
     which reads, chunks and writes it under its own lock.
     """
+    reading = Reading.of(kind, speaker_names)
     if dry_run or kb.remote:
-        return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
+        return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
     with kb.writing(wait, "ingest"), kb.sparse.saving_once():
-        return _ingest_paths(paths, kb, kind, dry_run, prune, progress)
+        return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
 
 
-def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, kind: str | None, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
+def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
     if not dry_run and not kb.remote:
@@ -106,18 +121,18 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, ki
         report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = int(kb.settings.max_file_mb * (1 << 20))
-    plan, unreadable = _plan(sources, stored, kind, max_bytes)
+    plan, unreadable = _plan(sources, stored, reading, max_bytes)
     stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    batch = _Uploads(kb, kind, report, progress) if kb.remote and not dry_run else _WriteBatch(kb, kind, dry_run, report, progress)
+    batch = _Uploads(kb, reading, report, progress) if kb.remote and not dry_run else _WriteBatch(kb, reading, dry_run, report, progress)
     for item in plan:
         if item.status == "unchanged":
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
             continue
-        data = _read_planned(item, kind, max_bytes)
+        data = _read_planned(item, reading, max_bytes)
         if isinstance(data, FileReport):
             _record(report, data, progress)
         else:
@@ -131,27 +146,29 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, ki
     return report
 
 
-def ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0, source_root: str | None = None) -> IngestReport:
+def ingest_bytes(
+    name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0, source_root: str | None = None, speaker_names: dict[str, str] | None = None
+) -> IngestReport:
     """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
 
     `source_root` is the folder a `kb ingest` that goes through the server read
     it from, so a later `--prune` of that folder knows the document.
     """
     with kb.writing(wait, "upload"):
-        return _ingest_bytes(name, data, kb, kind, source_root)
+        return _ingest_bytes(name, data, kb, Reading.of(kind, speaker_names), source_root)
 
 
-def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, kind: str | None, source_root: str | None) -> IngestReport:
+def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, reading: Reading, source_root: str | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     _recover(kb, report)
     stored = kb.document(name)
-    digest = content_hash(data, kind)
+    digest = content_hash(data, reading)
     if stored and stored.content_hash == digest:
         report.record(FileReport(doc_id=name, status="unchanged", kind=stored.kind, passages=stored.passages))
     else:
         item = PlannedFile(Source(name, Path(name), Path(source_root) if source_root else None), "updated" if stored else "added", digest)
-        batch = _WriteBatch(kb, kind, False, report, None)
+        batch = _WriteBatch(kb, reading, False, report, None)
         batch.add(item, data)
         batch.flush()
     report.seconds = round(time.perf_counter() - started, 3)
@@ -166,7 +183,7 @@ def _recover(kb: KnowledgeBase, report: IngestReport) -> None:
         report.notes.extend(f"previous write was interrupted: {line}" for line in repair(kb).repaired)
 
 
-def _plan(sources: list[Source], stored: dict, kind: str | None, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:
+def _plan(sources: list[Source], stored: dict, reading: Reading, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:
     plan: list[PlannedFile] = []
     failed: list[FileReport] = []
     for source in sources:
@@ -175,7 +192,7 @@ def _plan(sources: list[Source], stored: dict, kind: str | None, max_bytes: int)
             if size > max_bytes:
                 failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_too_big(source.doc_id, size, max_bytes)))
                 continue
-            digest = _file_hash(source.path, kind)
+            digest = _file_hash(source.path, reading)
         except OSError as exc:
             failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
             continue
@@ -203,12 +220,12 @@ class _WriteBatch:
     memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
     """
 
-    def __init__(self, kb: KnowledgeBase, kind: str | None, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
-        self.kb, self.kind, self.dry_run, self.report, self.progress = kb, kind, dry_run, report, progress
+    def __init__(self, kb: KnowledgeBase, reading: Reading, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
+        self.kb, self.reading, self.dry_run, self.report, self.progress = kb, reading, dry_run, report, progress
         self.pending: list[tuple[PlannedFile, DocumentWrite]] = []
 
     def add(self, item: PlannedFile, data: bytes) -> None:
-        write = _parse(item, data, self.kb, self.kind)
+        write = _parse(item, data, self.kb, self.reading)
         if isinstance(write, FileReport):
             _record(self.report, write, self.progress)
             return
@@ -239,13 +256,13 @@ class _WriteBatch:
 class _Uploads:
     """Sends each changed file to the `kb serve` that owns the store; its answer is the file's report."""
 
-    def __init__(self, kb: RemoteKnowledgeBase, kind: str | None, report: IngestReport, progress: Progress | None) -> None:
-        self.kb, self.kind, self.report, self.progress = kb, kind, report, progress
+    def __init__(self, kb: RemoteKnowledgeBase, reading: Reading, report: IngestReport, progress: Progress | None) -> None:
+        self.kb, self.reading, self.report, self.progress = kb, reading, report, progress
 
     def add(self, item: PlannedFile, data: bytes) -> None:
         root = str(item.source.root) if item.source.root else None
         try:
-            answer = self.kb.upload(item.source.doc_id, data, self.kind, source_root=root)
+            answer = self.kb.upload(item.source.doc_id, data, self.reading.kind, source_root=root, speaker_names=dict(self.reading.speaker_names))
         except StoreUnavailable:
             raise  # the server is gone: every file would fail the same way
         except KBError as exc:
@@ -259,7 +276,7 @@ class _Uploads:
         """Every upload was answered when it was sent."""
 
 
-def _read_planned(item: PlannedFile, kind: str | None, max_bytes: int) -> bytes | FileReport:
+def _read_planned(item: PlannedFile, reading: Reading, max_bytes: int) -> bytes | FileReport:
     """Read the planned file again (it may have changed since planning); its hash follows its bytes."""
     try:
         with item.source.path.open("rb") as handle:
@@ -268,14 +285,14 @@ def _read_planned(item: PlannedFile, kind: str | None, max_bytes: int) -> bytes 
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_os_error(item.source.path, exc))
     if len(data) > max_bytes:  # it grew since planning
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_too_big(item.source.doc_id, len(data), max_bytes))
-    item.content_hash = content_hash(data, kind)
+    item.content_hash = content_hash(data, reading)
     return data
 
 
-def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, kind: str | None) -> DocumentWrite | FileReport:
+def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, reading: Reading) -> DocumentWrite | FileReport:
     doc_id = item.source.doc_id
     try:
-        units = read_document(doc_id, data, kind, max_pdf_pages=kb.settings.max_pdf_pages)
+        units = read_document(doc_id, data, reading.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=dict(reading.speaker_names))
         drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens, count_many=kb.embedder.count_tokens_batch)
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")

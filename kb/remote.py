@@ -11,6 +11,7 @@ models, and turns the API's error answers back into our errors.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -83,9 +84,11 @@ class RemoteKnowledgeBase:
         """The server takes its write lock per request; nothing to hold here."""
         yield
 
-    def upload(self, doc_id: str, data: bytes, kind: str | None = None, source_root: str | None = None) -> IngestReport:
+    def upload(self, doc_id: str, data: bytes, kind: str | None = None, source_root: str | None = None, speaker_names: dict[str, str] | None = None) -> IngestReport:
         """Ingest one file's bytes as `doc_id` on the server (same readers, chunking and idempotency)."""
         fields = {"doc_id": doc_id, **({"kind": kind} if kind else {}), **({"source_root": source_root} if source_root else {})}
+        if speaker_names:
+            fields["speaker_names"] = json.dumps(speaker_names)
         files = {"file": (doc_id.rsplit("/", 1)[-1], data, "application/octet-stream")}
         return IngestReport.model_validate(self._call("POST", "/v1/documents", data=fields, files=files))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,17 @@ def test_documents_upload_search_replace_and_delete(server: str) -> None:
     assert all(p["doc_id"] != "oncall.txt" for p in results)
     _error(httpx.delete(f"{server}/v1/documents/oncall.txt"), 404, "not_found")
     assert httpx.get(f"{server}/v1/health").json()["documents"] == 3
+
+
+def test_an_upload_maps_labels_to_people_and_refuses_a_bad_mapping(server: str) -> None:
+    captions = "1\n00:00:01,000 --> 00:00:03,000\nSPEAKER_00: We moved billing first.\n\n2\n00:00:03,000 --> 00:00:05,000\nSPEAKER_01: It unblocked search.\n"
+    files = {"file": ("retro.srt", captions.encode())}
+    report = httpx.post(f"{server}/v1/documents", files=files, data={"speaker_names": json.dumps({"SPEAKER_00": "Maya Chen", "SPEAKER_01": "Lee Park"})}).json()
+    assert report["added"] == 1
+    assert httpx.get(f"{server}/v1/documents/retro.srt").json()["speakers"] == ["Maya Chen", "Lee Park"]
+    for bad in ("not json", '["SPEAKER_00"]', '{"SPEAKER_00": 3}'):
+        response = httpx.post(f"{server}/v1/documents", files=files, data={"speaker_names": bad})
+        assert "speaker_names" in _error(response, 422, "invalid_input")["message"]
 
 
 def test_doc_ids_with_slashes_are_routed_whole(server: str) -> None:

@@ -96,3 +96,27 @@ def test_kb_runs_as_a_real_command(small_corpus: Path, tmp_path: Path) -> None:
 def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
     result = runner.invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 1 and "needs a Chroma server" in result.output and "KB_CHROMA_URL" in result.output
+
+
+DIARIZED_SRT = "".join(
+    f"{i}\n00:00:{2 * i:02d},000 --> 00:00:{2 * i + 2:02d},000\n{label}: {text}\n\n"
+    for i, (label, text) in enumerate(
+        [("SPEAKER_00", "We moved the billing job first."), ("SPEAKER_01", "It unblocked the search index."), ("SPEAKER_00", "Then we cut the pager noise.")], start=1
+    )
+)
+
+
+def test_speaker_names_map_caption_labels_and_a_new_mapping_re_ingests(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KB_DATA_DIR", str(tmp_path / "kb"))
+    write(tmp_path / "talks" / "retro.srt", DIARIZED_SRT)
+    mapping = ["--speaker-name", "SPEAKER_00=Maya Chen", "--speaker-name", "SPEAKER_01 = Lee Park"]
+    first = runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json", *mapping])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["added"] == 1
+    docs = json.loads(runner.invoke(app, ["docs", "--json"]).stdout)
+    listed = docs["documents"] if isinstance(docs, dict) else docs
+    assert listed[0]["speakers"] == ["Maya Chen", "Lee Park"]
+    assert json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json", *mapping]).stdout)["unchanged"] == 1
+    assert json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json"]).stdout)["updated"] == 1  # the mapping is part of what was read
+    bad = runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--speaker-name", "SPEAKER_00"])
+    assert bad.exit_code == 1 and "LABEL=NAME" in bad.output

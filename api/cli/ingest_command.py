@@ -40,18 +40,24 @@ def ingest(
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents under these folders whose files are gone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")] = False,
     wait: Wait = 0.0,
+    speaker_name: Annotated[
+        list[str] | None,
+        typer.Option("--speaker-name", help="Map a transcript label to a person, e.g. 'SPEAKER_00=Maya Chen' (repeat it; a file's front matter wins).", show_default=False),
+    ] = None,
 ) -> None:
     """Add, update or (with --prune) remove documents; unchanged files are skipped."""
     from ingest import ingest_paths
+    from ingest.speaker_names import from_pairs
 
     with user_errors():
+        names = from_pairs(speaker_name or [])
         kb = open_kb(READ_WAIT if dry_run else wait)
         if as_json:
-            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait)
+            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
-                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar), wait=wait)
+                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar), wait=wait, speaker_names=names)
     if as_json:
         print_json(report)
     else:

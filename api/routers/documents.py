@@ -14,6 +14,7 @@ from api.dependencies import get_kb, get_settings
 from api.responses import error_responses
 from api.security import is_local_command
 from ingest import ingest_bytes
+from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
 from kb.errors import NotFound, UnreadableDocument, UnsupportedType
@@ -54,6 +55,7 @@ def upload_document(
     kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
     doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
     source_root: str | None = Form(None, max_length=1024, description="The folder a `kb ingest` read it from, so a later `kb ingest FOLDER --prune` knows it."),
+    speaker_names: str | None = Form(None, max_length=20_000, description='Transcript labels mapped to people, as a JSON object: {"SPEAKER_00": "Maya Chen"}.'),
     kb: KnowledgeBase = Depends(get_kb),
     settings: Settings = Depends(get_settings),
 ) -> IngestReport:
@@ -63,7 +65,7 @@ def upload_document(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
-    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait, source_root=source_root)
+    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait, source_root=source_root, speaker_names=speaker_names_from_json(speaker_names))
     if report.failed:
         raise UnreadableDocument(report.files[0].error or f"{name}: could not be read")  # the error names the file
     return report
