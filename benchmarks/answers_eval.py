@@ -5,7 +5,9 @@ Google's rouge-score; [n] markers removed. Also a query-novel ROUGE-1: stop
 words and the question's own words removed from both sides, so echoing the
 question earns nothing. Beside it, in the same run: BM25 sentence selection over
 the same pooled passages (random sentences score ~18). Targets: R-1 >= 30,
-query-novel R-1 >= 17. Skips cleanly without the data.
+query-novel R-1 >= 17. Also the share of quoted sentences whose `span` points at
+their words in the verbatim passage (what the page and widget highlight).
+Skips cleanly without the data.
 
 Run: `.venv/bin/python benchmarks/answers_eval.py` (part of `make eval`).
 """
@@ -66,7 +68,7 @@ def evaluate(kb: KnowledgeBase, meetings: dict[str, dict], max_words: int = 100,
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     novel_scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
     stop = set(STOPWORDS_EN)
-    totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": [], "novel_rouge1": [], "words": [], "answered": []}
+    totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": [], "novel_rouge1": [], "words": [], "answered": [], "located": []}
     latencies = []
     for name, meeting in meetings.items():
         for query in meeting["specific_query_list"]:
@@ -77,6 +79,7 @@ def evaluate(kb: KnowledgeBase, meetings: dict[str, dict], max_words: int = 100,
             else:
                 response = kb.ask(query["query"], filters=filters, max_words=max_words)
                 answer, answered = (MARKER.sub("", response.answer) if response.answered else ""), response.answered
+                totals["located"] += [float(located(p.text, q.text, q.span)) for p in response.citations for q in p.quotes]
             latencies.append(time.perf_counter() - started)
             scores = scorer.score(query["answer"], answer)
             for key in ("rouge1", "rouge2", "rougeLsum"):
@@ -85,19 +88,32 @@ def evaluate(kb: KnowledgeBase, meetings: dict[str, dict], max_words: int = 100,
             totals["novel_rouge1"].append(novel["rouge1"].fmeasure)
             totals["words"].append(len(answer.split()))
             totals["answered"].append(float(answered))
-    result = {key: statistics.mean(values) for key, values in totals.items()}
+    result = {key: statistics.mean(values) if values else float("nan") for key, values in totals.items()}
     result["p50_ms"], result["p95_ms"] = percentiles_ms(latencies)
     return result
+
+
+def located(text: str, quote: str, span: list[int] | None) -> bool:
+    """Whether the span holds the quote's words, in order from its first to its last (cleaning drops, never adds)."""
+    if not span:
+        return False
+    shown, said = WORDS.findall(text[span[0] : span[1]].casefold()), WORDS.findall(quote.casefold())
+    return bool(said) and shown[:1] == said[:1] and shown[-1:] == said[-1:] and set(said) <= set(shown)
+
+
+WORDS = re.compile(r"\w+")
 
 
 def main() -> None:
     if not DATA.is_dir():
         print(f"QMSum answers: {DATA} not found; skipped.")
         return
-    rows = []
+    rows, quotes_located = [], float("nan")
     with ingested_meetings() as (meetings, kb):
         for label, baseline in (("kb ask", False), ("BM25 sentence selection", True)):
             r = evaluate(kb, meetings, baseline=baseline)
+            if not baseline:
+                quotes_located = r["located"]
             rows.append([label, f"{100 * r['rouge1']:.1f}", f"{100 * r['rouge2']:.1f}", f"{100 * r['rougeLsum']:.1f}", f"{100 * r['novel_rouge1']:.1f}",
                          f"{r['words']:.0f}", f"{r['answered']:.2f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"])
     print_table(
@@ -105,6 +121,7 @@ def main() -> None:
         ["answers by", "R-1", "R-2", "R-Lsum", "query-novel R-1", "mean words", "answered", "p50 ms", "p95 ms"],
         rows,
     )
+    print(f"Quoted sentences located in their verbatim passage (span holds their words): {100 * quotes_located:.1f}%")
 
 
 if __name__ == "__main__":

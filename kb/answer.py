@@ -29,7 +29,9 @@ import numpy as np
 
 from kb.answer_model import load_model
 from kb.models import Passage, Quote
+from kb.passage_lines import speaker_of
 from kb.question_speaker import topic_of
+from kb.quote_spans import quote_span
 from kb.timecodes import seconds_to_clock
 
 FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.IGNORECASE)
@@ -299,7 +301,7 @@ def split_passage(passage: Passage) -> list[Sentence]:
     cues = _cues_by_line(passage.cue_marks)
     order = 0
     for index, line in enumerate(lines):
-        speaker, raw = _speaker_of(line, passage)
+        speaker, raw = speaker_of(line, passage.speakers)
         body = clean_spoken(raw) if passage.kind == "transcript" else raw
         said, words_before = len(body.split()) or 1, 0
         for text in _units(split_sentences(body)):
@@ -334,13 +336,6 @@ def _cues_by_line(flat: list[float]) -> dict[int, list[tuple[float, float]]]:
     return lines
 
 
-def _speaker_of(line: str, passage: Passage) -> tuple[str | None, str]:
-    for name in passage.speakers:
-        if line.startswith(f"{name}: "):
-            return name, line[len(name) + 2 :]
-    return None, line
-
-
 def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
     """Group by passage in rank order (one document's passages together), sentences in reading order; attribute transcript lines."""
     cited = [p for p in passages if any(s.passage is p for s in chosen)]
@@ -353,7 +348,7 @@ def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[P
     previous = None  # the document of the line before: its title is not repeated
     for number, passage in enumerate(cited, start=1):
         mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
-        quotes = [Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds)) for s in mine]
+        quotes = [Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds), span=quote_span(passage.text, s.line, s.text)) for s in mine]
         renumbered.append(passage.model_copy(update={"n": number, "quotes": quotes}))
         runs: list[list[Sentence]] = []
         for sentence in mine:

@@ -14,12 +14,15 @@ from kb.errors import InvalidInput, NotFound
 from kb.models import (
     AskResponse,
     DocumentInfo,
+    DocumentPassage,
+    DocumentPassages,
     Health,
     Passage,
     SearchFilters,
     SearchResponse,
 )
 from kb.passage_draft import PassageDraft
+from kb.passage_lines import turns
 from kb.passage_model import load_model as load_passage_model
 from kb.passage_model import rerank
 from kb.question_speaker import speaker_named_in
@@ -42,6 +45,7 @@ from kb.timecodes import seconds_to_clock
 from kb.write_lock import WriteLock
 
 MAX_TOP_K = 50
+DEFAULT_PASSAGE_PAGE, MAX_PASSAGE_PAGE = 100, 500  # a document read in context, a page of passages at a time
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
 
@@ -123,6 +127,23 @@ class KnowledgeBase:
     def document(self, doc_id: str) -> DocumentInfo | None:
         record = self.store.get_documents([doc_id]).get(doc_id)
         return _document_info(record) if record else None
+
+    def passages_of(self, doc_id: str, offset: int = 0, limit: int = DEFAULT_PASSAGE_PAGE) -> DocumentPassages:
+        """One page of a document's live passages in reading order: a reader checking a quote in its context."""
+        if offset < 0:
+            raise InvalidInput("offset must be 0 or more")
+        if not 1 <= limit <= MAX_PASSAGE_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PASSAGE_PAGE}")
+        record = self.store.get_documents([doc_id]).get(doc_id)
+        if record is None:
+            raise NotFound(f"no document with doc_id '{doc_id}': GET /v1/documents lists them")
+        total = int(record.metadata.get("passages", 0))
+        hits = self.store.document_passages(doc_id, str(record.metadata.get("content_hash", "")), offset, offset + limit)
+        return DocumentPassages(
+            document=_document_info(record), offset=offset, limit=limit, total=total,
+            next_offset=offset + limit if offset + limit < total else None,
+            passages=[_document_passage(hit) for hit in hits],
+        )
 
     @cached_property
     def sparse(self) -> SparseIndex:
@@ -385,6 +406,23 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
         chunk_ids=[h.chunk_id for h in hits],
         line_starts=[t for h in hits for t in (h.metadata.get("line_starts") or [])],
         cue_marks=_merged_marks(hits),
+    )
+
+
+def _document_passage(hit: QueryHit) -> DocumentPassage:
+    meta = hit.metadata
+    speakers = list(meta.get("speakers") or [])
+    return DocumentPassage(
+        position=int(meta.get("position", 0)),
+        chunk_id=hit.chunk_id,
+        text=hit.text,
+        speaker=meta.get("speaker"),
+        speakers=speakers,
+        start=seconds_to_clock(meta.get("start_seconds")),
+        end=seconds_to_clock(meta.get("end_seconds")),
+        page=meta.get("page"),
+        section=meta.get("section"),
+        turns=turns(hit.text, speakers, meta.get("line_starts") or []) if meta.get("kind") == "transcript" else [],
     )
 
 

@@ -29,6 +29,10 @@ class Quote(BaseModel):
     text: str
     speaker: str | None = None
     start: str | None = Field(None, description="hh:mm:ss where this sentence was said, transcripts with times only.")
+    span: list[int] | None = Field(
+        None, min_length=2, max_length=2,
+        description="[start, end) of the quoted words in the passage's `text`, in Unicode code points: the text is verbatim, the quote clean-verbatim, so search for it would miss.",
+    )
 
 
 class Passage(BaseModel):
@@ -125,6 +129,40 @@ class DocumentInfo(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentInfo]
+
+
+class Turn(BaseModel):
+    """One line of a transcript passage: who spoke, when, and what they said (verbatim)."""
+
+    speaker: str | None = None
+    start: str | None = Field(None, description="hh:mm:ss, when the source has times.")
+    text: str
+
+
+class DocumentPassage(BaseModel):
+    """A stored passage in reading order, for reading a document in context (no score: nothing was asked)."""
+
+    position: int = Field(..., description="0-based place of the passage in its document.")
+    chunk_id: str
+    text: str
+    speaker: str | None = None
+    speakers: list[str] = Field(default_factory=list)
+    start: str | None = None
+    end: str | None = None
+    page: int | None = None
+    section: str | None = None
+    turns: list[Turn] = Field(default_factory=list, description="Transcripts: the passage's lines as turns with their own times; empty otherwise.")
+
+
+class DocumentPassages(BaseModel):
+    """One page of a document's passages, in order: `next_offset` asks for the next page (null at the end)."""
+
+    document: DocumentInfo
+    offset: int
+    limit: int
+    total: int = Field(..., description="Passages in the document.")
+    next_offset: int | None = None
+    passages: list[DocumentPassage]
 
 
 class Deleted(BaseModel):

@@ -22,7 +22,7 @@ import httpx
 
 from kb.doctor import DoctorReport
 from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, StoreUnavailable, UnreadableDocument
-from kb.models import AskResponse, DocumentInfo, DocumentList, IngestReport, SearchFilters, SearchResponse
+from kb.models import AskResponse, DocumentInfo, DocumentList, DocumentPassages, IngestReport, SearchFilters, SearchResponse
 from kb.settings import Settings
 
 ERRORS: dict[int, type[KBError]] = {404: NotFound, 409: StoreBusy, 422: InvalidInput, 503: StoreUnavailable}
@@ -66,6 +66,9 @@ class RemoteKnowledgeBase:
             return DocumentInfo.model_validate(self._call("GET", f"/v1/documents/{quote(doc_id)}"))
         except NotFound:
             return None
+
+    def passages_of(self, doc_id: str, offset: int = 0, limit: int = 100) -> DocumentPassages:
+        return DocumentPassages.model_validate(self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit}))
 
     def doctor(self, repair: bool = False) -> DoctorReport:
         """The server's `kb doctor` report, repaired when asked."""

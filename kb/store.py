@@ -186,12 +186,7 @@ class ChromaStore:
         """Passages by id with their text and metadata (the score is left at 0)."""
         if not ids:
             return []
-        result = self.passages.get(ids=list(ids), include=["metadatas"])
-        hits = []
-        for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
-            metadata = dict(metadata or {})
-            hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=0.0))
-        return hits
+        return _hits(self.passages.get(ids=list(ids), include=["metadatas"]))
 
     def iter_passages(self, page: int = 5000):
         """Every stored passage (id, text, metadata), a page at a time."""
@@ -210,6 +205,12 @@ class ChromaStore:
         result = self.passages.get(where={"doc_id": doc_id}, include=["metadatas"])
         ordered = sorted(result["metadatas"], key=lambda m: (m.get("doc_hash", ""), m.get("position", 0)))
         return [str(m.get(TEXT_KEY, "")) for m in ordered]
+
+    def document_passages(self, doc_id: str, content_hash: str, first: int, stop: int) -> list[QueryHit]:
+        """Passages `first` to `stop - 1` (by position) of one version of a document, in order."""
+        where = {"$and": [{"doc_id": doc_id}, {"doc_hash": content_hash}, {"position": {"$gte": first}}, {"position": {"$lt": stop}}]}
+        hits = _hits(self.passages.get(where=where, include=["metadatas"]))
+        return sorted(hits, key=lambda h: int(h.metadata.get("position", 0)))
 
     def count_passages(self) -> int:
         return self.passages.count()
@@ -232,3 +233,12 @@ class ChromaStore:
 
     def count_documents(self) -> int:
         return self.documents.count()
+
+
+def _hits(result: Any) -> list[QueryHit]:
+    """A Chroma get's rows as hits: the text lives in the metadata (under TEXT_KEY), the score is left at 0."""
+    hits = []
+    for chunk_id, metadata in zip(result["ids"], result["metadatas"]):
+        metadata = dict(metadata or {})
+        hits.append(QueryHit(chunk_id=chunk_id, text=str(metadata.pop(TEXT_KEY, "")), metadata=metadata, score=0.0))
+    return hits
