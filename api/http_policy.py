@@ -7,14 +7,16 @@
   they declare): the GET runs, its headers go out, its body does not.
 - A CORS preflight from an origin not in KB_CORS_ORIGINS gets the contract's
   JSON error (Starlette answers plain text), and the log says once per origin
-  what to do, since a browser hides the reason from the page's script.
+  what to do (for requests that need no preflight too), since a browser hides
+  the reason from the page's script.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,11 +82,23 @@ class RefusingCORS(CORSMiddleware):
             return response
         origin = request_headers.get("origin", "")
         if not self.is_allowed_origin(origin):
-            logged = self.__dict__.setdefault("_logged", set())
-            if origin not in logged and len(logged) < 1000:
-                logged.add(origin)
-                log.warning("refused cross-origin request from %s: add it to KB_CORS_ORIGINS to let its pages call this API", origin)
+            self._say_refused(origin)
             message = f"this server does not accept requests from pages on {origin or 'other origins'}: list the origin in the server's KB_CORS_ORIGINS"
         else:
             message = f"the preflight was refused: {response.body.decode(errors='replace')}"
         return JSONResponse(error_body("forbidden", message), status_code=403, headers={"Vary": "Origin"})
+
+    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+        """A GET or form POST from another origin needs no preflight: it is answered, and the browser hides the
+        answer from the page's script. Said in the log too, since the page cannot tell why."""
+        origin = request_headers.get("origin", "")
+        if origin and not self.is_allowed_origin(origin) and urlsplit(origin).netloc != request_headers.get("host"):
+            self._say_refused(origin)
+        await super().simple_response(scope, receive, send, request_headers)
+
+    def _say_refused(self, origin: str) -> None:
+        """One warning per origin (at most 1000 remembered), naming the setting that lets it in."""
+        logged = self.__dict__.setdefault("_logged", set())
+        if origin not in logged and len(logged) < 1000:
+            logged.add(origin)
+            log.warning("refused cross-origin request from %s: add it to KB_CORS_ORIGINS to let its pages call this API", origin or "a page of another origin")

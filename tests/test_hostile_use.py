@@ -94,8 +94,15 @@ def test_every_answer_is_locked_down_and_head_and_preflights_answer_properly(sto
         preflight = httpx.options(f"{server.url}/v1/search", headers={"Origin": "https://wiki.example", "Access-Control-Request-Method": "POST"})
         assert preflight.status_code == 403 and preflight.headers["content-type"] == "application/json"
         assert "KB_CORS_ORIGINS" in preflight.json()["error"]["message"]
+    for _ in range(2):  # a GET needs no preflight: answered, hidden from the page by the browser, and logged
+        assert httpx.get(f"{server.url}/v1/documents", headers={"Origin": "https://team.example"}).status_code == 200
+    own = server.url.removeprefix("http://")
+    httpx.post(f"{server.url}/v1/search", json={"query": "pager"}, headers={"Origin": server.url, "Host": own})  # the page itself
     time.sleep(0.5)
-    assert server.log.read_text().count("refused cross-origin request from https://wiki.example") == 1  # once per origin
+    log = server.log.read_text()
+    assert log.count("refused cross-origin request from https://wiki.example") == 1  # once per origin
+    assert log.count("refused cross-origin request from https://team.example: add it to KB_CORS_ORIGINS") == 1
+    assert log.count("refused cross-origin request") == 2  # the server's own page is not another origin
 
 
 def test_serving_beyond_this_machine_without_keys_says_so(stored: Path, serve) -> None:

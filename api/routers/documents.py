@@ -1,4 +1,4 @@
-"""GET/POST /v1/documents, GET/DELETE /v1/documents/{doc_id}: list, upload and remove documents.
+"""GET/POST /v1/documents, GET/DELETE /v1/documents/{doc_id}, GET .../{doc_id}/passages: list, read, upload and remove documents.
 
 doc_ids are relative paths (`2026/staff-panel.vtt`), so the routes take the
 rest of the path. Uploads go through the same readers, chunking and
@@ -7,8 +7,9 @@ idempotency as `kb ingest`; writes take the store's write lock, shared with `kb 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.dependencies import get_kb, get_settings
 from api.responses import error_responses
@@ -18,7 +19,23 @@ from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
 from kb.errors import NotFound, UnreadableDocument, UnsupportedType
-from kb.models import Deleted, DocumentInfo, DocumentList, IngestReport, Kind
+from kb.knowledge_base import DEFAULT_PASSAGE_PAGE, MAX_PASSAGE_PAGE
+from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
+
+class DocIdConvertor(Convertor[str]):
+    """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" (that is the
+    document's passages). Every doc_id ends in a file suffix (.vtt, .md, ...), so none is shut out."""
+
+    regex = r".*(?<!/passages)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("doc_id", DocIdConvertor())
 
 # Two routers for one resource: app creation puts the read guard on one and the write guard on the other.
 reads = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -35,7 +52,19 @@ def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settin
     return DocumentList(documents=documents)
 
 
-@reads.get("/{doc_id:path}", response_model=DocumentInfo, responses=error_responses(404))
+@reads.get("/{doc_id:path}/passages", response_model=DocumentPassages, responses=error_responses(404, 422))
+def document_passages(
+    doc_id: str,
+    offset: int = Query(0, ge=0, description="Passages to skip; pass the previous page's `next_offset`."),
+    limit: int = Query(DEFAULT_PASSAGE_PAGE, ge=1, le=MAX_PASSAGE_PAGE, description="Passages per page."),
+    kb: KnowledgeBase = Depends(get_kb),
+) -> DocumentPassages:
+    """A document's passages in reading order, a page at a time, with transcript turns and their times:
+    what the context view (/doc/{doc_id}) shows around a cited passage."""
+    return kb.passages_of(doc_id, offset, limit)
+
+
+@reads.get("/{doc_id:doc_id}", response_model=DocumentInfo, responses=error_responses(404))
 def get_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb)) -> DocumentInfo:
     """One document's record (title, kind, speakers, passages, when it was ingested)."""
     document = kb.document(doc_id)
@@ -71,7 +100,7 @@ def upload_document(
     return report
 
 
-@writes.delete("/{doc_id:path}", response_model=Deleted, responses=error_responses(404, 409))
+@writes.delete("/{doc_id:doc_id}", response_model=Deleted, responses=error_responses(404, 409))
 def delete_document(doc_id: str, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Deleted:
     """Remove a document and all its passages from every index."""
     kb.delete(doc_id, wait=settings.write_wait)

@@ -1,4 +1,4 @@
-"""GET / (the search page), GET /widget.js (the embeddable widget) and the page's own assets.
+"""GET / (the search page), GET /doc/<doc_id> (a document in context), GET /widget.js (the embeddable widget) and the pages' assets.
 
 Plain files under api/web: no build step, no CDN. The page gets a strict
 Content-Security-Policy (its own scripts and styles only, and calls only to
@@ -24,13 +24,19 @@ def page() -> FileResponse:
     return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
 
 
+@router.get("/doc/{doc_id:path}")
+def context_view(doc_id: str) -> FileResponse:
+    """A document in context (/doc/<doc_id>?p=<chunk_ids>&hl=<spans>): the page reads its passages from the API."""
+    return FileResponse(WEB / "doc.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+
+
 @router.get("/widget.js")
 def widget() -> FileResponse:
     # Loaded by other origins' pages through <script src>; scripts need no CORS.
     return FileResponse(WEB / "widget.js", media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
 
 
-ASSETS = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+ASSETS = {"app.js": "text/javascript; charset=utf-8", "doc.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 
 
 @router.get("/assets/{name}")

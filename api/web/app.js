@@ -11,19 +11,6 @@
   const TOP_K = 5, MORE = 10;
   let storeEmpty = false, current = 0;
 
-  /** An API call with the read key of this browser session; asks for it once when the server wants one. */
-  async function api(path, body) {
-    try {
-      return await K.call("", path, body, sessionStorage.getItem("kb-read-key"));
-    } catch (error) {
-      if (error.status !== 401 && error.status !== 403) throw error;
-      const key = window.prompt("This knowledge base needs a read key (KB_READ_KEY):");
-      if (!key) throw error;
-      sessionStorage.setItem("kb-read-key", key);
-      return K.call("", path, body, key);
-    }
-  }
-
   function say(message, isError = false) {
     status.textContent = message;
     status.classList.toggle("error", isError);
@@ -35,7 +22,7 @@
       storeEmpty = health.documents === 0;
       $("store-size").textContent = `${health.documents} documents · ${health.passages} passages`;
       if (storeEmpty) say("The knowledge base is empty. Add documents with `kb ingest PATH` or POST /v1/documents, then search.");
-      const { documents } = await api("/v1/documents");
+      const { documents } = await K.callWithKey("/v1/documents");
       const names = [...new Set(documents.flatMap((d) => d.speakers || []))].sort((a, b) => a.localeCompare(b));
       for (const name of names) speaker.append(new Option(name, name));
     } catch (error) {
@@ -43,7 +30,10 @@
     }
   }
 
-  function fromUrl() {
+  /** Show the search the URL names. On first load it runs after the store's size and speakers arrive: by then a
+   * quick user may have typed or searched already, and what they did wins. */
+  function fromUrl(firstLoad = false) {
+    if (firstLoad && (current > 0 || (box.value && !location.search))) return;
     const params = new URLSearchParams(location.search);
     box.value = params.get("q") || "";
     kind.value = params.get("kind") || "";
@@ -66,8 +56,8 @@
     say("Searching…");
     try {
       const [ask, search] = await Promise.all([
-        api("/v1/ask", { question: query, top_k: TOP_K, filters }),
-        api("/v1/search", { query, top_k: MORE, filters }),
+        K.callWithKey("/v1/ask", { question: query, top_k: TOP_K, filters }),
+        K.callWithKey("/v1/search", { query, top_k: MORE, filters }),
       ]);
       if (ticket !== current) return; // a newer search started meanwhile
       show(query, ask, search.results);
@@ -110,11 +100,7 @@
     a.addEventListener("click", (event) => {
       event.preventDefault();
       const target = $(`source-${n}`);
-      if (!target) return;
-      target.scrollIntoView({ block: "center", behavior: "smooth" });
-      target.focus({ preventScroll: true });
-      target.classList.add("flash");
-      setTimeout(() => target.classList.remove("flash"), 1200);
+      if (target) K.reveal(target);
     });
     return a;
   }
@@ -138,12 +124,20 @@
       title.tabIndex = -1; // the item itself takes focus; Enter opens the link
     }
     meta.append(title, span("badge", K.KIND_LABELS[passage.kind] || passage.kind));
-    const place = K.where(passage);
+    const place = K.where(passage, speaker.value);
     if (place) meta.append(span("where", place));
-    const text = document.createElement("p");
-    text.className = "text";
-    text.append(K.highlighted(document, passage.text, query));
-    li.append(meta, text);
+    const card = K.expandable(document, passage, { query, speaker: speaker.value }, 460);
+    const links = span("links", "");
+    if (card.button) links.append(card.button);
+    const context = document.createElement("a");
+    context.className = "context";
+    context.href = K.contextLink("", passage, query);
+    context.textContent = "in context";
+    context.tabIndex = -1;
+    links.append(context);
+    li.append(meta, card.text, links);
+    li.toggle = card.toggle;
+    K.clickToToggle(li, card.toggle);
     return li;
   }
 
@@ -179,7 +173,10 @@
       event.preventDefault();
       const li = document.activeElement;
       if (li.dataset.href) window.open(li.dataset.href, "_blank", "noopener");
-      else li.classList.toggle("open");
+      else location.assign(li.querySelector("a.context").href);
+    } else if (event.key === " " && document.activeElement.parentElement === results) {
+      event.preventDefault();
+      document.activeElement.toggle();
     }
   });
 
@@ -190,6 +187,6 @@
     else box.focus();
   });
   for (const select of [kind, speaker]) select.addEventListener("change", () => box.value.trim() && run(box.value.trim()));
-  window.addEventListener("popstate", fromUrl);
-  loadStore().then(fromUrl);
+  window.addEventListener("popstate", () => fromUrl());
+  loadStore().then(() => fromUrl(true));
 })();

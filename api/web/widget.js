@@ -5,7 +5,7 @@
  * mode="search|ask", key (a read key, when the server sets KB_READ_KEY). Theme with CSS custom
  * properties on the element: --kb-font, --kb-text, --kb-muted, --kb-background, --kb-border,
  * --kb-accent, --kb-mark, --kb-radius. Passage text is only ever inserted as text, never as HTML.
- * The search page (/) uses the same helpers through window.PanelKB.
+ * The search page (/) and the context view (/doc/...) use the same helpers through window.PanelKB.
  */
 (() => {
   "use strict";
@@ -15,29 +15,131 @@
 
   /** Words of the query worth highlighting: 3+ letters, not stop words, regex-escaped. */
   function terms(query) {
-    const words = (query.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) || []).filter((w) => !STOP.has(w));
+    const words = ((query || "").toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) || []).filter((w) => !STOP.has(w));
     return [...new Set(words)].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  }
+
+  function termPattern(query) {
+    const words = terms(query);
+    return words.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})[\\p{L}\\p{N}]*`, "giu") : null;
   }
 
   /** The text as text nodes, with the query's words (and their endings) in <mark>. */
   function highlighted(doc, text, query) {
     const fragment = doc.createDocumentFragment();
-    const words = terms(query);
-    if (!words.length) {
-      fragment.append(doc.createTextNode(text));
-      return fragment;
-    }
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})[\\p{L}\\p{N}]*`, "giu");
+    const pattern = termPattern(query);
     let last = 0;
-    for (const match of text.matchAll(pattern)) {
+    for (const match of pattern ? text.matchAll(pattern) : []) {
       fragment.append(doc.createTextNode(text.slice(last, match.index)));
-      const mark = doc.createElement("mark");
-      mark.textContent = match[0];
-      fragment.append(mark);
+      fragment.append(element(doc, "mark", "", match[0]));
       last = match.index + match[0].length;
     }
     fragment.append(doc.createTextNode(text.slice(last)));
     return fragment;
+  }
+
+  function element(doc, tag, className, text) {
+    const node = doc.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** A quote's [start, end) span, given by the server in code points, as string (UTF-16) offsets. */
+  function units(text, span) {
+    const at = (cp) => Array.from(text).slice(0, cp).join("").length;
+    return [at(span[0]), at(span[1])];
+  }
+
+  /** The spans an answer quotes in this passage, as string offsets, in reading order. */
+  function quoteSpans(passage) {
+    return (passage.quotes || []).filter((q) => q.span).map((q) => units(passage.text, q.span)).sort((a, b) => a[0] - b[0]);
+  }
+
+  const CONTEXT = 60; // characters kept around a quote in a cut card
+
+  /** What a cut card shows, as [start, end) ranges at word boundaries: its opening when every quoted sentence is
+   * in it, else each quoted sentence with a little of what surrounds it (its line's speaker when near); a card
+   * with no quotes opens where the first query word is. */
+  function excerpt(text, spans, query, limit) {
+    if (text.length <= limit * 1.15) return [[0, text.length]];
+    if (spans.length && spans[spans.length - 1][1] > limit) {
+      const ranges = [];
+      for (const [s, e] of spans) {
+        const lineStart = text.lastIndexOf("\n", s - 1) + 1;
+        const lineEnd = text.indexOf("\n", e) < 0 ? text.length : text.indexOf("\n", e);
+        const from = s - lineStart <= 2 * CONTEXT ? lineStart : wordAfter(text, s - CONTEXT);
+        const to = lineEnd - e <= CONTEXT ? lineEnd : wordBefore(text, e + CONTEXT);
+        const previous = ranges[ranges.length - 1];
+        if (previous && from - previous[1] <= CONTEXT) previous[1] = Math.max(previous[1], to);
+        else ranges.push([from, to]);
+      }
+      return ranges;
+    }
+    const pattern = termPattern(query);
+    const hit = pattern && pattern.exec(text);
+    const start = !spans.length && hit && hit.index + hit[0].length > limit * 0.8 ? wordAfter(text, hit.index - CONTEXT) : 0;
+    return [[start, start + limit >= text.length ? text.length : wordBefore(text, start + limit)]];
+  }
+
+  function wordAfter(text, at) {
+    if (at <= 0) return 0;
+    const next = text.slice(at).search(/\s/);
+    return next < 0 ? at : at + next + 1;
+  }
+
+  function wordBefore(text, at) {
+    if (at >= text.length) return text.length;
+    const space = text.slice(0, at + 1).search(/\s\S*$/);
+    return space > 0 ? space : at;
+  }
+
+  /** A passage's text (or the ranges of it a cut card shows) as nodes: quoted spans in <mark class="quote">, query
+   * words in <mark>, "…" where text is left out, and with `speaker`, each line of theirs marked "said-by" and others'
+   * lines "others". */
+  function passageText(doc, passage, { query = "", speaker = "", ranges = null } = {}) {
+    const text = passage.text, spans = quoteSpans(passage);
+    const fragment = doc.createDocumentFragment();
+    let shown = 0; // the end of the range before
+    for (const [from, to] of ranges || [[0, text.length]]) {
+      if (from > shown) fragment.append(shown === 0 ? "… " : gap(text, shown, from));
+      let lineStart = 0;
+      for (const line of text.split("\n")) {
+        const lineEnd = lineStart + line.length;
+        const a = Math.max(from, lineStart), b = Math.min(to, lineEnd);
+        if (a < b || (line === "" && a === b && a > from && a < to)) {
+          if (a > from) fragment.append("\n");
+          fragment.append(lineNode(doc, passage, text, [a, b], spans, query, speaker));
+        }
+        lineStart = lineEnd + 1;
+      }
+      shown = to;
+    }
+    if (shown < text.length) fragment.append(" …");
+    return fragment;
+  }
+
+  /** What marks text left out between two shown ranges: " … " within a line; across lines, "…" where a line is cut,
+   * and a line of its own where whole lines are left out. */
+  function gap(text, end, start) {
+    const breaks = text.slice(end, start).split("\n").length - 1;
+    if (!breaks) return " … ";
+    return `${text[end] !== "\n" ? " …" : ""}\n${breaks > 1 ? "…\n" : ""}${text[start - 1] !== "\n" ? "… " : ""}`;
+  }
+
+  function lineNode(doc, passage, text, [a, b], spans, query, speaker) {
+    const node = element(doc, "span", "line");
+    const line = text.slice(text.lastIndexOf("\n", a - 1) + 1);
+    const who = (passage.speakers || []).find((name) => line.startsWith(`${name}: `));
+    if (speaker && who) node.classList.add(who.toLowerCase() === speaker.toLowerCase() ? "said-by" : "others");
+    let at = a;
+    for (const [s, e] of spans.filter(([s, e]) => e > a && s < b)) {
+      if (s > at) node.append(highlighted(doc, text.slice(at, s), query));
+      node.append(element(doc, "mark", "quote", text.slice(Math.max(s, at), Math.min(e, b))));
+      at = Math.min(e, b);
+    }
+    node.append(highlighted(doc, text.slice(at, b), query));
+    return node;
   }
 
   function seconds(clock) {
@@ -61,10 +163,21 @@
     return url.href;
   }
 
-  /** "Maya Chen · 00:12:31–00:13:40", "page 3" or the section path. */
-  function where(passage) {
+  /** The context view of a passage on the server at `base`: its document, scrolled to it, quoted words marked. */
+  function contextLink(base, passage, query) {
+    const params = new URLSearchParams({ p: (passage.chunk_ids && passage.chunk_ids.length ? passage.chunk_ids : [passage.chunk_id]).join(",") });
+    const spans = (passage.quotes || []).filter((q) => q.span).map((q) => q.span.join("-"));
+    if (spans.length) params.set("hl", spans.join(","));
+    if (query) params.set("q", query);
+    return `${base}/doc/${passage.doc_id.split("/").map(encodeURIComponent).join("/")}?${params}`;
+  }
+
+  /** "Maya Chen · 00:12:31–00:13:40", "page 3" or the section path; a filtered speaker named first. */
+  function where(passage, speaker) {
     const parts = [];
-    if (passage.speaker) parts.push(passage.speakers && passage.speakers.length > 1 ? passage.speakers.join(", ") : passage.speaker);
+    let names = passage.speakers && passage.speakers.length > 1 ? passage.speakers : passage.speaker ? [passage.speaker] : [];
+    if (speaker) names = [...names.filter((n) => n.toLowerCase() === speaker.toLowerCase()), ...names.filter((n) => n.toLowerCase() !== speaker.toLowerCase())];
+    if (names.length) parts.push(names.join(", "));
     if (passage.start) parts.push(passage.end && passage.end !== passage.start ? `${passage.start}–${passage.end}` : passage.start);
     if (passage.page) parts.push(`page ${passage.page}`);
     if (passage.section) parts.push(passage.section);
@@ -87,6 +200,56 @@
     return fragment;
   }
 
+  /** A card's text cut to `limit` characters around what it is cited for, expanded and collapsed by `toggle()`. */
+  function expandable(doc, passage, options, limit) {
+    const text = element(doc, "p", "text");
+    const spans = quoteSpans(passage);
+    const cut = excerpt(passage.text, spans, options.query, limit);
+    const whole = cut.length === 1 && cut[0][0] === 0 && cut[0][1] === passage.text.length;
+    const button = whole ? null : element(doc, "button", "more", "Show all");
+    let open = false;
+    const render = () => {
+      text.replaceChildren(passageText(doc, passage, { ...options, ranges: open ? null : cut }));
+      if (button) {
+        button.textContent = open ? "Show less" : "Show all";
+        button.setAttribute("aria-expanded", String(open));
+      }
+    };
+    const toggle = () => {
+      if (button) {
+        open = !open;
+        render();
+      }
+      return open;
+    };
+    render();
+    if (button) {
+      button.type = "button";
+      button.addEventListener("click", toggle);
+    }
+    return { text, button, toggle };
+  }
+
+  /** Click anywhere on a card (not a link or button, not a text selection) toggles it. */
+  function clickToToggle(card, toggle) {
+    card.addEventListener("click", (event) => {
+      if (event.target.closest("a, button") || String(card.ownerDocument.getSelection() || "")) return;
+      toggle();
+    });
+  }
+
+  /** Bring an answer's source into view with its quoted words: the first quote centred, card and quotes flashed. */
+  function reveal(card) {
+    const quote = card.querySelector("mark.quote");
+    (quote || card).scrollIntoView({ block: "center" });
+    card.focus({ preventScroll: true });
+    for (const node of [card, ...card.querySelectorAll("mark.quote")]) {
+      node.classList.remove("flash");
+      void node.offsetWidth; // restart the animation
+      node.classList.add("flash");
+    }
+  }
+
   /** POST or GET against the API; errors become Error(message) from the contract's error shape. */
   async function call(base, path, body, key) {
     const headers = { Accept: "application/json" };
@@ -96,7 +259,7 @@
     try {
       response = await fetch(base + path, { method: body ? "POST" : "GET", headers, body: body ? JSON.stringify(body) : undefined });
     } catch {
-      throw new Error("The knowledge base cannot be reached. Check that the server is running.");
+      throw new Error(await unreachable(base));
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) {
@@ -107,6 +270,30 @@
     return data;
   }
 
+  /** Why a call failed, as far as a page can tell: the browser hides whether the server is down or refused
+   * this page's origin (CORS), but an opaque request (no CORS) still reaches a server that is up. */
+  async function unreachable(base) {
+    const server = base || location.origin;
+    if (new URL(server, location.href).origin === location.origin) return `The knowledge base at ${server} cannot be reached. Check that the server is running.`;
+    const up = await fetch(`${server}/v1/health`, { mode: "no-cors", cache: "no-store" }).then(() => true, () => false);
+    return up
+      ? `The knowledge base at ${server} refused this page (${location.origin}): add ${location.origin} to KB_CORS_ORIGINS on the server and restart it.`
+      : `The knowledge base at ${server} cannot be reached. Either the server is down (check that it is running), or it does not allow this page's origin (${location.origin}): add it to KB_CORS_ORIGINS.`;
+  }
+
+  /** call() on this server with this browser session's read key, asked for once when the server wants one. */
+  async function callWithKey(path, body) {
+    try {
+      return await call("", path, body, sessionStorage.getItem("kb-read-key"));
+    } catch (error) {
+      if (error.status !== 401 && error.status !== 403) throw error;
+      const key = window.prompt("This knowledge base needs a read key (KB_READ_KEY):");
+      if (!key) throw error;
+      sessionStorage.setItem("kb-read-key", key);
+      return call("", path, body, key);
+    }
+  }
+
   function filters(kind, speaker) {
     const chosen = {};
     if (kind) chosen.kind = kind;
@@ -114,25 +301,34 @@
     return Object.keys(chosen).length ? chosen : null;
   }
 
-  window.PanelKB = { ORIGIN, terms, highlighted, sourceLink, where, answerFragment, call, filters, KIND_LABELS };
+  window.PanelKB = { ORIGIN, terms, highlighted, element, excerpt, passageText, expandable, clickToToggle, reveal, sourceLink, contextLink, where, answerFragment, call, callWithKey, filters, KIND_LABELS };
 
   const STYLE = `
     :host { display: block; font-family: var(--kb-font, system-ui, sans-serif); color: var(--kb-text, #1d2330); font-size: 15px; line-height: 1.5; }
     * { box-sizing: border-box; }
     form { display: flex; gap: 6px; }
-    input { flex: 1; font: inherit; padding: 8px 12px; color: inherit; background: var(--kb-background, #fff); border: 1px solid var(--kb-border, #cfd6e0); border-radius: var(--kb-radius, 8px); }
+    .field { flex: 1; display: flex; position: relative; }
+    input { flex: 1; min-width: 0; font: inherit; padding: 8px 34px 8px 12px; color: inherit; background: var(--kb-background, #fff); border: 1px solid var(--kb-border, #cfd6e0); border-radius: var(--kb-radius, 8px); }
+    input::-webkit-search-cancel-button { display: none; }
     button { font: inherit; padding: 8px 14px; border: 0; border-radius: var(--kb-radius, 8px); background: var(--kb-accent, #2458c5); color: #fff; cursor: pointer; }
+    button.clear { position: absolute; right: 4px; top: 50%; transform: translateY(-50%); padding: 0 6px; background: none; color: var(--kb-accent, #2458c5); font-size: 1.3em; line-height: 1; }
+    button.more { background: none; color: var(--kb-accent, #2458c5); padding: 0; font-size: inherit; margin-right: 12px; }
     :focus-visible { outline: 3px solid var(--kb-accent, #2458c5); outline-offset: 2px; }
     .hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     .status { color: var(--kb-muted, #5b6475); font-size: .9em; margin: 6px 0; min-height: 1.2em; }
     .answer p { margin: .4em 0; }
     .answer a { font-size: .8em; vertical-align: super; color: var(--kb-accent, #2458c5); text-decoration: none; }
     ol { list-style: none; margin: 0; padding: 0; }
-    li { border-top: 1px solid var(--kb-border, #cfd6e0); padding: 8px 0; }
-    li > a { font-weight: 600; color: var(--kb-accent, #2458c5); }
-    .meta { color: var(--kb-muted, #5b6475); font-size: .85em; }
-    .text { margin: 4px 0 0; display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; white-space: pre-line; }
-    mark { background: var(--kb-mark, #fff0a8); color: inherit; }`;
+    li { border-top: 1px solid var(--kb-border, #cfd6e0); padding: 8px 0; cursor: pointer; }
+    li a { color: var(--kb-accent, #2458c5); }
+    li > a { font-weight: 600; }
+    .meta, .links { color: var(--kb-muted, #5b6475); font-size: .85em; }
+    .text { margin: 4px 0; white-space: pre-line; cursor: auto; }
+    .others { color: var(--kb-muted, #5b6475); }
+    mark { background: var(--kb-mark, #fff0a8); color: inherit; }
+    mark.quote { background: none; box-shadow: inset 0 -.45em var(--kb-mark, #fff0a8); border-bottom: 2px solid var(--kb-accent, #2458c5); }
+    .flash { animation: kb-flash 1.6s ease-out; }
+    @keyframes kb-flash { from { background: var(--kb-mark, #fff0a8); } }`;
 
   /** A constructed stylesheet (untouched by the host page's style-src policy), else a <style>. */
   function adoptStyle(root) {
@@ -141,9 +337,7 @@
       sheet.replaceSync(STYLE);
       root.adoptedStyleSheets = [sheet];
     } catch {
-      const style = document.createElement("style");
-      style.textContent = STYLE;
-      root.prepend(style);
+      root.prepend(element(document, "style", "", STYLE));
     }
   }
 
@@ -155,7 +349,7 @@
       const root = this.attachShadow({ mode: "open" });
       const id = `kb-q-${Math.random().toString(36).slice(2, 8)}`;
       root.innerHTML = `<form part="form" role="search"><label class="hidden" for="${id}">Search the knowledge base</label>
-        <input id="${id}" part="input" type="search" maxlength="2000" autocomplete="off"><button part="button" type="submit">Search</button></form>
+        <span class="field"><input id="${id}" part="input" type="search" maxlength="2000" autocomplete="off"><button class="clear" part="clear" type="button" aria-label="Clear the search" hidden>×</button></span><button class="go" part="button" type="submit">Search</button></form>
         <div class="status" role="status" aria-live="polite"></div>
         <div class="answer" part="answer" aria-live="polite"></div>
         <ol part="results" aria-label="Search results"></ol>`;
@@ -164,6 +358,13 @@
       this.status = root.querySelector(".status");
       this.answer = root.querySelector(".answer");
       this.list = root.querySelector("ol");
+      this.clear = root.querySelector(".clear");
+      this.input.addEventListener("input", () => { this.clear.hidden = !this.input.value; });
+      this.clear.addEventListener("click", () => {
+        this.input.value = "";
+        this.clear.hidden = true;
+        this.input.focus();
+      });
       root.querySelector("form").addEventListener("submit", (event) => {
         event.preventDefault();
         this.run(this.input.value.trim());
@@ -172,7 +373,7 @@
 
     connectedCallback() {
       this.input.placeholder = this.getAttribute("placeholder") || "Search what engineers say…";
-      this.shadowRoot.querySelector("button").textContent = this.mode === "ask" ? "Ask" : "Search";
+      this.shadowRoot.querySelector(".go").textContent = this.mode === "ask" ? "Ask" : "Search";
     }
 
     attributeChangedCallback() {
@@ -210,14 +411,13 @@
         return;
       }
       const link = (n) => {
-        const a = document.createElement("a");
+        const a = element(document, "a", "", `[${n}]`);
         a.href = "#";
-        a.textContent = `[${n}]`;
         a.setAttribute("aria-label", `source ${n}`);
         a.addEventListener("click", (event) => {
           event.preventDefault();
-          const target = this.list.querySelector(`li[data-n="${n}"] a`);
-          if (target) target.focus();
+          const card = this.list.querySelector(`li[data-n="${n}"]`);
+          if (card) reveal(card);
         });
         return a;
       };
@@ -225,21 +425,26 @@
     }
 
     showPassages(passages, query) {
+      const speaker = this.getAttribute("speaker") || "";
       for (const passage of passages) {
-        const item = document.createElement("li");
+        const item = element(document, "li");
         item.dataset.n = passage.n;
-        const title = document.createElement("a");
-        title.href = sourceLink(passage) || `${this.api}/?q=${encodeURIComponent(query)}`;
+        item.tabIndex = -1;
+        const title = element(document, "a", "", `${this.mode === "ask" ? `[${passage.n}] ` : ""}${passage.title}`);
+        title.href = sourceLink(passage) || contextLink(this.api, passage, query);
         title.target = "_blank";
         title.rel = "noopener";
-        title.textContent = `${this.mode === "ask" ? `[${passage.n}] ` : ""}${passage.title}`;
-        const meta = document.createElement("div");
-        meta.className = "meta";
-        meta.textContent = [KIND_LABELS[passage.kind] || passage.kind, where(passage)].filter(Boolean).join(" · ");
-        const text = document.createElement("p");
-        text.className = "text";
-        text.append(highlighted(document, passage.text, query));
-        item.append(title, meta, text);
+        const meta = element(document, "div", "meta", [KIND_LABELS[passage.kind] || passage.kind, where(passage, speaker)].filter(Boolean).join(" · "));
+        const card = expandable(document, passage, { query, speaker }, 280);
+        const links = element(document, "div", "links");
+        if (card.button) links.append(card.button);
+        const context = element(document, "a", "context", "in context");
+        context.href = contextLink(this.api, passage, query);
+        context.target = "_blank";
+        context.rel = "noopener";
+        links.append(context);
+        item.append(title, meta, card.text, links);
+        clickToToggle(item, card.toggle);
         this.list.append(item);
       }
     }
