@@ -120,3 +120,36 @@ def test_speaker_names_map_caption_labels_and_a_new_mapping_re_ingests(tmp_path:
     assert json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json"]).stdout)["updated"] == 1  # the mapping is part of what was read
     bad = runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--speaker-name", "SPEAKER_00"])
     assert bad.exit_code == 1 and "LABEL=NAME" in bad.output
+
+
+def test_help_and_output_show_brackets_as_written(tmp_path: Path) -> None:
+    assert "citing each claim as [n]" in " ".join(runner.invoke(app, ["ask", "--help"]).stdout.split())
+    write(tmp_path / "notes" / "draft.md", "---\ntitle: \"[draft] Pager rotations [bold]\"\n---\nThe [red]pager[/red] rotation changed on Tuesdays.\n")
+    assert runner.invoke(app, ["ingest", str(tmp_path / "notes")]).exit_code == 0
+    shown = runner.invoke(app, ["search", "pager rotation"]).stdout
+    assert "[draft] Pager rotations [bold]" in shown and "The [red]pager[/red] rotation" in shown  # not taken as Rich markup
+    asked = runner.invoke(app, ["ask", "when did the pager rotation change?"]).stdout
+    assert "[1] [draft] Pager rotations [bold]" in asked
+
+
+def test_first_use_of_the_model_is_announced(tmp_path: Path) -> None:
+    from kb import Settings
+    from kb.embedding import first_use_work
+
+    assert first_use_work(Settings(model_cache=tmp_path / "empty-cache")).startswith("Building the bundled embedding model into")
+    assert first_use_work(Settings()) is None  # this suite's model is built and loaded
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_to_listen(tmp_path: Path) -> None:
+    import socket
+
+    from conftest import kb_env
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([str(Path(sys.executable).parent / "kb"), "serve", "--port", str(port)], env=kb_env(tmp_path / "kb"), capture_output=True, text=True, timeout=120)
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 1 and f"port {port} on 127.0.0.1 is already in use (by pid {os.getpid()}" in said, said
+    assert "listening" not in said and "Traceback" not in said

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.options import Wait
@@ -27,7 +28,7 @@ def docs(as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP re
     for column in ("doc_id", "title", "kind", "passages", "ingested_at"):
         table.add_column(column, justify="right" if column == "passages" else "left")
     for d in documents:
-        table.add_row(d.doc_id, d.title, d.kind, str(d.passages), d.ingested_at)
+        table.add_row(escape(d.doc_id), escape(d.title), d.kind, str(d.passages), d.ingested_at)
     console.print(table)
     console.print(f"{len(documents)} documents, {sum(d.passages for d in documents)} passages")
 
@@ -36,4 +37,4 @@ def delete(doc_id: Annotated[str, typer.Argument(help="The doc_id, as `kb docs` 
     """Delete a document and all its passages."""
     with user_errors():
         open_kb(wait).delete(doc_id, wait=wait)
-    console.print(f"Deleted {doc_id}")
+    console.print(f"Deleted {escape(doc_id)}")

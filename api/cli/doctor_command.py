@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.options import AsJson, Wait
@@ -42,9 +43,9 @@ def _print(report) -> None:
     for column in ("problem", "doc_id", "count", "detail"):
         table.add_column(column)
     for finding in report.findings:
-        table.add_row(f"[bold red]{finding.problem}[/]", finding.doc_id or "", str(finding.count or ""), finding.detail)
+        table.add_row(f"[bold red]{finding.problem}[/]", escape(finding.doc_id or ""), str(finding.count or ""), escape(finding.detail))
     console.print(table)
     for line in report.repaired:
-        console.print(f"[green]repaired[/] {line}")
+        console.print(f"[green]repaired[/] {escape(line)}")
     if not report.repaired:
         err_console.print("Run `kb doctor --repair` to fix these.")

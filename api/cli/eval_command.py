@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.output import console, open_kb, print_json, user_errors
@@ -19,7 +20,7 @@ def eval_questions(
     from kb.evaluation import evaluate
 
     with user_errors():
-        report = evaluate(open_kb(), questions)
+        report = evaluate(open_kb(model=True), questions)
     if as_json:
         print_json(report)
         return
@@ -30,4 +31,4 @@ def eval_questions(
         table.add_row(row.group, str(row.questions), f"{row.hit_at_1:.2f}", f"{row.hit_at_3:.2f}", f"{row.hit_at_5:.2f}", f"{row.mrr:.2f}")
     console.print(table)
     for question in report.misses:
-        console.print(f"[yellow]not in top 5:[/] {question}")
+        console.print(f"[yellow]not in top 5:[/] {escape(question)}")

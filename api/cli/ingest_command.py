@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -51,7 +52,7 @@ def ingest(
 
     with user_errors():
         names = from_pairs(speaker_name or [])
-        kb = open_kb(READ_WAIT if dry_run else wait)
+        kb = open_kb(READ_WAIT if dry_run else wait, model=True)
         if as_json:
             report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names)
         else:
@@ -73,13 +74,13 @@ def _print_summary(report) -> None:
             table.add_column(column, justify="right" if column == "passages" else "left")
         styles = {"added": "green", "updated": "cyan", "removed": "yellow", "failed": "bold red"}
         for f in changed:
-            table.add_row(f"[{styles.get(f.status, '')}]{f.status}[/]", f.doc_id, f.kind or "", str(f.passages) if f.status != "failed" else "")
+            table.add_row(f"[{styles.get(f.status, '')}]{f.status}[/]", escape(f.doc_id), f.kind or "", str(f.passages) if f.status != "failed" else "")
         console.print(table)
     for note in report.notes:
-        err_console.print(f"[yellow]note[/] {note}")
+        err_console.print(f"[yellow]note[/] {escape(note)}")
     for f in report.files:
         if f.status == "failed":
-            err_console.print(f"[bold red]failed[/] {f.error}")
+            err_console.print(f"[bold red]failed[/] {escape(f.error or '')}")
     summary = (
         ("Dry run, would do: " if report.dry_run else "")
         + f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -27,14 +28,14 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except KBError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc.message}")
+        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}")
         raise typer.Exit(3 if isinstance(exc, StoreBusy) else 1) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # a bug or an environment problem: one line, traceback on request
         if os.environ.get("KB_DEBUG"):
             raise
-        err_console.print(f"[bold red]Error:[/] unexpected {exc.__class__.__name__}: {exc} (set KB_DEBUG=1 to see the traceback)")
+        err_console.print(f"[bold red]Error:[/] unexpected {exc.__class__.__name__}: {escape(str(exc))} (set KB_DEBUG=1 to see the traceback)")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("Interrupted; what was stored before is intact (run the same command again to finish).")
@@ -44,11 +45,13 @@ def user_errors() -> Iterator[None]:
 READ_WAIT = 10.0  # seconds a reading command waits for another kb command to let go of an embedded store
 
 
-def open_kb(wait: float = READ_WAIT):
+def open_kb(wait: float = READ_WAIT, model: bool = False):
     """The store: opened by this process, or, when a `kb serve` owns it, driven through that server.
 
     An embedded store is opened by one process at a time (kb/store_claim.py);
-    `wait` is how long to wait for another kb command that has it open.
+    `wait` is how long to wait for another kb command that has it open. With
+    `model`, the embedding model is loaded too (this process embeds), with a
+    word when its first use builds it.
     """
     from kb import KnowledgeBase, Settings
     from kb.remote import RemoteKnowledgeBase
@@ -60,4 +63,19 @@ def open_kb(wait: float = READ_WAIT):
         kb.claim(wait)
     except StoreServed as served:
         return RemoteKnowledgeBase(served.holder.url or "", served.holder.token, settings)
+    if model:
+        prepare_model(settings)
     return kb
+
+
+def prepare_model(settings) -> None:
+    """Load the embedding model now, saying so when its first use builds it (half a minute, once) so that
+    the wait is not a silent hang; loaded once per process, so the command that follows does not wait again."""
+    from kb.embedding import first_use_work, get_embedder
+
+    work = first_use_work(settings)
+    if work is None:
+        return
+    err_console.print(f"{escape(work)}…")
+    with err_console.status(work):
+        get_embedder(settings).token_vectors()

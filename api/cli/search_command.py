@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.padding import Padding
+from rich.text import Text
 
 from api.cli.options import AsJson, DocFilter, KindFilter, SpeakerFilter, TopK, filters
 from api.cli.output import console, open_kb, print_json, user_errors
@@ -21,7 +23,7 @@ def search(
 ) -> None:
     """Search passages by meaning and keywords; prints who said it, where and when."""
     with user_errors():
-        response = open_kb().search(query, top_k=top_k, filters=filters(doc, kind, speaker))
+        response = open_kb(model=True).search(query, top_k=top_k, filters=filters(doc, kind, speaker))
     if as_json:
         print_json(response)
         return
@@ -29,8 +31,8 @@ def search(
         console.print("No passages found. Is anything ingested? (`kb docs` lists documents.)")
         return
     for passage in response.results:
-        console.print(f"[bold]{passage.n}. {passage.title}[/]  [dim]{citation(passage)} · score {passage.score:.2f}[/]")
-        console.print(Padding(passage.text, (0, 0, 1, 3)))
+        console.print(f"[bold]{passage.n}. {escape(passage.title)}[/]  [dim]{escape(citation(passage))} · score {passage.score:.2f}[/]")
+        console.print(Padding(Text(passage.text), (0, 0, 1, 3)))
 
 
 def citation(passage) -> str:

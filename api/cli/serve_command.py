@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli.output import err_console, user_errors
+from api.cli.output import err_console, prepare_model, user_errors
 
 
 def serve(
@@ -16,6 +20,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs), the search page (/) and the widget (/widget.js)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from kb import Settings
     from kb.errors import InvalidInput
@@ -27,14 +32,57 @@ def serve(
             raise InvalidInput(f"--workers {workers} needs a Chroma server: the embedded store is owned by one process. Start `chroma run --path DIR --port 8001`, set KB_CHROMA_URL=http://127.0.0.1:8001, then serve with several workers")
         if not settings.chroma_url:
             _own_store(settings, host, port)
+        prepare_model(settings)  # built here once, not by each worker
+        listening = bind(host, port)
     err_console.print(f"panel-kb listening on http://{host}:{port} with {workers} worker{'s' if workers > 1 else ''}  (Ctrl+C to stop)")
     err_console.print(access_summary(settings, host))
     proxies = [address.strip() for address in settings.trusted_proxies.split(",") if address.strip()]
     # X-Forwarded-For decides who a client is (loopback rule, rate limit): believed only from proxies the operator names.
-    uvicorn.run(
+    config = uvicorn.Config(
         "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
     )
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        if workers > 1:
+            Multiprocess(config, sockets=[listening]).run()
+        else:
+            server.run(sockets=[listening])
+    if workers == 1 and not server.started:
+        raise typer.Exit(3)  # the app did not start (its log says why), as uvicorn.run exits
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says "listening" (uvicorn serves on it); a busy port is
+    an error that names the process holding it when this user may see it."""
+    from kb.errors import InvalidInput
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait out TIME_WAIT
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise InvalidInput(f"port {port} on {host} is already in use{port_holder(port)}: stop that, or serve on another port with --port") from None
+        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}: check --host and --port") from None
+    sock.set_inheritable(True)  # several workers share it
+    return sock
+
+
+def port_holder(port: int) -> str:
+    """` (by pid 123: kb serve --port 8000)` for the process listening on `port`, or "" when that cannot be known."""
+    import psutil
+
+    try:
+        pids = {c.pid for c in psutil.net_connections(kind="inet") if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid}
+        for pid in sorted(pids):
+            command = " ".join(Path(part).name if i == 0 else part for i, part in enumerate(psutil.Process(pid).cmdline()))
+            return f" (by pid {pid}: {command[:120]})" if command else f" (by pid {pid})"
+    except (psutil.Error, OSError):
+        pass
+    return ""
 
 
 def access_summary(settings, host: str) -> str:

@@ -35,6 +35,28 @@ def get_embedder(settings: Settings) -> OnnxEmbedding:
         return _LOADED[key]
 
 
+def first_use_work(settings: Settings) -> str | None:
+    """What loading the model will do first (build it, download it, build its token vectors), said for a
+    person waiting on it, or None when everything is ready: the work is once per machine (or per cache)."""
+    from kb.embedding.bundled_model import MODEL_NAME, built_dir, is_built
+    from kb.embedding.token_vectors import FILE_NAME
+
+    name = settings.embed_model
+    if (settings.embed_model, str(settings.model_cache)) in _LOADED:
+        return None
+    if name in (BUNDLED_MODEL, MODEL_NAME):
+        if not is_built(settings.model_cache):
+            return f"Building the bundled embedding model into {settings.model_cache} (first use only, about 30 s)"
+        folder = built_dir(settings.model_cache)
+    elif Path(name).expanduser().is_dir():
+        folder = Path(name).expanduser()
+    else:
+        return f"Loading {name} (downloaded from the model hub on first use)"
+    if not (folder / FILE_NAME).is_file():
+        return f"Building the model's token vectors in {folder} (first use only, about 15 s)"
+    return None
+
+
 def _resolve_model_dir(settings: Settings) -> Path:
     from kb.embedding.bundled_model import MODEL_NAME, bundled_model_dir
 

@@ -69,12 +69,22 @@ def source_dir() -> Path:
     return folder
 
 
+def built_dir(cache_dir: Path) -> Path:
+    """Where the built model lives (built or not yet)."""
+    return cache_dir / f"all-MiniLM-L6-v2-int8-v{BUILD_VERSION}-{SOURCE_SHA256['model.safetensors'][:12]}"
+
+
+def is_built(cache_dir: Path) -> bool:
+    target = built_dir(cache_dir)
+    return (target / "model.onnx").is_file() and (target / "tokenizer.json").is_file()
+
+
 def bundled_model_dir(cache_dir: Path) -> Path:
     """Return a folder with `model.onnx` (int8) and `tokenizer.json`, building it once."""
-    source = source_dir()
-    target = cache_dir / f"all-MiniLM-L6-v2-int8-v{BUILD_VERSION}-{SOURCE_SHA256['model.safetensors'][:12]}"
-    if (target / "model.onnx").is_file() and (target / "tokenizer.json").is_file():
+    target = built_dir(cache_dir)
+    if is_built(cache_dir):
         return target
+    source = source_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Build in a private folder, then rename: two processes racing both succeed.
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=cache_dir))
