@@ -16,6 +16,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Raw words a cleaned quote may have dropped between two of its words (fillers, stutters, sound tags).
 MAX_SKIPPED = 8
 # The sentence's own closing punctuation: "down." or, as some transcripts space it, "down ."
+_OPENING = "\"'“‘(["
 _CLOSING = re.compile(r"\s?[.!?…]+[\"'”’)\]]*|[^\w\s]*")
 
 
@@ -46,9 +47,12 @@ def quote_span(text: str, line: int, quote: str) -> tuple[int, int] | None:
     if best is None or best[0] < max(1, (len(wanted) + 1) // 2):  # less than half its words: not this line
         return None
     _, _, first, last = best
+    start = raw[first][1]
+    while start > 0 and lines[line][start - 1] in _OPENING:  # “Consistency” starts at its quote mark
+        start -= 1
     end = raw[last][2]
     end += len(_CLOSING.match(lines[line], end).group())  # type: ignore[union-attr]  # always matches
-    return offset + raw[first][1], offset + end
+    return offset + start, offset + end
 
 
 def _align(raw: list[tuple[str, int, int]], first: int, wanted: list[str]) -> tuple[int, int]:

@@ -48,3 +48,8 @@ def test_every_quote_of_a_corpus_answer_points_at_its_words(corpus_kb) -> None:
             said = WORDS.findall(quote.text.casefold())
             assert shown[0] == said[0] and shown[-1] == said[-1], (shown, said)
             assert set(said) <= set(shown)
+
+
+def test_a_quote_keeps_its_opening_and_closing_quotation_marks() -> None:
+    text = "Brooks: Consistency matters. “Conceptual integrity” is the most important thing."
+    assert _quoted(text, quote_span(text, 0, "“Conceptual integrity” is the most important thing.")) == "“Conceptual integrity” is the most important thing."

@@ -49,7 +49,7 @@
   function header(doc) {
     document.title = `${doc.title} — panel-kb`;
     $("title").textContent = doc.title;
-    const about = [K.KIND_LABELS[doc.kind] || doc.kind, doc.author, doc.date, doc.speakers.length ? doc.speakers.join(", ") : null, `${doc.passages} passages`];
+    const about = [K.KIND_LABELS[doc.kind] || doc.kind, doc.author, doc.date, doc.speakers.length ? doc.speakers.join(", ") : null, `${doc.passages} passage${doc.passages === 1 ? "" : "s"}`];
     $("about").textContent = about.filter(Boolean).join(" · ");
     const source = K.sourceLink({ url: doc.url });
     if (source) {

@@ -46,14 +46,14 @@ def first_use_work(settings: Settings) -> str | None:
         return None
     if name in (BUNDLED_MODEL, MODEL_NAME):
         if not is_built(settings.model_cache):
-            return f"Building the bundled embedding model into {settings.model_cache} (first use only, about 30 s)"
+            return f"Building the bundled embedding model into {settings.model_cache} (first use only, 10-30 s)"
         folder = built_dir(settings.model_cache)
     elif Path(name).expanduser().is_dir():
         folder = Path(name).expanduser()
     else:
         return f"Loading {name} (downloaded from the model hub on first use)"
     if not (folder / FILE_NAME).is_file():
-        return f"Building the model's token vectors in {folder} (first use only, about 15 s)"
+        return f"Building the model's token vectors in {folder} (first use only, a few seconds)"
     return None
 
 
