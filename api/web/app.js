@@ -133,7 +133,6 @@
     context.className = "context";
     context.href = K.contextLink("", passage, query);
     context.textContent = "in context";
-    context.tabIndex = -1;
     links.append(context);
     li.append(meta, card.text, links);
     li.toggle = card.toggle;
