@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser test bench scale eval train-answers train-passages crash load clean
+.PHONY: setup demo serve browser lint test bench scale eval train-answers train-passages crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -32,7 +32,13 @@ browser:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
 
-test: setup browser
+# Style and types (ruff and mypy, configured in pyproject.toml); part of `make test`.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup browser lint
 	$(BIN)/python -m pytest
 
 # The long reliability runs (short versions run in `make test`): 20 SIGKILLed ingests, then the load mix.

@@ -13,4 +13,3 @@ def get_kb(request: Request) -> KnowledgeBase:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
-

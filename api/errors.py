@@ -13,7 +13,18 @@ from starlette.routing import Match
 from kb.errors import KBError, StoreBusy
 
 log = logging.getLogger("panel_kb.api")
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "busy", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "busy",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+}
 
 
 def error_body(code: str, message: str) -> dict:

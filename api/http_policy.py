@@ -83,9 +83,11 @@ class RefusingCORS(CORSMiddleware):
         origin = request_headers.get("origin", "")
         if not self.is_allowed_origin(origin):
             self._say_refused(origin)
-            message = f"this server does not accept requests from pages on {origin or 'other origins'}: list the origin in the server's KB_CORS_ORIGINS"
+            message = (
+                f"this server does not accept requests from pages on {origin or 'other origins'}: list the origin in the server's KB_CORS_ORIGINS"
+            )
         else:
-            message = f"the preflight was refused: {response.body.decode(errors='replace')}"
+            message = f"the preflight was refused: {bytes(response.body).decode(errors='replace')}"
         return JSONResponse(error_body("forbidden", message), status_code=403, headers={"Vary": "Origin"})
 
     async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
@@ -101,4 +103,6 @@ class RefusingCORS(CORSMiddleware):
         logged = self.__dict__.setdefault("_logged", set())
         if origin not in logged and len(logged) < 1000:
             logged.add(origin)
-            log.warning("refused cross-origin request from %s: add it to KB_CORS_ORIGINS to let its pages call this API", origin or "a page of another origin")
+            log.warning(
+                "refused cross-origin request from %s: add it to KB_CORS_ORIGINS to let its pages call this API", origin or "a page of another origin"
+            )

@@ -14,9 +14,9 @@ from fastapi_offline import FastAPIOffline
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
+from api.rate_limit import rate_limited
 from api.responses import READ_ERRORS, error_responses, guarded
 from api.routers import doctor, documents, health, search, web
-from api.rate_limit import rate_limited
 from api.security import WriteGate, reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
 
@@ -33,10 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         kb = KnowledgeBase(settings)
-        # Load the model and its token vectors, open the store and bring BM25 up to date before the first request.
-        kb.embedder.token_vectors()
-        kb.store
-        kb.sync_sparse()
+        kb.warm_up()
         app.state.kb = kb
         yield
         kb.close()

@@ -47,7 +47,9 @@ def reader_guard(settings: Settings) -> Callable[..., None]:
     return require_read_key if settings.read_key else open_to_all
 
 
-def require_api_key(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
+def require_api_key(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)
+) -> None:
     check_writer(request, settings)
 
 
@@ -70,9 +72,16 @@ def check_writer(request: Request, settings: Settings) -> None:
     if settings.api_key:
         given = request.headers.get("authorization", "")
         scheme, _, key = given.partition(" ")
-        _check(key.strip() if scheme.lower() == "bearer" else "", [settings.api_key, served_token(settings.data_dir) or ""], "this write needs 'Authorization: Bearer <KB_API_KEY>'")
+        _check(
+            key.strip() if scheme.lower() == "bearer" else "",
+            [settings.api_key, served_token(settings.data_dir) or ""],
+            "this write needs 'Authorization: Bearer <KB_API_KEY>'",
+        )
     elif not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
-        raise HTTPException(403, "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'")
+        raise HTTPException(
+            403,
+            "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'",
+        )
 
 
 def is_local_command(request: Request, settings: Settings) -> bool:

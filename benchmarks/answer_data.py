@@ -54,25 +54,27 @@ def collect(split: str, top_k: int = 5) -> list[dict]:
                         continue
                     features = composer.features(query["query"], sentences, passages, extended=True)
                     reference = set(composer.idf.terms_of([query["answer"]])[0])
-                    queries.append({
-                        "meeting": name,
-                        "query": query["query"],
-                        "reference": query["answer"],
-                        "relevant": max(p.dense_score or 0.0 for p in passages) >= RELEVANCE_THRESHOLD,
-                        "passages": passages,
-                        "objects": sentences,  # the composer's own Sentence objects: a score is judged through its pick
-                        "sentences": [
-                            {
-                                "text": s.text,
-                                "passage": s.passage.n,
-                                "line": s.line,
-                                "features": f,
-                                "precision": len(s.terms & reference) / len(s.terms) if s.terms else 0.0,
-                                "recall": len(s.terms & reference) / len(reference) if reference else 0.0,
-                            }
-                            for s, f in zip(sentences, features)
-                        ],
-                    })
+                    queries.append(
+                        {
+                            "meeting": name,
+                            "query": query["query"],
+                            "reference": query["answer"],
+                            "relevant": max(p.dense_score or 0.0 for p in passages) >= RELEVANCE_THRESHOLD,
+                            "passages": passages,
+                            "objects": sentences,  # the composer's own Sentence objects: a score is judged through its pick
+                            "sentences": [
+                                {
+                                    "text": s.text,
+                                    "passage": s.passage.n,
+                                    "line": s.line,
+                                    "features": f,
+                                    "precision": len(s.terms & reference) / len(s.terms) if s.terms else 0.0,
+                                    "recall": len(s.terms & reference) / len(reference) if reference else 0.0,
+                                }
+                                for s, f in zip(sentences, features)
+                            ],
+                        }
+                    )
     return queries
 
 

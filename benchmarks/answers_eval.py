@@ -114,8 +114,19 @@ def main() -> None:
             r = evaluate(kb, meetings, baseline=baseline)
             if not baseline:
                 quotes_located = r["located"]
-            rows.append([label, f"{100 * r['rouge1']:.1f}", f"{100 * r['rouge2']:.1f}", f"{100 * r['rougeLsum']:.1f}", f"{100 * r['novel_rouge1']:.1f}",
-                         f"{r['words']:.0f}", f"{r['answered']:.2f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"])
+            rows.append(
+                [
+                    label,
+                    f"{100 * r['rouge1']:.1f}",
+                    f"{100 * r['rouge2']:.1f}",
+                    f"{100 * r['rougeLsum']:.1f}",
+                    f"{100 * r['novel_rouge1']:.1f}",
+                    f"{r['words']:.0f}",
+                    f"{r['answered']:.2f}",
+                    f"{r['p50_ms']:.0f}",
+                    f"{r['p95_ms']:.0f}",
+                ]
+            )
     print_table(
         "QMSum val answers, max_words 100 (targets: R-1 >= 30, query-novel R-1 >= 17; random sentences ~18)",
         ["answers by", "R-1", "R-2", "R-Lsum", "query-novel R-1", "mean words", "answered", "p50 ms", "p95 ms"],

@@ -106,7 +106,16 @@ def main(top_k: int = 10) -> None:
         rows = []
         for mode in ("hybrid", "dense", "sparse"):
             result = score(kb, meetings, mode, top_k)
-            rows.append([mode, result["queries"], f"{result['hit']:.3f}", f"{result['turn_recall']:.3f}", f"{result['p50_ms']:.0f}", f"{result['p95_ms']:.0f}"])
+            rows.append(
+                [
+                    mode,
+                    result["queries"],
+                    f"{result['hit']:.3f}",
+                    f"{result['turn_recall']:.3f}",
+                    f"{result['p50_ms']:.0f}",
+                    f"{result['p95_ms']:.0f}",
+                ]
+            )
     print_table(
         f"QMSum val: within-meeting search, first {BUDGET_WORDS} words of the top {top_k} (targets: hit >= 0.92, turn recall >= 0.52; BM25 over 250-word chunks: 0.82 / 0.42)",
         ["mode", "queries", "hit", "turn recall", "p50 ms", "p95 ms"],

@@ -12,8 +12,58 @@ import re
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-FIRST = ["Maya", "Daniel", "Priya", "Jonas", "Tomás", "Grace", "Kwame", "Elena", "Rachel", "Arjun", "Sofia", "Marcus", "Hannah", "Leo", "Amara", "Ben", "Nadia", "Oliver", "Lucía", "Sam", "Chloe", "Ravi", "Ingrid", "Femi", "Isabel", "Victor", "Zainab", "Peter"]
-LAST = ["Chen", "Okafor", "Raman", "Weber", "Alvarez", "Liu", "Mensah", "Petrova", "Kim", "Mehta", "Lindqvist", "Bell", "Osei", "Fischer", "Nwosu", "Carter", "Haddad", "Grant", "Romero", "Whitfield"]
+FIRST = [
+    "Maya",
+    "Daniel",
+    "Priya",
+    "Jonas",
+    "Tomás",
+    "Grace",
+    "Kwame",
+    "Elena",
+    "Rachel",
+    "Arjun",
+    "Sofia",
+    "Marcus",
+    "Hannah",
+    "Leo",
+    "Amara",
+    "Ben",
+    "Nadia",
+    "Oliver",
+    "Lucía",
+    "Sam",
+    "Chloe",
+    "Ravi",
+    "Ingrid",
+    "Femi",
+    "Isabel",
+    "Victor",
+    "Zainab",
+    "Peter",
+]
+LAST = [
+    "Chen",
+    "Okafor",
+    "Raman",
+    "Weber",
+    "Alvarez",
+    "Liu",
+    "Mensah",
+    "Petrova",
+    "Kim",
+    "Mehta",
+    "Lindqvist",
+    "Bell",
+    "Osei",
+    "Fischer",
+    "Nwosu",
+    "Carter",
+    "Haddad",
+    "Grant",
+    "Romero",
+    "Whitfield",
+]
 
 
 def corpus_sentences() -> list[str]:
@@ -31,7 +81,9 @@ def corpus_sentences() -> list[str]:
     return sentences
 
 
-def write_transcripts(folder: Path, files: int, turns_per_file: int, seed: int = 7, rare_words: list[str] | None = None, prefix: str = "panel-") -> list[Path]:
+def write_transcripts(
+    folder: Path, files: int, turns_per_file: int, seed: int = 7, rare_words: list[str] | None = None, prefix: str = "panel-"
+) -> list[Path]:
     """Speaker-labelled transcripts with timestamps: 3-5 speakers, turns of 1-6 sentences.
 
     With `rare_words`, half the turns also name two of them, drawn with a

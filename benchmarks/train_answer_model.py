@@ -34,8 +34,18 @@ from kb.answer_model import FEATURES, MODEL_FILE, SentenceModel, feature_matrix 
 BUDGET = 100
 PICKER = ExtractiveComposer(quick_embed=None, idf=None)  # its pick reads only the scores set on the sentences
 PARAMS = {
-    "objective": "regression", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 200, "lambda_l2": 10.0,
-    "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "seed": 7, "deterministic": True, "num_threads": 2, "verbose": -1,
+    "objective": "regression",
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_data_in_leaf": 200,
+    "lambda_l2": 10.0,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "feature_fraction": 0.8,
+    "seed": 7,
+    "deterministic": True,
+    "num_threads": 2,
+    "verbose": -1,
 }
 ROUNDS = 300
 OFFSETS = (0.0, 0.2, 0.5, 1.0)
@@ -87,7 +97,9 @@ def main() -> None:
     val = pickle.loads((RESULTS / "answer-val.pkl").read_bytes())
     model = fit(*training_set(train))
     tuning = train[::4]  # the offset is chosen on train, never on val
-    offsets = {offset: rouge1(tuning, lambda q, o=offset: replace(model, offset=o).score([s["features"] for s in q["sentences"]])) for offset in OFFSETS}
+    offsets = {
+        offset: rouge1(tuning, lambda q, o=offset: replace(model, offset=o).score([s["features"] for s in q["sentences"]])) for offset in OFFSETS
+    }
     model = replace(model, offset=max(offsets, key=offsets.get))
     rows = []
     for name, fn in (
@@ -99,7 +111,11 @@ def main() -> None:
     ):
         rows.append([name, f"{rouge1(tuning, fn):.1f}", f"{rouge1(val, fn):.1f}"])
     print("offsets tried on train:", ", ".join(f"{o:g}: {r:.2f}" for o, r in offsets.items()))
-    print_table(f"Sentence scores through the composer's pick, {BUDGET} words, ROUGE-1 F", ["scorer", f"train R-1 ({len(tuning)} q)", f"val R-1 ({len(val)} q)"], rows)
+    print_table(
+        f"Sentence scores through the composer's pick, {BUDGET} words, ROUGE-1 F",
+        ["scorer", f"train R-1 ({len(tuning)} q)", f"val R-1 ({len(val)} q)"],
+        rows,
+    )
     if args.save:
         model.save(MODEL_FILE)
         print(f"saved {MODEL_FILE} ({MODEL_FILE.stat().st_size:,} bytes)")

@@ -42,8 +42,15 @@ from kb.retrieval import FusionConfig  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 PARAMS = {
-    "objective": "lambdarank", "lambdarank_truncation_level": 20, "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 100,
-    "seed": 7, "deterministic": True, "num_threads": 2, "verbose": -1,
+    "objective": "lambdarank",
+    "lambdarank_truncation_level": 20,
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_data_in_leaf": 100,
+    "seed": 7,
+    "deterministic": True,
+    "num_threads": 2,
+    "verbose": -1,
 }
 ROUNDS = 200
 CANDIDATES = 100
@@ -71,7 +78,12 @@ def qmsum_groups(split: str) -> list[tuple[np.ndarray, np.ndarray]]:
         for name, meeting in meetings.items():
             turns = meeting["meeting_transcripts"]
             for query in meeting["specific_query_list"]:
-                gold = [turns[int(i)]["content"] for start, end in query["relevant_text_span"] for i in range(int(start), int(end) + 1) if int(i) < len(turns)]
+                gold = [
+                    turns[int(i)]["content"]
+                    for start, end in query["relevant_text_span"]
+                    for i in range(int(start), int(end) + 1)
+                    if int(i) < len(turns)
+                ]
                 gold = [turn for turn in gold if len(qmsum_eval.normalise(turn).split()) >= 5]
                 ranked = kb.ranked(query["query"], CANDIDATES, SearchFilters(doc_id=f"{name}.txt"))[:DEPTH]
                 if not gold or not ranked:

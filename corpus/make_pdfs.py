@@ -12,7 +12,10 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent
 
 DOCUMENTS = {
-    "essays/four-ways-to-be-a-staff-engineer.pdf": ("Four ways to be a staff engineer", "panel-kb editors", """# Four ways to be a staff engineer
+    "essays/four-ways-to-be-a-staff-engineer.pdf": (
+        "Four ways to be a staff engineer",
+        "panel-kb editors",
+        """# Four ways to be a staff engineer
 
 Ask ten staff engineers what their job is and you will hear ten different answers. One spends most of her time as the technical lead of a single large team. Another floats between projects, dropped in wherever something is on fire. A third writes the architecture documents that a whole division builds against. A fourth works mostly with a senior executive, extending that leader's reach into technical decisions they cannot attend to personally. All four hold the same title, and all four are doing the job well.
 
@@ -60,8 +63,12 @@ They are also useful for promotion. A senior engineer who wants to reach staff c
 
 There is no best archetype. The tech lead suits someone who enjoys building a team and shipping with it. The architect suits someone who enjoys systems thinking and writing. The solver suits someone who loves hard problems and can tolerate moving between contexts. The right hand suits someone who is fascinated by how organisations work and enjoys operating close to leadership.
 
-If you are unsure, look at the work that gives you energy. Notice which weeks you finish tired but satisfied, and which weeks leave you drained. The staff role is demanding enough that choosing a shape that fits you is not a luxury; it is how people last in the job."""),
-    "book-notes/staff-engineer-larson-notes.pdf": ("Book notes: Staff Engineer (Will Larson)", "panel-kb editors", """# Book notes: Staff Engineer (Will Larson)
+If you are unsure, look at the work that gives you energy. Notice which weeks you finish tired but satisfied, and which weeks leave you drained. The staff role is demanding enough that choosing a shape that fits you is not a luxury; it is how people last in the job.""",
+    ),
+    "book-notes/staff-engineer-larson-notes.pdf": (
+        "Book notes: Staff Engineer (Will Larson)",
+        "panel-kb editors",
+        """# Book notes: Staff Engineer (Will Larson)
 
 Our reading notes on Will Larson's Staff Engineer: Leadership Beyond the Management Track (2021). The book has two halves: a set of essays on the role and how to operate in it, and a collection of interviews with staff engineers at many companies. These notes cover the essays, in our own words, with our commentary.
 
@@ -113,7 +120,8 @@ The second half of the book contains interviews with staff engineers at many com
 
 ## Our overall take
 
-Larson's book is the most practical guide we know to operating in the staff role once you have it. Where Tanya Reilly's book excels at naming the skills, Larson's is strongest on tactics: how to choose work, how to write strategy, how to navigate promotion. The two complement each other well, and we recommend reading both."""),
+Larson's book is the most practical guide we know to operating in the staff role once you have it. Where Tanya Reilly's book excels at naming the skills, Larson's is strongest on tactics: how to choose work, how to write strategy, how to navigate promotion. The two complement each other well, and we recommend reading both.""",
+    ),
 }
 
 
@@ -141,8 +149,17 @@ def write_pdf(path: Path, title: str, author: str, text: str) -> None:
         canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"page {doc.page}")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = SimpleDocTemplate(str(path), pagesize=A4, title=title, author=author, invariant=1,
-                            leftMargin=2.5 * cm, rightMargin=2.5 * cm, topMargin=2.5 * cm, bottomMargin=2.5 * cm)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        title=title,
+        author=author,
+        invariant=1,
+        leftMargin=2.5 * cm,
+        rightMargin=2.5 * cm,
+        topMargin=2.5 * cm,
+        bottomMargin=2.5 * cm,
+    )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 

@@ -100,25 +100,29 @@ def ingest_paths(
     which reads, chunks and writes it under its own lock.
     """
     reading = Reading.of(kind, speaker_names)
-    if dry_run or kb.remote:
+    if dry_run or isinstance(kb, RemoteKnowledgeBase):
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
     with kb.writing(wait, "ingest"), kb.sparse.saving_once():
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
 
 
-def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
+def _ingest_paths(
+    paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
-    if not dry_run and not kb.remote:
+    if not dry_run and isinstance(kb, KnowledgeBase):
         _recover(kb, report)
     discovered = discover(paths)
     sources = discovered.sources
     if discovered.skipped:
         report.skipped = discovered.skipped
         shown = ", ".join(discovered.skipped[:5]) + (f" and {len(discovered.skipped) - 5} more" if len(discovered.skipped) > 5 else "")
-        report.notes.append(f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {', '.join(sorted(FORMATS))}")
-    for item in discovered.missing:
-        report.record(FileReport(doc_id=item.doc_id, status="failed", error=item.error))
+        report.notes.append(
+            f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {', '.join(sorted(FORMATS))}"
+        )
+    for missing in discovered.missing:
+        report.record(FileReport(doc_id=missing.doc_id, status="failed", error=missing.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = int(kb.settings.max_file_mb * (1 << 20))
     plan, unreadable = _plan(sources, stored, reading, max_bytes)
@@ -127,7 +131,11 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, re
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    batch = _Uploads(kb, reading, report, progress) if kb.remote and not dry_run else _WriteBatch(kb, reading, dry_run, report, progress)
+    batch: _Uploads | _WriteBatch
+    if isinstance(kb, RemoteKnowledgeBase) and not dry_run:
+        batch = _Uploads(kb, reading, report, progress)
+    else:
+        batch = _WriteBatch(kb, reading, dry_run, report, progress)
     for item in plan:
         if item.status == "unchanged":
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
@@ -147,7 +155,13 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, re
 
 
 def ingest_bytes(
-    name: str, data: bytes, kb: KnowledgeBase, kind: str | None = None, wait: float = 0.0, source_root: str | None = None, speaker_names: dict[str, str] | None = None
+    name: str,
+    data: bytes,
+    kb: KnowledgeBase,
+    kind: str | None = None,
+    wait: float = 0.0,
+    source_root: str | None = None,
+    speaker_names: dict[str, str] | None = None,
 ) -> IngestReport:
     """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
 
@@ -220,7 +234,9 @@ class _WriteBatch:
     memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
     """
 
-    def __init__(self, kb: KnowledgeBase, reading: Reading, dry_run: bool, report: IngestReport, progress: Progress | None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, report: IngestReport, progress: Progress | None
+    ) -> None:
         self.kb, self.reading, self.dry_run, self.report, self.progress = kb, reading, dry_run, report, progress
         self.pending: list[tuple[PlannedFile, DocumentWrite]] = []
 
@@ -238,12 +254,15 @@ class _WriteBatch:
             return
         error = None
         if not self.dry_run:
+            assert isinstance(self.kb, KnowledgeBase)  # a served store's files are uploaded (_Uploads), never written here
             try:
                 self.kb.write_documents([write for _, write in self.pending])
             except KBError as exc:
                 error = exc.message
             except Exception as exc:  # the store refused the write: report it, keep what was stored
-                error = f"the store refused the write ({exc.__class__.__name__}: {str(exc)[:200]}); nothing of this file changed, run the ingest again"
+                error = (
+                    f"the store refused the write ({exc.__class__.__name__}: {str(exc)[:200]}); nothing of this file changed, run the ingest again"
+                )
         for item, write in self.pending:
             if error:
                 status = FileReport(doc_id=write.doc_id, status="failed", error=f"{write.doc_id}: {error}")
@@ -289,7 +308,7 @@ def _read_planned(item: PlannedFile, reading: Reading, max_bytes: int) -> bytes 
     return data
 
 
-def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, reading: Reading) -> DocumentWrite | FileReport:
+def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading) -> DocumentWrite | FileReport:
     doc_id = item.source.doc_id
     try:
         units = read_document(doc_id, data, reading.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=dict(reading.speaker_names))
@@ -297,7 +316,9 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, reading: Reading) 
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")
         if len(drafts) > kb.settings.max_passages:
-            raise ReadError(f"it makes {len(drafts):,} passages, over the limit of {kb.settings.max_passages:,} per file (KB_MAX_PASSAGES): split it, or raise the limit")
+            raise ReadError(
+                f"it makes {len(drafts):,} passages, over the limit of {kb.settings.max_passages:,} per file (KB_MAX_PASSAGES): split it, or raise the limit"
+            )
     except ReadError as exc:
         return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: {exc}")
     except RecursionError:
@@ -305,7 +326,11 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase, reading: Reading) 
     except KBError:
         raise  # the model or the store is unavailable: every file would fail the same way
     except Exception as exc:  # a parser library choked on input we did not foresee: report, go on
-        return FileReport(doc_id=doc_id, status="failed", error=f"{doc_id}: could not be parsed ({exc.__class__.__name__}: {_one_line(exc)}): check the file, or convert it to .md/.txt")
+        return FileReport(
+            doc_id=doc_id,
+            status="failed",
+            error=f"{doc_id}: could not be parsed ({exc.__class__.__name__}: {_one_line(exc)}): check the file, or convert it to .md/.txt",
+        )
     metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
     metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
     return DocumentWrite(doc_id, item.content_hash, metadata, drafts)
@@ -325,7 +350,9 @@ def _record(report: IngestReport, file_report: FileReport, progress: Progress | 
 
 
 def _too_big(doc_id: str, size: int, max_bytes: int) -> str:
-    return f"{doc_id}: {size / (1 << 20):.0f} MB is over the {max_bytes / (1 << 20):g} MB limit per file (KB_MAX_FILE_MB): split it, or raise the limit"
+    return (
+        f"{doc_id}: {size / (1 << 20):.0f} MB is over the {max_bytes / (1 << 20):g} MB limit per file (KB_MAX_FILE_MB): split it, or raise the limit"
+    )
 
 
 def _one_line(exc: Exception) -> str:

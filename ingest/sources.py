@@ -16,7 +16,6 @@ from pathlib import Path
 from ingest.readers import supported
 from ingest.upload_names import hidden_characters
 
-
 NOT_REGULAR = "not a regular file (a pipe, socket or device): remove it from the folder"
 
 
@@ -72,7 +71,11 @@ def discover(paths: list[Path]) -> Discovered:
     unique: dict[str, Source] = {}
     for source in sources:
         if source.doc_id in unique:
-            missing.append(Missing(source.doc_id, f"doc_id '{source.doc_id}' is also given by {unique[source.doc_id].path}: ingest {source.path} in a separate run"))
+            missing.append(
+                Missing(
+                    source.doc_id, f"doc_id '{source.doc_id}' is also given by {unique[source.doc_id].path}: ingest {source.path} in a separate run"
+                )
+            )
         else:
             unique[source.doc_id] = source
     return Discovered(list(unique.values()), missing, folders, skipped)

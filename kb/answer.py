@@ -82,7 +82,15 @@ class Sentence:
 
 
 class Composer(Protocol):
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[str], list[Passage]] | None = None) -> tuple[str, list[Passage]]: ...
+    def compose(
+        self,
+        question: str,
+        passages: list[Passage],
+        max_words: int,
+        max_citations: int = 5,
+        speaker: str | None = None,
+        elsewhere: Callable[[str], list[Passage]] | None = None,
+    ) -> tuple[str, list[Passage]]: ...
 
 
 class ExtractiveComposer:
@@ -92,7 +100,15 @@ class ExtractiveComposer:
         self.quick_embed = quick_embed  # texts -> unit vectors, fast (static token vectors)
         self.idf = idf  # query -> {stemmed term: weight}, and texts -> stemmed terms
 
-    def compose(self, question: str, passages: list[Passage], max_words: int, max_citations: int = 5, speaker: str | None = None, elsewhere: Callable[[str], list[Passage]] | None = None) -> tuple[str, list[Passage]]:
+    def compose(
+        self,
+        question: str,
+        passages: list[Passage],
+        max_words: int,
+        max_citations: int = 5,
+        speaker: str | None = None,
+        elsewhere: Callable[[str], list[Passage]] | None = None,
+    ) -> tuple[str, list[Passage]]:
         """("", []) when no passage is close enough in meaning to the question.
 
         With a `speaker`, only their sentences are quoted. When their sentences do not
@@ -171,20 +187,22 @@ class ExtractiveComposer:
         rows = []
         for sentence, terms, vector, own, carried in zip(sentences, term_lists, vectors[1:], coverage, inherited):
             static = float(vector @ vectors[0])
-            rows.append({
-                "static": static,
-                "dense": sentence.passage.dense_score or 0.0,
-                "similarity": STATIC_SHARE * static + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0),
-                "coverage": own,
-                "reply_coverage": carried,
-                "prior": sentence.passage.score / best,
-                "rank": 1.0 / sentence.passage.n,
-                "words": float(sentence.words),
-                "new_terms": sum(t not in weights for t in terms) / len(terms) if terms else 0.0,
-                "filler": float(bool(FILLER.match(sentence.text) or TRANSITION.match(sentence.text))),
-                "question": float(sentence.text.rstrip().endswith("?")),
-                "transcript": float(sentence.passage.kind == "transcript"),
-            })
+            rows.append(
+                {
+                    "static": static,
+                    "dense": sentence.passage.dense_score or 0.0,
+                    "similarity": STATIC_SHARE * static + (1 - STATIC_SHARE) * (sentence.passage.dense_score or 0.0),
+                    "coverage": own,
+                    "reply_coverage": carried,
+                    "prior": sentence.passage.score / best,
+                    "rank": 1.0 / sentence.passage.n,
+                    "words": float(sentence.words),
+                    "new_terms": sum(t not in weights for t in terms) / len(terms) if terms else 0.0,
+                    "filler": float(bool(FILLER.match(sentence.text) or TRANSITION.match(sentence.text))),
+                    "question": float(sentence.text.rstrip().endswith("?")),
+                    "transcript": float(sentence.passage.kind == "transcript"),
+                }
+            )
             rows[-1]["weighted"] = weighted_score(rows[-1])
         if extended:
             self._extend(rows, sentences, term_lists, vectors[1:])
@@ -203,16 +221,18 @@ class ExtractiveComposer:
             line_key = (id(sentence.passage), sentence.line)
             seen_in_line[line_key] += 1
             distinct = set(terms)
-            row.update({
-                "centrality": float(vector @ centroid),
-                "idf_mean": sum(idf.get(t, 0.0) for t in terms) / len(terms) if terms else 0.0,
-                # what the retrieved stretch keeps talking about: terms frequent here yet rare in the store
-                "salience": sum(math.log1p(pooled[t] - 1) * idf.get(t, 0.0) for t in distinct) / len(distinct) if distinct else 0.0,
-                "terms": float(len(distinct)),
-                "line_sentences": float(in_line[line_key]),
-                "line_position": (seen_in_line[line_key] - 1) / in_line[line_key],
-                "speaker_share": by_speaker[sentence.speaker] / len(sentences) if sentence.speaker else 0.0,
-            })
+            row.update(
+                {
+                    "centrality": float(vector @ centroid),
+                    "idf_mean": sum(idf.get(t, 0.0) for t in terms) / len(terms) if terms else 0.0,
+                    # what the retrieved stretch keeps talking about: terms frequent here yet rare in the store
+                    "salience": sum(math.log1p(pooled[t] - 1) * idf.get(t, 0.0) for t in distinct) / len(distinct) if distinct else 0.0,
+                    "terms": float(len(distinct)),
+                    "line_sentences": float(in_line[line_key]),
+                    "line_position": (seen_in_line[line_key] - 1) / in_line[line_key],
+                    "speaker_share": by_speaker[sentence.speaker] / len(sentences) if sentence.speaker else 0.0,
+                }
+            )
 
     def _pick(self, sentences: list[Sentence], max_words: int, max_citations: int) -> list[Sentence]:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap.
@@ -348,7 +368,9 @@ def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[P
     previous = None  # the document of the line before: its title is not repeated
     for number, passage in enumerate(cited, start=1):
         mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
-        quotes = [Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds), span=quote_span(passage.text, s.line, s.text)) for s in mine]
+        quotes = [
+            Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds), span=quote_span(passage.text, s.line, s.text)) for s in mine
+        ]
         renumbered.append(passage.model_copy(update={"n": number, "quotes": quotes}))
         runs: list[list[Sentence]] = []
         for sentence in mine:

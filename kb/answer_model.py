@@ -20,8 +20,25 @@ from kb.boosted_trees import Trees
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "answer_model.npz"
 BASE = (
-    "weighted", "static", "dense", "similarity", "coverage", "reply_coverage", "prior", "rank", "new_terms", "filler", "question", "transcript",
-    "centrality", "idf_mean", "salience", "terms", "line_sentences", "line_position", "speaker_share",
+    "weighted",
+    "static",
+    "dense",
+    "similarity",
+    "coverage",
+    "reply_coverage",
+    "prior",
+    "rank",
+    "new_terms",
+    "filler",
+    "question",
+    "transcript",
+    "centrality",
+    "idf_mean",
+    "salience",
+    "terms",
+    "line_sentences",
+    "line_position",
+    "speaker_share",
 )
 FEATURES = (*BASE, "lexical", "log_words", "short", "relative_similarity", "relative_static", "relative_coverage")
 

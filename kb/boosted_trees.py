@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,8 +61,17 @@ class Trees:
     def save(self, path: Path, features: tuple[str, ...], **extra: float) -> None:
         """The node arrays, the feature names they were trained on, and any scalars the user of the trees needs."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, feature=self.feature.astype(np.int16), threshold=self.threshold.astype(np.float64), left=self.left.astype(np.int16),
-                            right=self.right.astype(np.int16), value=self.value.astype(np.float64), depth=self.depth, features=np.asarray(features), **extra)
+        arrays: dict[str, Any] = {
+            "feature": self.feature.astype(np.int16),
+            "threshold": self.threshold.astype(np.float64),
+            "left": self.left.astype(np.int16),
+            "right": self.right.astype(np.int16),
+            "value": self.value.astype(np.float64),
+            "depth": self.depth,
+            "features": np.asarray(features),
+            **extra,
+        }
+        np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path, features: tuple[str, ...]) -> tuple[Trees, dict[str, float]] | None:
@@ -71,9 +81,17 @@ class Trees:
         with np.load(path) as body:
             if tuple(str(f) for f in body["features"]) != features:
                 return None
-            extra = {key: float(body[key]) for key in body.files if key not in {"feature", "threshold", "left", "right", "value", "depth", "features"}}
-            trees = cls(body["feature"].astype(np.int64), body["threshold"].astype(np.float64), body["left"].astype(np.int64),
-                        body["right"].astype(np.int64), body["value"].astype(np.float64), int(body["depth"]))
+            extra = {
+                key: float(body[key]) for key in body.files if key not in {"feature", "threshold", "left", "right", "value", "depth", "features"}
+            }
+            trees = cls(
+                body["feature"].astype(np.int64),
+                body["threshold"].astype(np.float64),
+                body["left"].astype(np.int64),
+                body["right"].astype(np.int64),
+                body["value"].astype(np.float64),
+                int(body["depth"]),
+            )
             return trees, extra
 
     @classmethod
@@ -89,7 +107,14 @@ class Trees:
                 for name, v in zip(("feature", "threshold", "left", "right", "value"), (feature, threshold, left, right, value)):
                     arrays[name][t, i] = v
                 depth = max(depth, level)
-        return cls(arrays["feature"].astype(np.int64), arrays["threshold"], arrays["left"].astype(np.int64), arrays["right"].astype(np.int64), arrays["value"], depth)
+        return cls(
+            arrays["feature"].astype(np.int64),
+            arrays["threshold"],
+            arrays["left"].astype(np.int64),
+            arrays["right"].astype(np.int64),
+            arrays["value"],
+            depth,
+        )
 
 
 def _flatten(root: dict) -> list[tuple[int, float, int, int, float, int]]:

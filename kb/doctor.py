@@ -63,8 +63,14 @@ def examine(kb: KnowledgeBase) -> tuple[DoctorReport, set[str], list[str]]:
         expected = int(record.metadata.get("passages") or 0)
         if live_count.get(doc_id, 0) != expected:
             incomplete.append(doc_id)
-            findings.append(Finding(problem="incomplete_document", doc_id=doc_id, count=expected - live_count.get(doc_id, 0),
-                                    detail=f"{live_count.get(doc_id, 0)} of {expected} passages stored: ingest its file again"))
+            findings.append(
+                Finding(
+                    problem="incomplete_document",
+                    doc_id=doc_id,
+                    count=expected - live_count.get(doc_id, 0),
+                    detail=f"{live_count.get(doc_id, 0)} of {expected} passages stored: ingest its file again",
+                )
+            )
 
     missing, extra = set(versions) - bm25, bm25 - set(versions)
     if missing:

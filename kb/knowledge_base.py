@@ -103,6 +103,13 @@ class KnowledgeBase:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def warm_up(self) -> None:
+        """Load the model and its token vectors, open the store and bring BM25 up to date: a server does this
+        before its first request, so that no user waits for it."""
+        self.embedder.token_vectors()
+        self.store.count_documents()
+        self.sync_sparse()
+
     @cached_property
     def embedder(self):
         from kb.embedding import get_embedder
@@ -140,7 +147,10 @@ class KnowledgeBase:
         total = int(record.metadata.get("passages", 0))
         hits = self.store.document_passages(doc_id, str(record.metadata.get("content_hash", "")), offset, offset + limit)
         return DocumentPassages(
-            document=_document_info(record), offset=offset, limit=limit, total=total,
+            document=_document_info(record),
+            offset=offset,
+            limit=limit,
+            total=total,
             next_offset=offset + limit if offset + limit < total else None,
             passages=[_document_passage(hit) for hit in hits],
         )
@@ -188,7 +198,7 @@ class KnowledgeBase:
         scored = self.sparse.score(query) if mode != "dense" else None
         sparse = self.sparse.search(query, n, doc_id=filters.doc_id, kind=filters.kind, speaker=filters.speaker, scored=scored) if scored else []
         candidates = fuse(dense, sparse, config)
-        if mode == "hybrid":
+        if mode == "hybrid" and vector is not None and scored is not None:
             self._score_both_sides(candidates, vector, scored)
             rescore(candidates, config)
         self._locate(candidates)
@@ -219,7 +229,11 @@ class KnowledgeBase:
         for hit in self.store.get_passages([chunk_id for chunk_id in candidates if chunk_id not in located]):
             candidate = candidates[hit.chunk_id]
             candidate.hit = hit
-            candidate.doc_id, candidate.kind, candidate.position = str(hit.metadata.get("doc_id", "")), str(hit.metadata.get("kind", "")), int(hit.metadata.get("position", -1))
+            candidate.doc_id, candidate.kind, candidate.position = (
+                str(hit.metadata.get("doc_id", "")),
+                str(hit.metadata.get("kind", "")),
+                int(hit.metadata.get("position", -1)),
+            )
 
     def _live(self, ranked: list[Candidate], records: dict[str, DocumentRecord], batch: int) -> Iterator[Candidate]:
         """Candidates in rank order with their text, skipping passages of a replaced version.
@@ -251,7 +265,11 @@ class KnowledgeBase:
             """Asked only when a speaker's own words miss the topic ("glue work"): does anyone else here speak to it?"""
             return self.search(topic or question, top_k=pool, filters=filters.model_copy(update={"speaker": None})).results
 
-        answer, cited = self.composer.compose(question, passages, max_words, max_citations=top_k, speaker=filters.speaker, elsewhere=elsewhere) if passages else ("", [])
+        answer, cited = (
+            self.composer.compose(question, passages, max_words, max_citations=top_k, speaker=filters.speaker, elsewhere=elsewhere)
+            if passages
+            else ("", [])
+        )
         if not answer:
             silent = nothing_from(filters.speaker) if filters.speaker else NOTHING_RELEVANT
             return AskResponse(question=question.strip(), answer=silent, citations=passages[:top_k], answered=False)
@@ -351,7 +369,12 @@ class KnowledgeBase:
 
 def _document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
     keep = ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")
-    metadata = {**{k: write.metadata.get(k) for k in keep}, "content_hash": write.content_hash, "passages": len(write.drafts), "ingested_at": ingested_at}
+    metadata = {
+        **{k: write.metadata.get(k) for k in keep},
+        "content_hash": write.content_hash,
+        "passages": len(write.drafts),
+        "ingested_at": ingested_at,
+    }
     return DocumentRecord(write.doc_id, metadata)
 
 
@@ -441,7 +464,9 @@ def _merged_marks(hits: list[QueryHit]) -> list[float]:
 def _sparse_rows(rows: list[tuple[str, str, dict]]) -> list[SparseRow]:
     tokens = tokenize([text for _, text, _ in rows]) if rows else []
     return [
-        SparseRow(chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()), int(meta.get("position", -1)))
+        SparseRow(
+            chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()), int(meta.get("position", -1))
+        )
         for (chunk_id, _, meta), words in zip(rows, tokens)
     ]
 

@@ -5,7 +5,7 @@ The CLI's `--json` and the HTTP API both print these, so they cannot drift.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -14,12 +14,24 @@ KINDS: tuple[str, ...] = ("essay", "transcript", "book_notes")
 FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
 
 
-PASSAGE_EXAMPLE = {
-    "n": 1, "text": "Daniel Okafor: The biggest difference I see between senior and staff is the scope of the problem...",
-    "score": 0.83, "doc_id": "panels/what-staff-engineers-do-differently.vtt", "title": "What staff engineers do differently",
-    "kind": "transcript", "source": "panels/what-staff-engineers-do-differently.vtt", "speaker": "Daniel Okafor",
-    "speakers": ["Daniel Okafor"], "start": "00:01:53", "end": "00:02:35", "page": None, "section": None,
-    "chunk_id": "3f1c9a0b7d2e4c51", "url": None, "dense_score": 0.61, "chunk_ids": ["3f1c9a0b7d2e4c51"],
+PASSAGE_EXAMPLE: dict[str, Any] = {
+    "n": 1,
+    "text": "Daniel Okafor: The biggest difference I see between senior and staff is the scope of the problem...",
+    "score": 0.83,
+    "doc_id": "panels/what-staff-engineers-do-differently.vtt",
+    "title": "What staff engineers do differently",
+    "kind": "transcript",
+    "source": "panels/what-staff-engineers-do-differently.vtt",
+    "speaker": "Daniel Okafor",
+    "speakers": ["Daniel Okafor"],
+    "start": "00:01:53",
+    "end": "00:02:35",
+    "page": None,
+    "section": None,
+    "chunk_id": "3f1c9a0b7d2e4c51",
+    "url": None,
+    "dense_score": 0.61,
+    "chunk_ids": ["3f1c9a0b7d2e4c51"],
 }
 
 
@@ -30,7 +42,9 @@ class Quote(BaseModel):
     speaker: str | None = None
     start: str | None = Field(None, description="hh:mm:ss where this sentence was said, transcripts with times only.")
     span: list[int] | None = Field(
-        None, min_length=2, max_length=2,
+        None,
+        min_length=2,
+        max_length=2,
         description="[start, end) of the quoted words in the passage's `text`, in Unicode code points: the text is verbatim, the quote clean-verbatim, so search for it would miss.",
     )
 
@@ -57,7 +71,9 @@ class Passage(BaseModel):
     url: str | None = Field(None, description="The document's url from front matter, if any.")
     dense_score: float | None = Field(None, description="Cosine similarity to the query, when the dense side found it.")
     chunk_ids: list[str] = Field(default_factory=list, description="Stored passages in this result (two when neighbours merged).")
-    quotes: list[Quote] = Field(default_factory=list, description="In an answer's citations: the sentences it quotes from this passage, in reading order.")
+    quotes: list[Quote] = Field(
+        default_factory=list, description="In an answer's citations: the sentences it quotes from this passage, in reading order."
+    )
     line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
     cue_marks: list[float] = Field(default_factory=list, exclude=True)  # (line, word, seconds) triples where caption cues began
 
@@ -179,7 +195,11 @@ class ErrorBody(BaseModel):
 
     error: ErrorDetail
 
-    model_config = {"json_schema_extra": {"examples": [{"error": {"code": "not_found", "message": "no document with doc_id 'x.md': GET /v1/documents lists them"}}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"error": {"code": "not_found", "message": "no document with doc_id 'x.md': GET /v1/documents lists them"}}]
+        }
+    }
 
 
 class Health(BaseModel):
@@ -215,13 +235,24 @@ class IngestReport(BaseModel):
     dry_run: bool = False
     files: list[FileReport] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Anything done besides the files, e.g. cleaning up after an interrupted write.")
-    skipped: list[str] = Field(default_factory=list, description="Files in the folders given of a type no reader takes: listed, not read, not a failure.")
+    skipped: list[str] = Field(
+        default_factory=list, description="Files in the folders given of a type no reader takes: listed, not read, not a failure."
+    )
 
     model_config = {
         "json_schema_extra": {
             "examples": [
-                {"added": 1, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0, "passages": 38, "seconds": 1.9, "dry_run": False,
-                 "files": [{"doc_id": "2026/staff-panel.vtt", "status": "added", "kind": "transcript", "passages": 38, "error": None}]}
+                {
+                    "added": 1,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "removed": 0,
+                    "failed": 0,
+                    "passages": 38,
+                    "seconds": 1.9,
+                    "dry_run": False,
+                    "files": [{"doc_id": "2026/staff-panel.vtt", "status": "added", "kind": "transcript", "passages": 38, "error": None}],
+                }
             ]
         }
     }

@@ -68,7 +68,9 @@ class RemoteKnowledgeBase:
             return None
 
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = 100) -> DocumentPassages:
-        return DocumentPassages.model_validate(self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit}))
+        return DocumentPassages.model_validate(
+            self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit})
+        )
 
     def doctor(self, repair: bool = False) -> DoctorReport:
         """The server's `kb doctor` report, repaired when asked."""
@@ -87,7 +89,9 @@ class RemoteKnowledgeBase:
         """The server takes its write lock per request; nothing to hold here."""
         yield
 
-    def upload(self, doc_id: str, data: bytes, kind: str | None = None, source_root: str | None = None, speaker_names: dict[str, str] | None = None) -> IngestReport:
+    def upload(
+        self, doc_id: str, data: bytes, kind: str | None = None, source_root: str | None = None, speaker_names: dict[str, str] | None = None
+    ) -> IngestReport:
         """Ingest one file's bytes as `doc_id` on the server (same readers, chunking and idempotency)."""
         fields = {"doc_id": doc_id, **({"kind": kind} if kind else {}), **({"source_root": source_root} if source_root else {})}
         if speaker_names:
@@ -108,7 +112,9 @@ class RemoteKnowledgeBase:
                 break
             except httpx.ConnectError:
                 if time.monotonic() > deadline:
-                    raise StoreUnavailable(f"`kb serve` owns this store but does not answer at {self.url}: check its log, or stop it to use the store directly") from None
+                    raise StoreUnavailable(
+                        f"`kb serve` owns this store but does not answer at {self.url}: check its log, or stop it to use the store directly"
+                    ) from None
                 time.sleep(0.25)
             except httpx.HTTPError as exc:
                 raise StoreUnavailable(f"the request to `kb serve` at {self.url} failed ({exc.__class__.__name__}): check its log") from None

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(25, gt=0, description="Largest file `kb ingest` reads; bigger ones are reported, not read.")
     max_pdf_pages: int = Field(2000, ge=1, description="Most pages one PDF may have (a tiny PDF can list one page thousands of times).")
     max_passages: int = Field(25000, ge=1, description="Most passages one file may become.")
-    trusted_proxies: str = Field("", description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; none by default.")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; none by default."
+    )
 
     @field_validator("chroma_url", "api_key", "read_key", mode="before")
     @classmethod

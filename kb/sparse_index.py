@@ -340,7 +340,9 @@ class SparseIndex:
             rows = self._rows
             return SparseScores(rows, rows.scores(tokenize([query])[0]))
 
-    def search(self, query: str, k: int, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None, scored: SparseScores | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, k: int, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None, scored: SparseScores | None = None
+    ) -> list[tuple[str, float]]:
         """Best `k` (chunk_id, BM25 score) pairs with a positive score among live rows passing the filters."""
         scored = scored or self.score(query)
         rows, scores = scored.rows, scored.scores

@@ -77,7 +77,9 @@ def make_client(settings: Settings):
     try:
         return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or (443 if ssl else 8000), ssl=ssl, settings=chroma_settings)
     except Exception as exc:
-        raise StoreUnavailable(f"Cannot reach the Chroma server at KB_CHROMA_URL={settings.chroma_url} ({exc}). Start it with `chroma run` or unset KB_CHROMA_URL.") from None
+        raise StoreUnavailable(
+            f"Cannot reach the Chroma server at KB_CHROMA_URL={settings.chroma_url} ({exc}). Start it with `chroma run` or unset KB_CHROMA_URL."
+        ) from None
 
 
 class ChromaStore:
@@ -168,7 +170,9 @@ class ChromaStore:
         """
         if n <= 0:
             return []
-        result = self.passages.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["distances"])
+        result = self.passages.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where or None, include=["distances"]
+        )
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
 
     def similarities(self, ids: Sequence[str], embedding: Sequence[float]) -> dict[str, float]:
@@ -220,7 +224,9 @@ class ChromaStore:
         """Write document records in one call: the commit point of their new versions."""
         for start in range(0, len(records), self.max_batch):
             batch = records[start : start + self.max_batch]
-            self.documents.upsert(ids=[r.doc_id for r in batch], embeddings=[[1.0]] * len(batch), metadatas=[clean_metadata(r.metadata) for r in batch])
+            self.documents.upsert(
+                ids=[r.doc_id for r in batch], embeddings=[[1.0]] * len(batch), metadatas=[clean_metadata(r.metadata) for r in batch]
+            )
 
     def get_documents(self, doc_ids: Sequence[str] | None = None) -> dict[str, DocumentRecord]:
         if doc_ids is not None and not doc_ids:

@@ -48,8 +48,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail("the `chroma` command is missing: `pip install -e .[test]` installs it with chromadb")
     port = _free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "wb")
-    process = subprocess.Popen([chroma, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    log = open(path / "server.log", "wb")  # noqa: SIM115  # the server writes to it for the whole session
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -137,8 +139,13 @@ class KBServer:
         variables = kb_env(data_dir, **env)
         kb = KB_COMMAND
         self.log = data_dir.parent / f"serve-{self.port}.log"
-        self._log_file = open(self.log, "wb")
-        self.process = subprocess.Popen([kb, "serve", "--host", host, "--port", str(self.port), "--workers", workers], env=variables, stdout=self._log_file, stderr=subprocess.STDOUT)
+        self._log_file = open(self.log, "wb")  # noqa: SIM115  # closed by stop(), when the server is gone
+        self.process = subprocess.Popen(
+            [kb, "serve", "--host", host, "--port", str(self.port), "--workers", workers],
+            env=variables,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 90
         while time.time() < deadline:
             if self.process.poll() is not None:

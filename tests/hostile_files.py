@@ -56,7 +56,7 @@ def write_hostile_folder(root: Path, big_line_mb: int = 50) -> list[Case]:
     put("whitespace.txt", " \n\t\n  \n", "failed", "empty")
     put("binary-garbage.txt", bytes(rng.getrandbits(8) for _ in range(4096)), "failed", "binary")
     put("png-named.md", b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(2048)), "failed", "binary")
-    put("nul-bytes.txt", "Maya Chen: before\x00the\x00nul\n".encode() * 3, "failed", "binary")
+    put("nul-bytes.txt", b"Maya Chen: before\x00the\x00nul\n" * 3, "failed", "binary")
     # --- PDFs ---------------------------------------------------------------------------
     put("truncated.pdf", good_pdf[: len(good_pdf) // 3], "failed", "PDF")
     put("encrypted.pdf", _pdf(["A secret page."], encrypt="hunter2"), "failed", "encrypted")
@@ -67,8 +67,16 @@ def write_hostile_folder(root: Path, big_line_mb: int = 50) -> list[Case]:
     put("too-many-pages.pdf", _pdf(["A short mentoring note."] * 2100), "failed", "KB_MAX_PDF_PAGES")
     # --- subtitles ----------------------------------------------------------------------
     put("broken-timestamps.vtt", "WEBVTT\n\n00:00:xx.000 --> soon\n<v Maya Chen>Hello there everyone.\n", "failed", "cue")
-    put("no-blank-lines.vtt", "WEBVTT\n00:00:01.000 --> 00:00:03.000\n<v Maya Chen>First cue text here.\n00:00:04.000 --> 00:00:06.000\n<v Daniel Okafor>Second cue text here.\n", "added")
-    put("overlapping.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n<v Maya Chen>We talked over each other.\n\n00:00:03.000 --> 00:00:05.000\n<v Daniel Okafor>Yes we did, all the time.\n", "added")
+    put(
+        "no-blank-lines.vtt",
+        "WEBVTT\n00:00:01.000 --> 00:00:03.000\n<v Maya Chen>First cue text here.\n00:00:04.000 --> 00:00:06.000\n<v Daniel Okafor>Second cue text here.\n",
+        "added",
+    )
+    put(
+        "overlapping.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n<v Maya Chen>We talked over each other.\n\n00:00:03.000 --> 00:00:05.000\n<v Daniel Okafor>Yes we did, all the time.\n",
+        "added",
+    )
     put("broken-timestamps.srt", "1\n00:00:01,000 --> later\nMaya Chen: a cue with a broken time\n\n2\nnot a time at all\ntext\n", "failed", "cue")
     put("header-only.vtt", "WEBVTT\n\n", "failed", "cue")
     # --- encodings and line endings -------------------------------------------------------
@@ -84,7 +92,7 @@ def write_hostile_folder(root: Path, big_line_mb: int = 50) -> list[Case]:
     put("long-speaker.txt", ("X" * 10_000) + ": says something about careers.\nMaya Chen: and a normal turn.\n", "added")
     # --- front matter ---------------------------------------------------------------------
     put("bad-yaml.md", "---\ntitle: [unclosed\nkind: essay\n---\n# Body\n\nText.\n", "failed", "front matter")
-    bomb = "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    bomb = '---\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     for level in "bcdefghi":
         previous = chr(ord(level) - 1)
         bomb += f"{level}: &{level} [*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous}]\n"

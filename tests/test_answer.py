@@ -73,7 +73,10 @@ def test_max_words_outside_the_contract_range_is_refused(filled) -> None:
 
 def test_spoken_quotes_are_clean_verbatim(kb, tmp_path: Path) -> None:
     """Answers drop hesitations, sound tags and stutters from what they quote; the stored passage stays verbatim."""
-    write(tmp_path / "panel" / "mentoring.txt", "Maya Chen: Um {vocalsound} staff engineers uh write the the design reviews that unblock other teams , you know .\nLee Park: Mm-hmm .\n")
+    write(
+        tmp_path / "panel" / "mentoring.txt",
+        "Maya Chen: Um {vocalsound} staff engineers uh write the the design reviews that unblock other teams , you know .\nLee Park: Mm-hmm .\n",
+    )
     ingest_paths([tmp_path / "panel"], kb)
     response = kb.ask("what do staff engineers write?")
     assert "staff engineers write the design reviews that unblock other teams." in response.answer
@@ -102,8 +105,19 @@ def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
 
     Both passages rank alike here, so only the reply's inherited coverage can put it first.
     """
+
     def passage(chunk_id: str, kind: str, text: str, speakers: list[str]) -> Passage:
-        return Passage(text=text, score=0.9, dense_score=0.6, doc_id=chunk_id, title=chunk_id.title(), kind=kind, source=chunk_id, chunk_id=chunk_id, speakers=speakers)
+        return Passage(
+            text=text,
+            score=0.9,
+            dense_score=0.6,
+            doc_id=chunk_id,
+            title=chunk_id.title(),
+            kind=kind,
+            source=chunk_id,
+            chunk_id=chunk_id,
+            speakers=speakers,
+        )
 
     panel = passage(
         "panel",
@@ -112,7 +126,12 @@ def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
         "Maya Chen: My week moved out of the editor and into design documents that get three teams to agree.",
         ["Jonas Weber", "Maya Chen"],
     )
-    essay = passage("essay", "essay", "Staff engineers work differently at every company, since the title, the pay band and the expectations change with the size and age of the organisation.", [])
+    essay = passage(
+        "essay",
+        "essay",
+        "Staff engineers work differently at every company, since the title, the pay band and the expectations change with the size and age of the organisation.",
+        [],
+    )
     answer, cited = filled.composer.compose("what do staff engineers do differently?", [essay, panel], max_words=25)
     assert answer.startswith("Maya Chen, Panel: My week moved out of the editor") and [p.chunk_id for p in cited] == ["panel"]
 
@@ -157,8 +176,15 @@ def _stump(feature: str, threshold: float, low: float, high: float) -> dict:
     """One LightGBM-dump tree: `feature <= threshold` gives `low`, else `high`."""
     from kb.answer_model import FEATURES
 
-    return {"tree_structure": {"split_feature": FEATURES.index(feature), "threshold": threshold, "decision_type": "<=",
-                               "left_child": {"leaf_value": low}, "right_child": {"leaf_value": high}}}
+    return {
+        "tree_structure": {
+            "split_feature": FEATURES.index(feature),
+            "threshold": threshold,
+            "decision_type": "<=",
+            "left_child": {"leaf_value": low},
+            "right_child": {"leaf_value": high},
+        }
+    }
 
 
 def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(filled, monkeypatch) -> None:
@@ -169,14 +195,19 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
     from kb.answer_model import FEATURES, SentenceModel, feature_matrix
 
     model = SentenceModel.from_lightgbm({"tree_info": [_stump("log_words", math.log1p(9), 1.0, 0.1), _stump("coverage", 0.5, 0.0, 0.5)]}, offset=0.5)
-    rows = [{**dict.fromkeys(FEATURES, 0.0), "coverage": coverage, "words": words, "weighted": 2.0} for words, coverage in ((5, 0.0), (20, 0.0), (5, 1.0))]
+    rows = [
+        {**dict.fromkeys(FEATURES, 0.0), "coverage": coverage, "words": words, "weighted": 2.0} for words, coverage in ((5, 0.0), (20, 0.0), (5, 1.0))
+    ]
     assert list(model.predict(feature_matrix(rows))) == [1.0, 0.1, 1.5]
     assert list(model.score(rows)) == [3.0, 1.2, 4.0]  # the hand-tuned score x (offset + trees)
 
     short = "The packet should show the scope of what you took on."  # a unit of its own (UNIT_WORDS)
     long = "A promotion packet should show the scope of the problems you took on, who you helped and what changed because of you."
     passage = Passage(text=f"{short} {long}", score=0.9, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
-    for model, wanted, unwanted in ((_stump("log_words", math.log1p(15), 1.0, 0.1), short, long), (_stump("log_words", math.log1p(15), 0.1, 1.0), long, short)):
+    for model, wanted, unwanted in (
+        (_stump("log_words", math.log1p(15), 1.0, 0.1), short, long),
+        (_stump("log_words", math.log1p(15), 0.1, 1.0), long, short),
+    ):
         monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
         text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
         assert wanted in text and unwanted not in text
@@ -193,12 +224,15 @@ def test_a_gap_between_quoted_sentences_is_marked(filled) -> None:
 
 
 def test_a_question_about_a_speaker_quotes_only_them_or_says_they_did_not_address_it(kb, tmp_path: Path) -> None:
-    write(tmp_path / "panel" / "panel.txt", (
-        "Jonas Weber: Welcome everyone. Let's talk about design documents and sponsorship.\n"
-        "Maya Chen: Design documents are where staff engineers get three teams to agree on one plan.\n"
-        "Daniel Okafor: Sponsorship matters more than any design document: someone has to say your name in rooms you are not in.\n"
-        "Maya Chen: I also pick the migration scripts nobody wants to own.\n"
-    ))
+    write(
+        tmp_path / "panel" / "panel.txt",
+        (
+            "Jonas Weber: Welcome everyone. Let's talk about design documents and sponsorship.\n"
+            "Maya Chen: Design documents are where staff engineers get three teams to agree on one plan.\n"
+            "Daniel Okafor: Sponsorship matters more than any design document: someone has to say your name in rooms you are not in.\n"
+            "Maya Chen: I also pick the migration scripts nobody wants to own.\n"
+        ),
+    )
     ingest_paths([tmp_path / "panel"], kb)
     named = kb.ask("what did Maya Chen say about design documents?")
     assert named.answered and all(line.startswith("Maya Chen") for line in named.answer.splitlines())
@@ -249,8 +283,11 @@ def test_each_quoted_sentence_carries_the_time_of_its_own_cue(kb, tmp_path: Path
 
 
 def test_the_parts_of_a_cut_turn_keep_their_own_times(kb, tmp_path: Path) -> None:
-    cues = [f"{i // 60:02d}:{i % 60:02d}:00.000 --> {i // 60:02d}:{i % 60:02d}:30.000\n<v Ines Duarte>"
-            f"Part {i} says that staff engineers write design documents and review migration plans for team number {i}.\n" for i in range(0, 80, 2)]
+    cues = [
+        f"{i // 60:02d}:{i % 60:02d}:00.000 --> {i // 60:02d}:{i % 60:02d}:30.000\n<v Ines Duarte>"
+        f"Part {i} says that staff engineers write design documents and review migration plans for team number {i}.\n"
+        for i in range(0, 80, 2)
+    ]
     write(tmp_path / "talks" / "long.vtt", "WEBVTT\n\n" + "\n".join(cues))
     ingest_paths([tmp_path / "talks"], kb)
     results = kb.search("design documents and migration plans", top_k=10, filters=SearchFilters(doc_id="long.vtt")).results
@@ -278,16 +315,37 @@ def test_a_direct_reply_in_short_sentences_is_quoted_first(kb, tmp_path: Path) -
 
 def _transcript(doc_id: str, title: str, text: str, n: int) -> Passage:
     speakers = sorted({line.split(": ", 1)[0] for line in text.splitlines()})
-    return Passage(n=n, text=text, score=1.0 / n, dense_score=0.6, doc_id=doc_id, title=title, kind="transcript", source=doc_id,
-                   speakers=speakers, speaker=speakers[0], chunk_id=f"{doc_id}-{n}", line_starts=[60.0 * n] * len(text.splitlines()))
+    return Passage(
+        n=n,
+        text=text,
+        score=1.0 / n,
+        dense_score=0.6,
+        doc_id=doc_id,
+        title=title,
+        kind="transcript",
+        source=doc_id,
+        speakers=speakers,
+        speaker=speakers[0],
+        chunk_id=f"{doc_id}-{n}",
+        line_starts=[60.0 * n] * len(text.splitlines()),
+    )
 
 
 def test_one_panels_lines_come_together_and_name_the_panel_once() -> None:
     from kb.answer import render, split_passage
 
     first = _transcript("a.vtt", "Panel A", "Maya Chen: Staff engineers write the design documents that settle a quarter of debate.", 1)
-    essay = Passage(n=2, text="Staff engineers work across teams rather than inside one of them, most of the time.", score=0.5, dense_score=0.6,
-                    doc_id="e.md", title="Essay", kind="essay", source="e.md", chunk_id="e-2")
+    essay = Passage(
+        n=2,
+        text="Staff engineers work across teams rather than inside one of them, most of the time.",
+        score=0.5,
+        dense_score=0.6,
+        doc_id="e.md",
+        title="Essay",
+        kind="essay",
+        source="e.md",
+        chunk_id="e-2",
+    )
     later = _transcript("a.vtt", "Panel A", "Lee Park: Staff engineers also pick the migration work that nobody else wants to own.", 3)
     chosen = [s for p in (first, essay, later) for s in split_passage(p)]
     text, cited = render(chosen, [first, essay, later])
@@ -300,9 +358,18 @@ def test_one_panels_lines_come_together_and_name_the_panel_once() -> None:
 def test_an_answer_stops_short_rather_than_quote_weak_sentences() -> None:
     from kb.answer import MIN_RELATIVE_SCORE, ExtractiveComposer, split_passage
 
-    passage = Passage(text="Strong sentence about the design documents and reviews that staff engineers write. "
-                      "Good sentence about the design documents that teams read before a review. "
-                      "Weak sentence about the weather in the office during that whole week.", score=1.0, dense_score=0.6, doc_id="e", title="E", kind="essay", source="e", chunk_id="e")
+    passage = Passage(
+        text="Strong sentence about the design documents and reviews that staff engineers write. "
+        "Good sentence about the design documents that teams read before a review. "
+        "Weak sentence about the weather in the office during that whole week.",
+        score=1.0,
+        dense_score=0.6,
+        doc_id="e",
+        title="E",
+        kind="essay",
+        source="e",
+        chunk_id="e",
+    )
     sentences = split_passage(passage)
     assert 0.55 < MIN_RELATIVE_SCORE < 0.85
     for sentence, score in zip(sentences, (1.0, 0.85, 0.55)):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ingest_into
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from conftest import ingest_into
 from kb import Settings
 
 NEW_PANEL = """---
@@ -74,7 +74,9 @@ def test_documents_upload_search_replace_and_delete(server: str) -> None:
 def test_an_upload_maps_labels_to_people_and_refuses_a_bad_mapping(server: str) -> None:
     captions = "1\n00:00:01,000 --> 00:00:03,000\nSPEAKER_00: We moved billing first.\n\n2\n00:00:03,000 --> 00:00:05,000\nSPEAKER_01: It unblocked search.\n"
     files = {"file": ("retro.srt", captions.encode())}
-    report = httpx.post(f"{server}/v1/documents", files=files, data={"speaker_names": json.dumps({"SPEAKER_00": "Maya Chen", "SPEAKER_01": "Lee Park"})}).json()
+    report = httpx.post(
+        f"{server}/v1/documents", files=files, data={"speaker_names": json.dumps({"SPEAKER_00": "Maya Chen", "SPEAKER_01": "Lee Park"})}
+    ).json()
     assert report["added"] == 1
     assert httpx.get(f"{server}/v1/documents/retro.srt").json()["speakers"] == ["Maya Chen", "Lee Park"]
     for bad in ("not json", '["SPEAKER_00"]', '{"SPEAKER_00": 3}'):
@@ -83,7 +85,9 @@ def test_an_upload_maps_labels_to_people_and_refuses_a_bad_mapping(server: str) 
 
 
 def test_doc_ids_with_slashes_are_routed_whole(server: str) -> None:
-    report = httpx.post(f"{server}/v1/documents", files={"file": ("x.txt", NEW_PANEL.encode())}, data={"doc_id": "2027/q1/oncall.txt", "kind": "transcript"}).json()
+    report = httpx.post(
+        f"{server}/v1/documents", files={"file": ("x.txt", NEW_PANEL.encode())}, data={"doc_id": "2027/q1/oncall.txt", "kind": "transcript"}
+    ).json()
     assert report["files"][0]["doc_id"] == "2027/q1/oncall.txt"
     assert httpx.get(f"{server}/v1/documents/2027/q1/oncall.txt").json()["title"] == "On-call without burnout"
     assert httpx.delete(f"{server}/v1/documents/2027/q1/oncall.txt").json() == {"deleted": "2027/q1/oncall.txt"}
@@ -230,7 +234,6 @@ def test_page_and_widget_are_served_small_and_locked_down(server: str) -> None:
     _error(httpx.get(f"{server}/assets/index.html"), 404)
 
 
-
 def test_reads_are_rate_limited_per_client_with_retry_after(store: Path, serve) -> None:
     url = serve(store, KB_RATE_LIMIT="5/minute").url
     codes = [httpx.post(f"{url}/v1/search", json={"query": "pager"}).status_code for _ in range(5)]
@@ -243,7 +246,12 @@ def test_reads_are_rate_limited_per_client_with_retry_after(store: Path, serve) 
 
 
 def test_path_tricks_cannot_reach_other_documents_or_files(server: str) -> None:
-    for path in ("/v1/documents/../../etc/passwd", "/v1/documents/%2e%2e/%2e%2e/etc/passwd", "/v1/documents/%2e%2e%2fpyproject.toml", "/assets/%2e%2e%2fapp.js"):
+    for path in (
+        "/v1/documents/../../etc/passwd",
+        "/v1/documents/%2e%2e/%2e%2e/etc/passwd",
+        "/v1/documents/%2e%2e%2fpyproject.toml",
+        "/assets/%2e%2e%2fapp.js",
+    ):
         response = httpx.get(f"{server}{path}")
         assert response.status_code == 404 and "root:" not in response.text
     raw = httpx.Client(base_url=server)

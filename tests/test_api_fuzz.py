@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ingest_into
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -22,7 +21,18 @@ CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 
 def _run(url: str, workdir: Path, *headers: str) -> int:
     """One schemathesis run; it keeps a cache in its working folder, so it runs in the test's temp folder."""
-    args = [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", "--continue-on-failure", "--seed", "20261128"]
+    args = [
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "all",
+        "--continue-on-failure",
+        "--seed",
+        "20261128",
+    ]
     for header in headers:
         args += ["-H", header]
     result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=workdir)

@@ -87,7 +87,12 @@ def test_transcripts_are_measured_and_embedded_without_sound_tags(count) -> None
 
 
 def test_markdown_sections_carry_the_heading_path(count) -> None:
-    text = "# Guide\n\n" + "Intro paragraph that is long enough to stand on its own as a passage. " * 4 + "\n\n## Feedback\n\n### Receiving\n\n" + "Thank the person and ask questions. " * 40
+    text = (
+        "# Guide\n\n"
+        + "Intro paragraph that is long enough to stand on its own as a passage. " * 4
+        + "\n\n## Feedback\n\n### Receiving\n\n"
+        + "Thank the person and ask questions. " * 40
+    )
     passages = chunk_units(read_document("g.md", text.encode()), count)
     assert passages[0].section == "Guide"
     assert passages[-1].section == "Guide > Feedback > Receiving"

@@ -22,7 +22,7 @@ def test_ingest_json_is_the_contract_report(small_corpus: Path) -> None:
     result = runner.invoke(app, ["ingest", str(small_corpus), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert REPORT_KEYS <= report.keys() and report["added"] == 3
+    assert report.keys() >= REPORT_KEYS and report["added"] == 3
     assert {f["doc_id"] for f in report["files"]} == {"2026/staff-panel.txt", "essays/feedback.md", "talk.vtt"}
     assert set(report["files"][0]) == {"doc_id", "status", "kind", "passages", "error"}
 
@@ -54,7 +54,7 @@ def test_search_docs_and_delete(small_corpus: Path) -> None:
     found = runner.invoke(app, ["search", "who owns technical direction", "--json", "--top-k", "2"])
     body = json.loads(found.stdout)
     assert body["query"] == "who owns technical direction" and len(body["results"]) == 2
-    assert PASSAGE_KEYS <= body["results"][0].keys()
+    assert body["results"][0].keys() >= PASSAGE_KEYS
 
     human = runner.invoke(app, ["search", "who owns technical direction", "--speaker", "Priya Raman"])
     assert "Priya Raman" in human.stdout and "00:00:01" in human.stdout
@@ -101,7 +101,12 @@ def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
 DIARIZED_SRT = "".join(
     f"{i}\n00:00:{2 * i:02d},000 --> 00:00:{2 * i + 2:02d},000\n{label}: {text}\n\n"
     for i, (label, text) in enumerate(
-        [("SPEAKER_00", "We moved the billing job first."), ("SPEAKER_01", "It unblocked the search index."), ("SPEAKER_00", "Then we cut the pager noise.")], start=1
+        [
+            ("SPEAKER_00", "We moved the billing job first."),
+            ("SPEAKER_01", "It unblocked the search index."),
+            ("SPEAKER_00", "Then we cut the pager noise."),
+        ],
+        start=1,
     )
 )
 
@@ -117,14 +122,16 @@ def test_speaker_names_map_caption_labels_and_a_new_mapping_re_ingests(tmp_path:
     listed = docs["documents"] if isinstance(docs, dict) else docs
     assert listed[0]["speakers"] == ["Maya Chen", "Lee Park"]
     assert json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json", *mapping]).stdout)["unchanged"] == 1
-    assert json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json"]).stdout)["updated"] == 1  # the mapping is part of what was read
+    assert (
+        json.loads(runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--json"]).stdout)["updated"] == 1
+    )  # the mapping is part of what was read
     bad = runner.invoke(app, ["ingest", str(tmp_path / "talks"), "--speaker-name", "SPEAKER_00"])
     assert bad.exit_code == 1 and "LABEL=NAME" in bad.output
 
 
 def test_help_and_output_show_brackets_as_written(tmp_path: Path) -> None:
     assert "citing each claim as [n]" in " ".join(runner.invoke(app, ["ask", "--help"]).stdout.split())
-    write(tmp_path / "notes" / "draft.md", "---\ntitle: \"[draft] Pager rotations [bold]\"\n---\nThe [red]pager[/red] rotation changed on Tuesdays.\n")
+    write(tmp_path / "notes" / "draft.md", '---\ntitle: "[draft] Pager rotations [bold]"\n---\nThe [red]pager[/red] rotation changed on Tuesdays.\n')
     assert runner.invoke(app, ["ingest", str(tmp_path / "notes")]).exit_code == 0
     shown = runner.invoke(app, ["search", "pager rotation"]).stdout
     assert "[draft] Pager rotations [bold]" in shown and "The [red]pager[/red] rotation" in shown  # not taken as Rich markup
@@ -149,7 +156,13 @@ def test_serve_on_a_busy_port_says_so_before_claiming_to_listen(tmp_path: Path) 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([str(Path(sys.executable).parent / "kb"), "serve", "--port", str(port)], env=kb_env(tmp_path / "kb"), capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "kb"), "serve", "--port", str(port)],
+            env=kb_env(tmp_path / "kb"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     said = " ".join(result.stderr.split())
     assert result.returncode == 1 and f"port {port} on 127.0.0.1 is already in use (by pid {os.getpid()}" in said, said
     assert "listening" not in said and "Traceback" not in said

@@ -35,12 +35,16 @@ def _version(folder: Path, variant: str) -> Path:
         for path in sorted(folder.rglob("*.md")):
             path.write_text(path.read_text(encoding="utf-8") + "\n\nAdded in version B: a closing thought on careers.\n", encoding="utf-8")
         (folder / "panels" / "writing-for-engineers.txt").unlink()
-        (folder / "essays" / "new-in-b.md").write_text("# New in B\n\nA short essay that exists only in version B, about on-call rotations.\n", encoding="utf-8")
+        (folder / "essays" / "new-in-b.md").write_text(
+            "# New in B\n\nA short essay that exists only in version B, about on-call rotations.\n", encoding="utf-8"
+        )
     return folder
 
 
 def _ingest(data: Path, folder: Path) -> subprocess.Popen:
-    return subprocess.Popen([KB_COMMAND, "ingest", str(folder), "--prune"], env=kb_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [KB_COMMAND, "ingest", str(folder), "--prune"], env=kb_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.mark.slow

@@ -33,7 +33,12 @@ def test_doctor_finds_and_repairs_every_kind_of_damage(backend, kb, small_corpus
     talk = set(kb.store.passage_ids("talk.vtt"))
     essay = sorted(kb.store.passage_ids("essays/feedback.md"))
     # 1. orphans: a half-written new version of a document (its record still points at the old one)
-    orphan = StoredPassage("orphan-1", "A passage of a version that never committed.", {"doc_id": "talk.vtt", "doc_hash": "never-committed", "position": 0, "kind": "transcript"}, kb.embedder.embed(["x"])[0])
+    orphan = StoredPassage(
+        "orphan-1",
+        "A passage of a version that never committed.",
+        {"doc_id": "talk.vtt", "doc_hash": "never-committed", "position": 0, "kind": "transcript"},
+        kb.embedder.embed(["x"])[0],
+    )
     kb.store.upsert_passages([orphan])
     # 2. an incomplete document: one of its passages deleted behind our back
     kb.store.delete_passages([essay[0]])
@@ -62,7 +67,12 @@ def test_doctor_finds_and_repairs_every_kind_of_damage(backend, kb, small_corpus
 
 def test_an_ingest_after_an_interrupted_write_cleans_up_first(backend, kb, small_corpus: Path) -> None:
     ingest_paths([small_corpus], kb)
-    orphan = StoredPassage("orphan-2", "Left by a killed ingest.", {"doc_id": "talk.vtt", "doc_hash": "dead", "position": 9, "kind": "transcript"}, kb.embedder.embed(["x"])[0])
+    orphan = StoredPassage(
+        "orphan-2",
+        "Left by a killed ingest.",
+        {"doc_id": "talk.vtt", "doc_hash": "dead", "position": 9, "kind": "transcript"},
+        kb.embedder.embed(["x"])[0],
+    )
     kb.store.upsert_passages([orphan])
     kb.store.mark_writing()
     report = ingest_paths([small_corpus], kb)

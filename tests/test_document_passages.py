@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import CORPUS, KBServer, ingest_into, write
+
 from kb.errors import InvalidInput, NotFound
 
 VTT = "panels/sponsorship-in-practice.vtt"

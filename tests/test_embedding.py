@@ -106,7 +106,9 @@ def test_token_vectors_are_built_once_kept_beside_the_model_and_rank_related_sen
     assert (folder / "token_vectors.npy").is_file() and model.token_vectors() is vectors
     again = OnnxEmbedding(folder, "copy").token_vectors()  # another process: reads the file, builds nothing
     assert np.array_equal(again.table, vectors.table)
-    question, related, unrelated = vectors.embed(["how do staff engineers mentor others", "senior engineers coaching junior colleagues", "the soup needs more salt and pepper"])
+    question, related, unrelated = vectors.embed(
+        ["how do staff engineers mentor others", "senior engineers coaching junior colleagues", "the soup needs more salt and pepper"]
+    )
     assert float(question @ related) > float(question @ unrelated) + 0.1
     assert np.allclose(np.linalg.norm(vectors.embed(["a sentence", "another one"]), axis=1), 1.0, atol=1e-3)
     assert not vectors.embed(["the of and"]).any()  # stop words alone carry no topic

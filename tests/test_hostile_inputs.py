@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import KB_COMMAND, ingest_into, kb_env, passage_ids_by_doc, write
 from hostile_files import GOOD_TURNS, write_hostile_folder, write_many_tiny_files
+
 from kb import KnowledgeBase, Settings
 
 
@@ -52,7 +52,9 @@ def test_hostile_folder_fails_file_by_file_and_keeps_the_store(stored: Path, tmp
             error = report["error"]
             assert case.reason.lower() in error.lower(), (case.name, error)
             assert "\n" not in error and len(error) < 600, (case.name, error)
-            assert ":" in error and any(word in error for word in ("remove", "fix", "use", "save", "run", "split", "convert", "check", "re-export", "add", "keep")), (case.name, error)
+            assert ":" in error and any(
+                word in error for word in ("remove", "fix", "use", "save", "run", "split", "convert", "check", "re-export", "add", "keep")
+            ), (case.name, error)
     assert files["good/panel.txt"]["status"] == files["good/essay.md"]["status"] == "added"
 
     after = passage_ids_by_doc(stored)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import KB_COMMAND, ingest_into, kb_env, write
+
 from ingest.chunking.packing import Piece, split_oversize
 
 NEW_ESSAY = b"# Injected\n\nA page on another site tried to store this.\n"
@@ -31,7 +31,12 @@ def _upload(url: str, headers: dict | None = None, name: str = "injected.md") ->
 def test_pages_on_other_sites_cannot_write_to_a_keyless_server(stored: Path, serve) -> None:
     """The loopback rule sees only the peer: a page on another local origin posting no-cors used to get in."""
     server = serve(stored)
-    for headers in ({"Origin": "http://localhost:3000"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://127.0.0.1:1", "Sec-Fetch-Site": "same-site"}):
+    for headers in (
+        {"Origin": "http://localhost:3000"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://127.0.0.1:1", "Sec-Fetch-Site": "same-site"},
+    ):
         refused = _upload(server.url, headers)
         assert refused.status_code == 403, (headers, refused.text)
         assert "KB_CORS_ORIGINS" in refused.json()["error"]["message"]
@@ -56,7 +61,8 @@ def test_a_write_without_the_key_is_refused_before_its_body_is_read(stored: Path
         declared = 20 << 20  # 20 MB announced, 1 KB sent: an answer can only come before the body
         sock.sendall(
             f"POST /v1/documents HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-            f"Content-Length: {declared}\r\n\r\n".encode() + b"-" * 1024
+            f"Content-Length: {declared}\r\n\r\n".encode()
+            + b"-" * 1024
         )
         started = time.monotonic()
         answer = ""

@@ -43,7 +43,9 @@ def test_editing_one_file_replaces_only_its_passages(backend, kb, small_corpus: 
     ingest_paths([small_corpus], kb)
     others = {i for i in stored_ids(kb)} - set(kb.store.passage_ids("talk.vtt"))
     old_talk = set(kb.store.passage_ids("talk.vtt"))
-    write(small_corpus / "talk.vtt", (small_corpus / "talk.vtt").read_text() + "\n00:00:13.000 --> 00:00:15.000\n<v Priya Raman>Budgets are mine too.\n")
+    write(
+        small_corpus / "talk.vtt", (small_corpus / "talk.vtt").read_text() + "\n00:00:13.000 --> 00:00:15.000\n<v Priya Raman>Budgets are mine too.\n"
+    )
     report = ingest_paths([small_corpus], kb)
     assert statuses(report)["talk.vtt"] == "updated" and report.unchanged == 2
     new_talk = set(kb.store.passage_ids("talk.vtt"))
@@ -84,7 +86,12 @@ def test_a_bad_file_fails_alone_and_leaves_the_store_intact(backend, kb, small_c
     write(small_corpus / "empty.srt", "")
     write(small_corpus / "new.md", "# New\n\nA new essay about mentoring at scale.")
     report = ingest_paths([small_corpus], kb)
-    assert statuses(report) == {**{d: "unchanged" for d in ("2026/staff-panel.txt", "essays/feedback.md", "talk.vtt")}, "broken.pdf": "failed", "empty.srt": "failed", "new.md": "added"}
+    assert statuses(report) == {
+        **{d: "unchanged" for d in ("2026/staff-panel.txt", "essays/feedback.md", "talk.vtt")},
+        "broken.pdf": "failed",
+        "empty.srt": "failed",
+        "new.md": "added",
+    }
     errors = {f.doc_id: f.error for f in report.files if f.error}
     assert "broken.pdf" in errors["broken.pdf"] and "re-export" in errors["broken.pdf"]
     assert before < stored_ids(kb)
@@ -160,7 +167,12 @@ def test_half_written_new_version_is_invisible_until_committed(backend, kb, smal
     original_put = kb.store.put_documents
     kb.store.put_documents = lambda records: (_ for _ in ()).throw(RuntimeError("crash"))
     with pytest.raises(RuntimeError):
-        kb.write_document("talk.vtt", "new-hash", {"title": "Talk", "kind": "transcript"}, [PassageDraft(text="ghost passage about budgets", embed_text="ghost passage about budgets")])
+        kb.write_document(
+            "talk.vtt",
+            "new-hash",
+            {"title": "Talk", "kind": "transcript"},
+            [PassageDraft(text="ghost passage about budgets", embed_text="ghost passage about budgets")],
+        )
     kb.store.put_documents = original_put
     hits = kb.search("ghost passage about budgets", top_k=10).results
     assert all("ghost" not in p.text for p in hits)
@@ -173,7 +185,7 @@ def test_a_store_built_with_another_model_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "kb")
     KnowledgeBase(settings).store.passages.modify(metadata={"embed_model": "some/other-model"})
     with pytest.raises(StoreMismatch, match="KB_COLLECTION"):
-        KnowledgeBase(settings).store
+        KnowledgeBase(settings).health()
 
 
 def test_files_no_reader_takes_are_listed_as_skipped_not_failed(kb, tmp_path: Path) -> None:

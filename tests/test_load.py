@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import CORPUS, ingest_into
 
 REQUESTS = int(os.environ.get("PANEL_KB_LOAD_REQUESTS", "600"))
@@ -105,6 +104,11 @@ async def _drive(url: str, total: int) -> dict:
     seconds = time.perf_counter() - started
     ordered = sorted(latencies)
     return {
-        "requests": len(latencies), "seconds": seconds, "kinds": Counter(kinds), "errors": errors, "live": live,
-        "p50": statistics.median(ordered) * 1000, "p95": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
+        "requests": len(latencies),
+        "seconds": seconds,
+        "kinds": Counter(kinds),
+        "errors": errors,
+        "live": live,
+        "p50": statistics.median(ordered) * 1000,
+        "p95": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
     }

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import KB_COMMAND, ingest_into, kb_env, write
 
 PANEL = """---
@@ -152,12 +151,16 @@ def test_serve_waits_for_an_ingest_that_has_the_store(tmp_path: Path, small_corp
 
 
 @pytest.mark.server
-def test_a_server_on_a_chroma_server_sees_other_processes_writes_within_two_seconds(tmp_path: Path, small_corpus: Path, serve, chroma_server: str) -> None:
+def test_a_server_on_a_chroma_server_sees_other_processes_writes_within_two_seconds(
+    tmp_path: Path, small_corpus: Path, serve, chroma_server: str
+) -> None:
     import uuid
 
     settings = {"KB_CHROMA_URL": chroma_server, "KB_COLLECTION": f"mp-{uuid.uuid4().hex[:10]}"}
     data = tmp_path / "replica-kb"
-    ingest = subprocess.run([KB_COMMAND, "ingest", str(small_corpus)], env=kb_env(tmp_path / "writer-kb", **settings), capture_output=True, text=True, timeout=180)
+    ingest = subprocess.run(
+        [KB_COMMAND, "ingest", str(small_corpus)], env=kb_env(tmp_path / "writer-kb", **settings), capture_output=True, text=True, timeout=180
+    )
     assert ingest.returncode == 0, ingest.stderr
     server = serve(data, KB_RATE_LIMIT="0", **settings)
     traffic = _Traffic(server.url)
@@ -166,7 +169,13 @@ def test_a_server_on_a_chroma_server_sees_other_processes_writes_within_two_seco
         for round_number in range(3):
             word = f"sedge{round_number}"
             write(tmp_path / "drop" / f"panel-{round_number}.txt", PANEL.format(title=f"Panel {round_number}", word=word))
-            result = subprocess.run([KB_COMMAND, "ingest", str(tmp_path / "drop")], env=kb_env(tmp_path / "writer-kb", **settings), capture_output=True, text=True, timeout=180)
+            result = subprocess.run(
+                [KB_COMMAND, "ingest", str(tmp_path / "drop")],
+                env=kb_env(tmp_path / "writer-kb", **settings),
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
             assert result.returncode == 0, result.stderr
             written = time.monotonic()
             while not _found(server.url, word):

@@ -22,7 +22,10 @@ def test_a_clean_quote_is_found_among_fillers_stutters_and_sound_tags() -> None:
 
 def test_the_tightest_place_wins_when_a_line_repeats_its_opening() -> None:
     text = "We should never complicate things too much . We should only make a remote control , nothing more ."
-    assert _quoted(text, quote_span(text, 0, "We should only make a remote control, nothing more.")) == "We should only make a remote control , nothing more ."
+    assert (
+        _quoted(text, quote_span(text, 0, "We should only make a remote control, nothing more."))
+        == "We should only make a remote control , nothing more ."
+    )
 
 
 def test_spans_count_code_points_so_clients_can_index_them() -> None:
@@ -52,4 +55,7 @@ def test_every_quote_of_a_corpus_answer_points_at_its_words(corpus_kb) -> None:
 
 def test_a_quote_keeps_its_opening_and_closing_quotation_marks() -> None:
     text = "Brooks: Consistency matters. “Conceptual integrity” is the most important thing."
-    assert _quoted(text, quote_span(text, 0, "“Conceptual integrity” is the most important thing.")) == "“Conceptual integrity” is the most important thing."
+    assert (
+        _quoted(text, quote_span(text, 0, "“Conceptual integrity” is the most important thing."))
+        == "“Conceptual integrity” is the most important thing."
+    )

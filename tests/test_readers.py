@@ -80,7 +80,9 @@ def test_forced_kind_wins(tmp_path) -> None:
 
 
 def test_pdf_pages_keep_their_numbers(tmp_path) -> None:
-    pdf = make_pdf(tmp_path / "essay.pdf", ["A PDF essay\nFirst page about sponsors.\npage 1", "", "- 3 -\nThird page about mentors."], title="A PDF essay")
+    pdf = make_pdf(
+        tmp_path / "essay.pdf", ["A PDF essay\nFirst page about sponsors.\npage 1", "", "- 3 -\nThird page about mentors."], title="A PDF essay"
+    )
     pages = read_document("essay.pdf", pdf.read_bytes())
     assert [p.metadata["page"] for p in pages] == [1, 3]  # the blank page has no text
     assert pages[0].metadata["title"] == "A PDF essay"
@@ -124,7 +126,12 @@ def _paper(path, outline: bool = True):
 
     bodies = [
         ["Contents", "1 Introduction . . . . . . . . . . 2", "2 Designing interfaces . . . . . . 3", "2.1 Easy to learn ............ 4"],
-        ["Interfaces are hard to mem-", "orize when they change often, and a well-known rule says keep", "them small. A well-", "known rule is still a rule."],
+        [
+            "Interfaces are hard to mem-",
+            "orize when they change often, and a well-known rule says keep",
+            "them small. A well-",
+            "known rule is still a rule.",
+        ],
         ["API de-", "sign starts from the callers and the names they will read every day."],
         ["Hints for callers: prefer plain data to clever objects, and keep errors explicit for every call."],
     ]

@@ -31,7 +31,11 @@ def test_an_exact_match_the_dense_side_missed_is_scored_on_both_sides(backend, k
         write(folder / f"note-{index:02d}.txt", f"Note {index}: mentoring tip number {index} is to ask one more question.\n")
     ingest_paths([folder], kb)
     kb.fusion = FusionConfig(candidates=5)
-    missed = [i for i in range(10, 50) if f"note-{i:02d}.txt" not in {p.doc_id for p in kb.search(f"mentoring tip number {i}", top_k=5, mode="dense").results}]
+    missed = [
+        i
+        for i in range(10, 50)
+        if f"note-{i:02d}.txt" not in {p.doc_id for p in kb.search(f"mentoring tip number {i}", top_k=5, mode="dense").results}
+    ]
     assert missed  # the situation this guards against: the dense top 5 lacks the exact match
     for i in missed:
         best = kb.search(f"mentoring tip number {i}", top_k=3).results[0]
@@ -107,11 +111,26 @@ def test_rrf_scores_first_on_both_sides_as_one() -> None:
 
 def _candidate(doc: str, position: int, kind: str = "transcript") -> Candidate:
     chunk_id = f"{doc}-{position}"
-    return Candidate(chunk_id, 0.5, doc_id=doc, kind=kind, position=position, hit=QueryHit(chunk_id, "text", {"doc_id": doc, "position": position, "kind": kind}, 0.5))
+    return Candidate(
+        chunk_id,
+        0.5,
+        doc_id=doc,
+        kind=kind,
+        position=position,
+        hit=QueryHit(chunk_id, "text", {"doc_id": doc, "position": position, "kind": kind}, 0.5),
+    )
 
 
 def test_adjacent_transcript_passages_merge_and_one_document_cannot_crowd_out_others() -> None:
-    ranked = [_candidate("a", 3), _candidate("a", 4), _candidate("a", 9), _candidate("a", 20), _candidate("a", 30), _candidate("b", 1), _candidate("c", 1)]
+    ranked = [
+        _candidate("a", 3),
+        _candidate("a", 4),
+        _candidate("a", 9),
+        _candidate("a", 20),
+        _candidate("a", 30),
+        _candidate("b", 1),
+        _candidate("c", 1),
+    ]
     shaped = shape_results(ranked, top_k=5, doc_filter=False, merge_neighbours=True)
     assert [c.chunk_id for c in shaped] == ["a-3", "a-9", "a-20", "b-1", "c-1"]
     assert [h.chunk_id for h in shaped[0].merged] == ["a-4"]
@@ -125,7 +144,10 @@ def test_essays_are_not_merged() -> None:
 
 
 def test_merged_results_read_as_one_exchange(kb, tmp_path: Path) -> None:
-    turns = [f"[00:{i:02d}:00] {'Maya Chen' if i % 2 else 'Sam Ortiz'}: " + f"Point {i} about staff engineers writing design documents for alignment. " * 6 for i in range(12)]
+    turns = [
+        f"[00:{i:02d}:00] {'Maya Chen' if i % 2 else 'Sam Ortiz'}: " + f"Point {i} about staff engineers writing design documents for alignment. " * 6
+        for i in range(12)
+    ]
     write(tmp_path / "t" / "panel.txt", "\n".join(turns))
     ingest_paths([tmp_path / "t"], kb)
     results = kb.search("staff engineers writing design documents", top_k=10, filters=SearchFilters(doc_id="panel.txt")).results
@@ -140,14 +162,25 @@ def _passage_stump(feature: str, threshold: float, low: float, high: float):
     from kb.boosted_trees import Trees
     from kb.passage_model import FEATURES
 
-    node = {"split_feature": FEATURES.index(feature), "threshold": threshold, "decision_type": "<=", "left_child": {"leaf_value": low}, "right_child": {"leaf_value": high}}
+    node = {
+        "split_feature": FEATURES.index(feature),
+        "threshold": threshold,
+        "decision_type": "<=",
+        "left_child": {"leaf_value": low},
+        "right_child": {"leaf_value": high},
+    }
     return Trees.from_lightgbm({"tree_info": [{"tree_structure": node}]})
 
 
 def test_passage_features_read_neighbours_in_the_same_document_and_rerank_only_the_top() -> None:
     from kb.passage_model import DEPTH, FEATURES, feature_matrix, rerank
 
-    ranked = [replace(_candidate("a", 5), fused=1.0), replace(_candidate("b", 2), fused=0.8), replace(_candidate("a", 6), fused=0.5), replace(_candidate("b", 9), fused=0.4)]
+    ranked = [
+        replace(_candidate("a", 5), fused=1.0),
+        replace(_candidate("b", 2), fused=0.8),
+        replace(_candidate("a", 6), fused=0.5),
+        replace(_candidate("b", 9), fused=0.4),
+    ]
     x = feature_matrix(ranked, query_terms=3)
     column = {name: x[:, i] for i, name in enumerate(FEATURES)}
     assert list(column["prev"]) == [0.0, 0.0, 1.0, 0.0]  # a/6 follows a/5; b/2 is no neighbour of a/5
@@ -168,7 +201,10 @@ def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(
 
     assert load_model() is not None  # the trained trees ship in the package, made for today's features
     topics = ["idempotency keys for payment retries", "on-call rotations", "design reviews", "career ladders", "hiring loops", "incident reviews"]
-    turns = [f"Speaker {'AB'[i % 2]}: We talked about {topic} for a while. " + " ".join(f"Point {j} about {topic} matters to the team." for j in range(40)) for i, topic in enumerate(topics)]
+    turns = [
+        f"Speaker {'AB'[i % 2]}: We talked about {topic} for a while. " + " ".join(f"Point {j} about {topic} matters to the team." for j in range(40))
+        for i, topic in enumerate(topics)
+    ]
     write(tmp_path / "talks" / "meeting.txt", "\n".join(turns) + "\n")
     write(tmp_path / "talks" / "other.txt", "Maya Chen: Idempotency keys stop payment retries from charging twice.\nLee Park: Agreed.\n")
     ingest_paths([tmp_path / "talks"], kb)

@@ -18,7 +18,11 @@ def test_two_workers_on_a_chroma_server_see_each_others_writes(small_corpus: Pat
     ingest_paths([small_corpus], KnowledgeBase(Settings(data_dir=data, chroma_url=chroma_server, collection=collection)))
     server = serve(data, KB_CHROMA_URL=chroma_server, KB_COLLECTION=collection, KB_RATE_LIMIT="0", workers="2")
     assert "with 2 workers" in server.log.read_text()
-    upload = httpx.post(f"{server.url}/v1/documents", files={"file": ("beacons.md", b"# Beacons\n\nLighthouse beacons and zeppelin hangars are our rarest words.\n")}, timeout=60)
+    upload = httpx.post(
+        f"{server.url}/v1/documents",
+        files={"file": ("beacons.md", b"# Beacons\n\nLighthouse beacons and zeppelin hangars are our rarest words.\n")},
+        timeout=60,
+    )
     assert upload.status_code == 200 and upload.json()["added"] == 1
     started = time.monotonic()
     seen = 0

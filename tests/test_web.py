@@ -22,13 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, KBServer, ingest_into, write
 
 CHROMIUM = os.environ.get("PANEL_KB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("PANEL_KB_SCREENSHOTS") or Path(tempfile.gettempdir()) / "panel-kb-screenshots")
 # As on an offline intranet: no background calls home, no sandbox (CI runs as root).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
     if os.environ.get("PANEL_KB_REQUIRE_BROWSER"):
@@ -56,8 +63,14 @@ url: {url}
 
 # Every theming variable the widget documents, each with a value no default has.
 THEME_VALUES = {
-    "--kb-font": "Georgia, serif", "--kb-text": "rgb(43, 33, 24)", "--kb-muted": "rgb(107, 93, 69)", "--kb-background": "rgb(255, 250, 240)",
-    "--kb-border": "rgb(185, 169, 138)", "--kb-accent": "rgb(0, 110, 80)", "--kb-mark": "rgb(216, 240, 224)", "--kb-radius": "3px",
+    "--kb-font": "Georgia, serif",
+    "--kb-text": "rgb(43, 33, 24)",
+    "--kb-muted": "rgb(107, 93, 69)",
+    "--kb-background": "rgb(255, 250, 240)",
+    "--kb-border": "rgb(185, 169, 138)",
+    "--kb-accent": "rgb(0, 110, 80)",
+    "--kb-mark": "rgb(216, 240, 224)",
+    "--kb-radius": "3px",
 }
 THEME = "; ".join(f"{name}: {value}" for name, value in THEME_VALUES.items())
 
@@ -165,7 +178,9 @@ def _search(page, text: str) -> None:
     try:
         page.wait_for_selector("#results li", timeout=15_000)
     except Exception:
-        raise AssertionError(f"no results: status {page.inner_text('#status')!r}, url {page.url}, busy {page.get_attribute('body', 'aria-busy')}") from None
+        raise AssertionError(
+            f"no results: status {page.inner_text('#status')!r}, url {page.url}, busy {page.get_attribute('body', 'aria-busy')}"
+        ) from None
 
 
 def test_page_answers_with_clickable_citations(site, page) -> None:
@@ -419,7 +434,7 @@ def test_the_context_view_opens_a_transcript_at_the_quoted_turn(site, page) -> N
     quote = page.locator(".target mark.quote").first
     quote.wait_for()
     assert _in_view(page, quote)
-    assert _words(quote.inner_text()) [:4] == _words(first["quotes"][0]["text"])[:4]
+    assert _words(quote.inner_text())[:4] == _words(first["quotes"][0]["text"])[:4]
     turn = page.locator(".target .turn", has=page.locator("mark.quote")).first
     assert turn.locator(".who").inner_text() == first["quotes"][0]["speaker"]
     assert turn.locator(".time").inner_text() == first["quotes"][0]["start"]
@@ -435,7 +450,12 @@ def test_the_context_view_opens_at_a_moment_of_a_transcript(site, page) -> None:
     target = page.locator(".turn.target")
     target.wait_for()
     assert _in_view(page, target) and target.locator(".time").inner_text() <= "00:05:00"
-    assert page.evaluate("(() => { const rows = [...document.querySelectorAll('.turn')]; const i = rows.findIndex(r => r.classList.contains('target')); return Number(rows[i + 1].dataset.start); })()") > 300
+    assert (
+        page.evaluate(
+            "(() => { const rows = [...document.querySelectorAll('.turn')]; const i = rows.findIndex(r => r.classList.contains('target')); return Number(rows[i + 1].dataset.start); })()"
+        )
+        > 300
+    )
 
 
 def _heading_before(page, selector: str, heading: str) -> str:
@@ -448,7 +468,10 @@ def _heading_before(page, selector: str, heading: str) -> str:
     )
 
 
-@pytest.mark.parametrize(("doc_id", "query"), [("essays/four-ways-to-be-a-staff-engineer.pdf", "the solver archetype"), ("essays/feedback-that-lands.md", "how to receive feedback")])
+@pytest.mark.parametrize(
+    ("doc_id", "query"),
+    [("essays/four-ways-to-be-a-staff-engineer.pdf", "the solver archetype"), ("essays/feedback-that-lands.md", "how to receive feedback")],
+)
 def test_the_context_view_opens_a_pdf_at_its_page_and_notes_under_their_heading(site, page, doc_id: str, query: str) -> None:
     import httpx
 
@@ -512,9 +535,16 @@ def test_widget_applies_every_theming_variable(site, page) -> None:
     }""")
     values = THEME_VALUES
     assert styles == {
-        "font": values["--kb-font"], "text": values["--kb-text"], "muted": values["--kb-muted"], "background": values["--kb-background"],
-        "border": values["--kb-border"], "accent": values["--kb-accent"], "clear": values["--kb-accent"], "context": values["--kb-accent"],
-        "mark": values["--kb-mark"], "radius": values["--kb-radius"],
+        "font": values["--kb-font"],
+        "text": values["--kb-text"],
+        "muted": values["--kb-muted"],
+        "background": values["--kb-background"],
+        "border": values["--kb-border"],
+        "accent": values["--kb-accent"],
+        "clear": values["--kb-accent"],
+        "context": values["--kb-accent"],
+        "mark": values["--kb-mark"],
+        "radius": values["--kb-radius"],
     }
     _screenshot(page, "widget-themed-host.png")
     widget.locator("button.clear").click()

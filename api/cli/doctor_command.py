@@ -23,10 +23,8 @@ def doctor(
 
     with user_errors():
         kb = open_kb(wait if repair else READ_WAIT)
-        if kb.remote:  # a kb serve owns the store: it checks (and repairs) it
-            report = kb.doctor(repair)
-        else:
-            report = fix(kb, wait) if repair else examine(kb)[0]
+        # a kb serve that owns the store checks (and repairs) it itself
+        report = kb.doctor(repair) if kb.remote else fix(kb, wait) if repair else examine(kb)[0]
     if as_json:
         print_json(report)
     else:

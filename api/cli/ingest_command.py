@@ -43,7 +43,11 @@ def ingest(
     wait: Wait = 0.0,
     speaker_name: Annotated[
         list[str] | None,
-        typer.Option("--speaker-name", help="Map a transcript label to a person, e.g. 'SPEAKER_00=Maya Chen' (repeat it; a file's front matter wins).", show_default=False),
+        typer.Option(
+            "--speaker-name",
+            help="Map a transcript label to a person, e.g. 'SPEAKER_00=Maya Chen' (repeat it; a file's front matter wins).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Add, update or (with --prune) remove documents; unchanged files are skipped."""
@@ -58,7 +62,16 @@ def ingest(
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
-                report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, progress=_BarProgress(bar), wait=wait, speaker_names=names)
+                report = ingest_paths(
+                    paths,
+                    kb,
+                    kind=kind.value if kind else None,
+                    dry_run=dry_run,
+                    prune=prune,
+                    progress=_BarProgress(bar),
+                    wait=wait,
+                    speaker_names=names,
+                )
     if as_json:
         print_json(report)
     else:
@@ -74,7 +87,9 @@ def _print_summary(report) -> None:
             table.add_column(column, justify="right" if column == "passages" else "left")
         styles = {"added": "green", "updated": "cyan", "removed": "yellow", "failed": "bold red"}
         for f in changed:
-            table.add_row(f"[{styles.get(f.status, '')}]{f.status}[/]", escape(f.doc_id), f.kind or "", str(f.passages) if f.status != "failed" else "")
+            table.add_row(
+                f"[{styles.get(f.status, '')}]{f.status}[/]", escape(f.doc_id), f.kind or "", str(f.passages) if f.status != "failed" else ""
+            )
         console.print(table)
     for note in report.notes:
         err_console.print(f"[yellow]note[/] {escape(note)}")
@@ -82,8 +97,7 @@ def _print_summary(report) -> None:
         if f.status == "failed":
             err_console.print(f"[bold red]failed[/] {escape(f.error or '')}")
     summary = (
-        ("Dry run, would do: " if report.dry_run else "")
-        + f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        ("Dry run, would do: " if report.dry_run else "") + f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.removed} removed, {report.failed} failed · {report.passages} passages · {report.seconds:.1f} s"
     )
     if not changed and not report.failed:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 
-class KindOption(str, Enum):
+class KindOption(StrEnum):
     essay = "essay"
     transcript = "transcript"
     book_notes = "book_notes"
@@ -18,7 +18,10 @@ TopK = Annotated[int, typer.Option("--top-k", min=1, max=50, help="How many pass
 DocFilter = Annotated[str | None, typer.Option("--doc", help="Only this doc_id.")]
 KindFilter = Annotated[KindOption | None, typer.Option(help="Only this kind.")]
 SpeakerFilter = Annotated[str | None, typer.Option(help="Only passages where this person speaks.")]
-Wait = Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another writer (ingest, upload, delete) to finish; 0 refuses at once (exit code 3).")]
+Wait = Annotated[
+    float,
+    typer.Option("--wait", min=0, help="Seconds to wait for another writer (ingest, upload, delete) to finish; 0 refuses at once (exit code 3)."),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the HTTP response body.")]
 
 

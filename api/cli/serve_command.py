@@ -29,7 +29,9 @@ def serve(
         settings = Settings()
         if workers > 1 and not settings.chroma_url:
             # An embedded Chroma store belongs to one process: several would each hold their own copy.
-            raise InvalidInput(f"--workers {workers} needs a Chroma server: the embedded store is owned by one process. Start `chroma run --path DIR --port 8001`, set KB_CHROMA_URL=http://127.0.0.1:8001, then serve with several workers")
+            raise InvalidInput(
+                f"--workers {workers} needs a Chroma server: the embedded store is owned by one process. Start `chroma run --path DIR --port 8001`, set KB_CHROMA_URL=http://127.0.0.1:8001, then serve with several workers"
+            )
         if not settings.chroma_url:
             _own_store(settings, host, port)
         prepare_model(settings)  # built here once, not by each worker
@@ -39,8 +41,14 @@ def serve(
     proxies = [address.strip() for address in settings.trusted_proxies.split(",") if address.strip()]
     # X-Forwarded-For decides who a client is (loopback rule, rate limit): believed only from proxies the operator names.
     config = uvicorn.Config(
-        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
@@ -65,7 +73,9 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise InvalidInput(f"port {port} on {host} is already in use{port_holder(port)}: stop that, or serve on another port with --port") from None
+            raise InvalidInput(
+                f"port {port} on {host} is already in use{port_holder(port)}: stop that, or serve on another port with --port"
+            ) from None
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}: check --host and --port") from None
     sock.set_inheritable(True)  # several workers share it
     return sock
@@ -110,7 +120,9 @@ def _own_store(settings, host: str, port: int) -> None:
             held = claim_store(settings.data_dir, wait=1.0)
             break
         except StoreServed as served:
-            raise InvalidInput(f"another `kb serve` ({served.holder.describe()}) already serves this store at {served.holder.url}: use it, or stop it first") from None
+            raise InvalidInput(
+                f"another `kb serve` ({served.holder.describe()}) already serves this store at {served.holder.url}: use it, or stop it first"
+            ) from None
         except StoreBusy as busy:
             if not told:
                 err_console.print(f"Waiting for the store: {busy.message.split(';')[0]} (Ctrl+C to give up)")

@@ -22,6 +22,7 @@ from kb.errors import NotFound, UnreadableDocument, UnsupportedType
 from kb.knowledge_base import DEFAULT_PASSAGE_PAGE, MAX_PASSAGE_PAGE
 from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
 
+
 class DocIdConvertor(Convertor[str]):
     """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" (that is the
     document's passages). Every doc_id ends in a file suffix (.vtt, .md, ...), so none is shut out."""
@@ -83,8 +84,12 @@ def upload_document(
     file: UploadFile = File(..., description="The document (.md, .txt, .pdf, .vtt, .srt); its file name becomes the doc_id."),
     kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
     doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
-    source_root: str | None = Form(None, max_length=1024, description="The folder a `kb ingest` read it from, so a later `kb ingest FOLDER --prune` knows it."),
-    speaker_names: str | None = Form(None, max_length=20_000, description='Transcript labels mapped to people, as a JSON object: {"SPEAKER_00": "Maya Chen"}.'),
+    source_root: str | None = Form(
+        None, max_length=1024, description="The folder a `kb ingest` read it from, so a later `kb ingest FOLDER --prune` knows it."
+    ),
+    speaker_names: str | None = Form(
+        None, max_length=20_000, description='Transcript labels mapped to people, as a JSON object: {"SPEAKER_00": "Maya Chen"}.'
+    ),
     kb: KnowledgeBase = Depends(get_kb),
     settings: Settings = Depends(get_settings),
 ) -> IngestReport:
@@ -94,7 +99,9 @@ def upload_document(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
-    report = ingest_bytes(name, data, kb, kind, wait=settings.write_wait, source_root=source_root, speaker_names=speaker_names_from_json(speaker_names))
+    report = ingest_bytes(
+        name, data, kb, kind, wait=settings.write_wait, source_root=source_root, speaker_names=speaker_names_from_json(speaker_names)
+    )
     if report.failed:
         raise UnreadableDocument(report.files[0].error or f"{name}: could not be read")  # the error names the file
     return report

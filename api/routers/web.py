@@ -21,13 +21,17 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def page() -> FileResponse:
-    return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+    return FileResponse(
+        WEB / "index.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/doc/{doc_id:path}")
 def context_view(doc_id: str) -> FileResponse:
     """A document in context (/doc/<doc_id>?p=<chunk_ids>&hl=<spans>): the page reads its passages from the API."""
-    return FileResponse(WEB / "doc.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+    return FileResponse(
+        WEB / "doc.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/widget.js")
@@ -45,4 +49,3 @@ def asset(name: str) -> FileResponse:
     if name not in ASSETS or not path.is_file():
         raise HTTPException(404, f"no asset '{name}'")
     return FileResponse(path, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
-

@@ -59,7 +59,8 @@ class _Headers:
     """Title (and section) before the text, cut to MAX_HEADER_TOKENS; measured once per section."""
 
     def __init__(self, title: str, count: TokenCounter) -> None:
-        self.title, self.count, self.cache = title, count, {}
+        self.title, self.count = title, count
+        self.cache: dict[str | None, str] = {}
 
     def prefix(self, section: str | None) -> str:
         if section not in self.cache:

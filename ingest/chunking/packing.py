@@ -36,7 +36,7 @@ def split_oversize(piece: Piece, limit: int, count: TokenCounter, prefix: str = 
     """
     if piece.tokens <= limit:
         return [piece]
-    body = piece.text[len(prefix):] if prefix and piece.text.startswith(prefix) else piece.text
+    body = piece.text[len(prefix) :] if prefix and piece.text.startswith(prefix) else piece.text
     room = limit - count(prefix) + 2
     units: list[str] = []
     for sentence in split_sentences(body):
@@ -133,7 +133,12 @@ def pack(pieces: list[Piece], target: int, limit: int, boundary: Callable[[Piece
         current.append(piece)
         size += cost
     if current:
-        if groups and size < target // 4 and group_tokens(groups[-1]) + size <= limit and (boundary is None or not boundary(groups[-1][-1], current[0])):
+        if (
+            groups
+            and size < target // 4
+            and group_tokens(groups[-1]) + size <= limit
+            and (boundary is None or not boundary(groups[-1][-1], current[0]))
+        ):
             groups[-1].extend(current)
         else:
             groups.append(current)

@@ -25,7 +25,7 @@ SMALL_GROUP = 48
 def chunk_markdown(document: Document, count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:
     pieces: list[Piece] = []
     for node in MarkdownNodeParser().get_nodes_from_documents([Document(text=document.text)]):
-        section, body = _section_and_body(node.text, node.metadata.get("header_path", "/"))
+        section, body = _section_and_body(node.get_content(), node.metadata.get("header_path", "/"))
         for paragraph in re.split(r"\n\s*\n", body):
             text = _flatten(paragraph)
             if text:

@@ -19,14 +19,23 @@ from kb.passage_draft import PassageDraft
 from kb.sentences import clean_spoken
 
 
-def chunk_turns(turns: list[Document], count: TokenCounter, target: int, limit: int, count_many: Callable[[list[str]], list[int]]) -> list[PassageDraft]:
+def chunk_turns(
+    turns: list[Document], count: TokenCounter, target: int, limit: int, count_many: Callable[[list[str]], list[int]]
+) -> list[PassageDraft]:
     prefixes = [f"{t.metadata['speaker']}: " if t.metadata.get("speaker") else "" for t in turns]
     lines = [prefix + " ".join(turn.text.split()) for prefix, turn in zip(prefixes, turns)]
     spoken = [prefix + clean_spoken(turn.text) for prefix, turn in zip(prefixes, turns)]
     pieces: list[Piece] = []
     for turn, prefix, line, clean, tokens in zip(turns, prefixes, lines, spoken, count_many(spoken)):
         marks = _marks(turn)
-        piece = Piece(line, tokens, turn.metadata.get("speaker"), turn.metadata.get("start_seconds"), turn.metadata.get("end_seconds"), extra={"spoken": clean, "marks": marks})
+        piece = Piece(
+            line,
+            tokens,
+            turn.metadata.get("speaker"),
+            turn.metadata.get("start_seconds"),
+            turn.metadata.get("end_seconds"),
+            extra={"spoken": clean, "marks": marks},
+        )
         if tokens <= limit:
             pieces.append(piece)
             continue
@@ -80,7 +89,7 @@ def _passage(group: list[Piece]) -> PassageDraft:
         speakers=speakers,
         start_seconds=starts[0] if starts else None,
         end_seconds=ends[-1] if ends else None,
-        line_starts=[p.start for p in group] if len(starts) == len(group) else [],
+        line_starts=starts if len(starts) == len(group) else [],  # every line's start, or none
         cue_marks=_flat_marks(group),
     )
 

@@ -30,7 +30,9 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in FORMATS
 
 
-def read_document(name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None, speaker_names: dict[str, str] | None = None) -> list[Document]:
+def read_document(
+    name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None, speaker_names: dict[str, str] | None = None
+) -> list[Document]:
     """Parse one file's bytes. `name` is its doc_id (its suffix picks the format).
 
     `speaker_names` maps transcript labels to people ("SPEAKER_00" -> "Maya Chen");

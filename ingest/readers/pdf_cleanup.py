@@ -45,15 +45,14 @@ def drop_running_lines(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:
     for number, text in pages:
         lines = text.splitlines()
         keep = [
-            line for i, line in enumerate(lines)
-            if not ((i < EDGE_LINES + 2 or i >= len(lines) - EDGE_LINES - 2) and line_shape(line) in running)
+            line for i, line in enumerate(lines) if not ((i < EDGE_LINES + 2 or i >= len(lines) - EDGE_LINES - 2) and line_shape(line) in running)
         ]
         cleaned.append((number, "\n".join(keep).strip()))
     return cleaned
 
 
 def rejoin_hyphens(text: str, document: str) -> str:
-    """"mem-\\norize" -> "memorize"; a compound the document also writes whole with its hyphen ("well-known") keeps it."""
+    """ "mem-\\norize" -> "memorize"; a compound the document also writes whole with its hyphen ("well-known") keeps it."""
 
     def join(match: re.Match[str]) -> str:
         head, tail = match.group(1), match.group(3)

@@ -27,13 +27,15 @@ def read_pdf_pages(data: bytes, max_pages: int | None = None) -> tuple[list[tupl
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")  # many PDFs are "encrypted" with an empty user password
+                opened = bool(reader.decrypt(""))  # many PDFs are "encrypted" with an empty user password
             except Exception:
-                opened = 0
+                opened = False
             if not opened:
                 raise ReadError("the PDF is encrypted with a password: save an unencrypted copy and ingest that")
         if max_pages is not None and len(reader.pages) > max_pages:
-            raise ReadError(f"the PDF has {len(reader.pages):,} pages, over the limit of {max_pages:,} per file (KB_MAX_PDF_PAGES): split it, or raise the limit")
+            raise ReadError(
+                f"the PDF has {len(reader.pages):,} pages, over the limit of {max_pages:,} per file (KB_MAX_PDF_PAGES): split it, or raise the limit"
+            )
         pages = [(number, (page.extract_text() or "").strip()) for number, page in enumerate(reader.pages, start=1)]
         title = (reader.metadata.title if reader.metadata else None) or None
         sections = _sections(reader, len(reader.pages))

@@ -73,9 +73,11 @@ def parse_vtt(text: str) -> list[Turn]:
     try:
         captions = webvtt.from_string(text)
     except Exception as exc:
-        raise ReadError(f"not valid WebVTT ({_first_line(exc)}): check the 'WEBVTT' header and the 'hh:mm:ss.mmm --> hh:mm:ss.mmm' cue lines") from None
+        raise ReadError(
+            f"not valid WebVTT ({_first_line(exc)}): check the 'WEBVTT' header and the 'hh:mm:ss.mmm --> hh:mm:ss.mmm' cue lines"
+        ) from None
     cues = []
-    for caption in captions:
+    for caption in captions.captions:
         voice = getattr(caption, "voice", None)
         raw = caption.raw_text if hasattr(caption, "raw_text") else caption.text
         if voice:
@@ -90,8 +92,10 @@ def parse_srt(text: str) -> list[Turn]:
     try:
         subtitles = list(srt.parse(text))
     except Exception as exc:
-        raise ReadError(f"not valid SubRip near '{_bad_part(exc)}': fix it so each cue has a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and text, with blank lines between cues") from None
-    cues = [(None, s.content, s.start.total_seconds(), s.end.total_seconds()) for s in subtitles]
+        raise ReadError(
+            f"not valid SubRip near '{_bad_part(exc)}': fix it so each cue has a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and text, with blank lines between cues"
+        ) from None
+    cues: list[tuple[str | None, str, float, float]] = [(None, s.content, s.start.total_seconds(), s.end.total_seconds()) for s in subtitles]
     return _cues_to_turns(cues)
 
 

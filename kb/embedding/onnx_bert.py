@@ -88,7 +88,7 @@ def build_bert_onnx(weights_file: Path, config_file: Path, out_file: Path) -> Pa
         key = f"encoder.layer.{i}"
         name = f"l{i}"
 
-        def heads_of(proj: str, perm: list[int]) -> str:
+        def heads_of(proj: str, perm: list[int], x: str = x, key: str = key, name: str = name) -> str:
             projected = dense(x, f"{key}.attention.self.{proj}", f"{name}/{proj}")
             reshaped = node("Reshape", [projected, split_shape], f"{name}/{proj}/split")
             return node("Transpose", [reshaped], f"{name}/{proj}/t", perm=perm)

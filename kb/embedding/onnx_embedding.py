@@ -42,7 +42,9 @@ class OnnxEmbedding(BaseEmbedding):
     _pool: ThreadPoolExecutor = PrivateAttr()
     _solo: Any = PrivateAttr()
 
-    def __init__(self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(
+        self, model_dir: Path, model_name: str, max_tokens: int = DEFAULT_MAX_TOKENS, embed_batch_size: int = 32, threads: int | None = None
+    ) -> None:
         from tokenizers import Tokenizer
 
         super().__init__(model_name=model_name, embed_batch_size=embed_batch_size, max_tokens=max_tokens, model_dir=str(model_dir))

@@ -50,7 +50,9 @@ def load_token_vectors(model_dir: Path, tokenizer: Any, encode_ids) -> TokenVect
     table = _read(path, size)
     if table is None:
         cls, sep = _special(tokenizer, "[CLS]"), _special(tokenizer, "[SEP]")
-        table = np.concatenate([encode_ids([[cls, i, sep] for i in range(start, min(size, start + BATCH))]) for start in range(0, size, BATCH)]).astype(np.float16)
+        table = np.concatenate(
+            [encode_ids([[cls, i, sep] for i in range(start, min(size, start + BATCH))]) for start in range(0, size, BATCH)]
+        ).astype(np.float16)
         _write(path, table)
     return TokenVectors(table, tokenizer, _skip_mask(tokenizer, size))
 
