@@ -10,19 +10,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kb.errors import KBError, StoreBusy
+from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, UnsupportedType
 
 log = logging.getLogger("panel_kb.api")
+# A writer holds the store's lock for one file or batch at a time (seconds): a client asked to come back
+# after this long usually finds it free.
+BUSY_RETRY_SECONDS = 10
+# Codes for HTTP errors raised by FastAPI and Starlette; where kb has an error for the status, its code.
 CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
-    404: "not_found",
-    409: "busy",
+    404: NotFound.code,
+    409: StoreBusy.code,
     405: "method_not_allowed",
     413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid_request",
+    415: UnsupportedType.code,
+    422: InvalidInput.code,
     429: "rate_limited",
 }
 
@@ -34,7 +38,7 @@ def error_body(code: str, message: str) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(_: Request, exc: KBError) -> JSONResponse:
-        headers = {"Retry-After": "10"} if isinstance(exc, StoreBusy) else None
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)} if isinstance(exc, StoreBusy) else None
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -46,7 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
                 message = "is blank: say what you are looking for"
             problems.append(f"{where or 'body'}: {message}")
-        return JSONResponse(error_body("invalid_request", "; ".join(problems) or "invalid request"), status_code=422)
+        return JSONResponse(error_body(InvalidInput.code, "; ".join(problems) or "invalid request"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

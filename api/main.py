@@ -16,9 +16,10 @@ from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
 from api.rate_limit import rate_limited
 from api.responses import READ_ERRORS, error_responses, guarded
-from api.routers import doctor, documents, health, search, web
+from api.routers import contract, doctor, documents, health, search, web
 from api.security import WriteGate, reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
+from kb.contract import version
 
 DESCRIPTION = """Cited semantic search over engineering-career essays, panel transcripts and book notes.
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         kb.close()
 
-    app = FastAPIOffline(title="panel-kb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
+    app = FastAPIOffline(title="panel-kb", version=version(), description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
     app.state.settings = settings
     # Outermost last: CORS headers reach every answer, refused writes never reach the body limit or a body.
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     read_guard, write_guard = reader_guard(settings), writer_guard(settings)
     app.include_router(health.router)
+    app.include_router(contract.router)
     app.include_router(search.router, dependencies=[Depends(read_guard), Depends(rate_limited)], responses=guarded(READ_ERRORS, read_guard))
     app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))

@@ -15,9 +15,10 @@ from typing import Protocol
 
 from ingest.chunking import chunk_units
 from ingest.errors import ReadError
-from ingest.readers import FORMATS, read_document
+from ingest.readers import read_document
 from ingest.sources import Source, discover
 from kb import KnowledgeBase
+from kb.contract import SUPPORTED
 from kb.errors import KBError, StoreUnavailable
 from kb.knowledge_base import DocumentWrite
 from kb.models import FileReport, IngestReport
@@ -118,9 +119,7 @@ def _ingest_paths(
     if discovered.skipped:
         report.skipped = discovered.skipped
         shown = ", ".join(discovered.skipped[:5]) + (f" and {len(discovered.skipped) - 5} more" if len(discovered.skipped) > 5 else "")
-        report.notes.append(
-            f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {', '.join(sorted(FORMATS))}"
-        )
+        report.notes.append(f"skipped {len(discovered.skipped)} file(s) of a type no reader takes ({shown}): supported are {SUPPORTED}")
     for missing in discovered.missing:
         report.record(FileReport(doc_id=missing.doc_id, status="failed", error=missing.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingest.readers import supported
 from ingest.upload_names import hidden_characters
+from kb.contract import SUPPORTED
 
 NOT_REGULAR = "not a regular file (a pipe, socket or device): remove it from the folder"
 
@@ -63,7 +64,7 @@ def discover(paths: list[Path]) -> Discovered:
             if problem := _name_problem(given.name):
                 missing.append(Missing(given.name, problem))
             elif not supported(given):
-                missing.append(Missing(given.name, f"unsupported file type '{given.suffix}': use .md, .txt, .pdf, .vtt or .srt"))
+                missing.append(Missing(given.name, f"unsupported file type '{given.suffix}': use one of {SUPPORTED}"))
             else:
                 sources.append(Source(given.name, given, None))
         else:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import unicodedata
 from pathlib import PurePosixPath
 
-from ingest.readers import FORMATS
+from kb.contract import FORMATS, SUPPORTED
 from kb.errors import InvalidInput, UnsupportedType
 
 MAX_DOC_ID_CHARS = 512
-SUPPORTED = ", ".join(sorted(FORMATS))
 
 
 def upload_doc_id(file_name: str | None, doc_id: str | None = None) -> str:

@@ -35,7 +35,9 @@ class NotFound(KBError):
 
 
 class InvalidInput(KBError):
-    code = "invalid_input"
+    """A request field or argument out of bounds or malformed (the API's own validation answers the same code)."""
+
+    code = "invalid_request"
     status = 422
 
 

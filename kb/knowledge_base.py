@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
+from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K
 from kb.errors import InvalidInput, NotFound
 from kb.models import (
     AskResponse,
@@ -44,8 +45,6 @@ from kb.store_claim import Claim, claim_store, release_store
 from kb.timecodes import seconds_to_clock
 from kb.write_lock import WriteLock
 
-MAX_TOP_K = 50
-DEFAULT_PASSAGE_PAGE, MAX_PASSAGE_PAGE = 100, 500  # a document read in context, a page of passages at a time
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
 
@@ -135,12 +134,12 @@ class KnowledgeBase:
         record = self.store.get_documents([doc_id]).get(doc_id)
         return _document_info(record) if record else None
 
-    def passages_of(self, doc_id: str, offset: int = 0, limit: int = DEFAULT_PASSAGE_PAGE) -> DocumentPassages:
+    def passages_of(self, doc_id: str, offset: int = 0, limit: int = PASSAGE_PAGE.default) -> DocumentPassages:
         """One page of a document's live passages in reading order: a reader checking a quote in its context."""
         if offset < 0:
             raise InvalidInput("offset must be 0 or more")
-        if not 1 <= limit <= MAX_PASSAGE_PAGE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PASSAGE_PAGE}")
+        if not PASSAGE_PAGE.holds(limit):
+            raise InvalidInput(f"limit must be between {PASSAGE_PAGE.low} and {PASSAGE_PAGE.high}")
         record = self.store.get_documents([doc_id]).get(doc_id)
         if record is None:
             raise NotFound(f"no document with doc_id '{doc_id}': GET /v1/documents lists them")
@@ -179,8 +178,8 @@ class KnowledgeBase:
         query = query.strip()
         if not query:
             raise InvalidInput("query is empty: say what you are looking for")
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
+        if not TOP_K.holds(top_k):
+            raise InvalidInput(f"top_k must be between {TOP_K.low} and {TOP_K.high}")
         f = filters or SearchFilters()
         ranked = self.ranked(query, max(self.fusion.candidates, top_k * 4), f, mode)
         records: dict[str, DocumentRecord] = {}
@@ -252,13 +251,13 @@ class KnowledgeBase:
 
     def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
-        if not 20 <= max_words <= 400:
-            raise InvalidInput("max_words must be between 20 and 400")
+        if not MAX_WORDS.holds(max_words):
+            raise InvalidInput(f"max_words must be between {MAX_WORDS.low} and {MAX_WORDS.high}")
         filters = filters or SearchFilters()
         if filters.speaker is None and (named := speaker_named_in(question, self.reads.speakers)):
             filters = filters.model_copy(update={"speaker": named})  # "what did Maya Chen say about X": only her words
         # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
-        pool = min(MAX_TOP_K, top_k * ASK_POOL)
+        pool = min(TOP_K.high, top_k * ASK_POOL)
         passages = self.search(question, top_k=pool, filters=filters).results
 
         def elsewhere(topic: str) -> list[Passage]:

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-Kind = Literal["essay", "transcript", "book_notes"]
-KINDS: tuple[str, ...] = ("essay", "transcript", "book_notes")
+from kb.contract import KINDS, MAX_WORDS, TOP_K, Kind  # noqa: F401  # re-exported: callers import the shapes from here
+
 FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
 
 
@@ -80,14 +80,14 @@ class Passage(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=2000, pattern=r"\S", examples=["what do staff engineers do differently?"])
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(TOP_K.default, ge=TOP_K.low, le=TOP_K.high)
     filters: SearchFilters | None = None
-    max_words: int = Field(120, ge=20, le=400, description="Cap on the answer's words, [n] markers not counted.")
+    max_words: int = Field(MAX_WORDS.default, ge=MAX_WORDS.low, le=MAX_WORDS.high, description="Cap on the answer's words, [n] markers not counted.")
 
 
 class SearchRequest(BaseModel):
     query: str = Field(..., min_length=1, max_length=2000, pattern=r"\S", examples=["what do staff engineers do differently?"])
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(TOP_K.default, ge=TOP_K.low, le=TOP_K.high)
     filters: SearchFilters | None = None
 
 

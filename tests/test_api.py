@@ -65,3 +65,17 @@ def test_unknown_paths_and_blank_queries_use_the_error_shape(server: str) -> Non
 def test_openapi_documents_the_endpoints(server: str) -> None:
     spec = httpx.get(f"{server}/openapi.json").json()
     assert {"/v1/health", "/v1/search", "/v1/ask"} <= set(spec["paths"])
+
+
+def test_the_contract_values_come_from_one_place(server: str) -> None:
+    from importlib import metadata
+
+    from kb import contract
+
+    body = httpx.get(f"{server}/v1/contract").json()
+    assert [k["value"] for k in body["kinds"]] == list(contract.KINDS) and body["formats"] == sorted(contract.FORMATS)
+    assert body["top_k"] == {"min": contract.TOP_K.low, "max": contract.TOP_K.high, "default": contract.TOP_K.default}
+    assert body["version"] == metadata.version("panel-kb") == httpx.get(f"{server}/openapi.json").json()["info"]["version"]
+    too_many = httpx.post(f"{server}/v1/search", json={"query": "x", "top_k": contract.TOP_K.high + 1}).json()["error"]
+    too_long = httpx.post(f"{server}/v1/ask", json={"question": "x", "max_words": contract.MAX_WORDS.high + 1}).json()["error"]
+    assert too_many["code"] == too_long["code"] == "invalid_request"  # one spelling, whichever layer refuses

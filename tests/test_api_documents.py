@@ -81,7 +81,7 @@ def test_an_upload_maps_labels_to_people_and_refuses_a_bad_mapping(server: str) 
     assert httpx.get(f"{server}/v1/documents/retro.srt").json()["speakers"] == ["Maya Chen", "Lee Park"]
     for bad in ("not json", '["SPEAKER_00"]', '{"SPEAKER_00": 3}'):
         response = httpx.post(f"{server}/v1/documents", files=files, data={"speaker_names": bad})
-        assert "speaker_names" in _error(response, 422, "invalid_input")["message"]
+        assert "speaker_names" in _error(response, 422, "invalid_request")["message"]
 
 
 def test_doc_ids_with_slashes_are_routed_whole(server: str) -> None:
@@ -100,7 +100,7 @@ def test_upload_file_names_cannot_escape_or_hide(server: str) -> None:
     assert report["files"][0]["doc_id"] == "oncall.txt"  # directory parts of a file name are dropped
     for bad in ("../oncall.txt", "/abs/oncall.txt", "a/./b.txt", ".hidden.txt", "a\\b.txt"):
         response = httpx.post(f"{server}/v1/documents", files={"file": ("x.txt", NEW_PANEL.encode())}, data={"doc_id": bad})
-        assert "doc_id" in _error(response, 422, "invalid_input")["message"]
+        assert "doc_id" in _error(response, 422, "invalid_request")["message"]
 
 
 def test_upload_errors_use_the_contract_shape(server: str, store: Path) -> None:

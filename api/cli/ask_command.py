@@ -9,15 +9,16 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
-from api.cli.options import AsJson, DocFilter, KindFilter, SpeakerFilter, TopK, filters
+from api.cli.options import AsJson, DocFilter, KindFilter, MaxWords, SpeakerFilter, TopK, filters
 from api.cli.output import console, open_kb, print_json, user_errors
 from api.cli.search_command import citation
+from kb.contract import MAX_WORDS, TOP_K
 
 
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.", show_default=False)],
-    top_k: TopK = 5,
-    max_words: Annotated[int, typer.Option("--max-words", min=20, max=400, help="Cap on the answer's words.")] = 120,
+    top_k: TopK = TOP_K.default,
+    max_words: MaxWords = MAX_WORDS.default,
     doc: DocFilter = None,
     kind: KindFilter = None,
     speaker: SpeakerFilter = None,

@@ -36,7 +36,7 @@ class _BarProgress:
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.", show_default=False)],
-    kind: Annotated[KindOption | None, typer.Option(help="Force the kind instead of guessing it.")] = None,
+    kind: KindOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents under these folders whose files are gone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")] = False,
@@ -58,14 +58,14 @@ def ingest(
         names = from_pairs(speaker_name or [])
         kb = open_kb(READ_WAIT if dry_run else wait, model=True)
         if as_json:
-            report = ingest_paths(paths, kb, kind=kind.value if kind else None, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names)
+            report = ingest_paths(paths, kb, kind=kind, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
                 report = ingest_paths(
                     paths,
                     kb,
-                    kind=kind.value if kind else None,
+                    kind=kind,
                     dry_run=dry_run,
                     prune=prune,
                     progress=_BarProgress(bar),

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from kb.contract import MAX_WORDS, TOP_K, Kind
 
-class KindOption(StrEnum):
-    essay = "essay"
-    transcript = "transcript"
-    book_notes = "book_notes"
-
-
-TopK = Annotated[int, typer.Option("--top-k", min=1, max=50, help="How many passages.")]
+TopK = Annotated[int, typer.Option("--top-k", min=TOP_K.low, max=TOP_K.high, help="How many passages.")]
+MaxWords = Annotated[int, typer.Option("--max-words", min=MAX_WORDS.low, max=MAX_WORDS.high, help="Cap on the answer's words.")]
 DocFilter = Annotated[str | None, typer.Option("--doc", help="Only this doc_id.")]
-KindFilter = Annotated[KindOption | None, typer.Option(help="Only this kind.")]
+KindFilter = Annotated[Kind | None, typer.Option(help="Only this kind.")]
+KindOption = Annotated[Kind | None, typer.Option(help="Force the kind instead of guessing it.")]
 SpeakerFilter = Annotated[str | None, typer.Option(help="Only passages where this person speaks.")]
 Wait = Annotated[
     float,
@@ -25,8 +21,8 @@ Wait = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the HTTP response body.")]
 
 
-def filters(doc: str | None, kind: KindOption | None, speaker: str | None):
+def filters(doc: str | None, kind: Kind | None, speaker: str | None):
     """The CLI's filter options as the API's SearchFilters."""
     from kb.models import SearchFilters
 
-    return SearchFilters(doc_id=doc, kind=kind.value if kind else None, speaker=speaker)
+    return SearchFilters(doc_id=doc, kind=kind, speaker=speaker)

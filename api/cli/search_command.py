@@ -11,11 +11,12 @@ from rich.text import Text
 
 from api.cli.options import AsJson, DocFilter, KindFilter, SpeakerFilter, TopK, filters
 from api.cli.output import console, open_kb, print_json, user_errors
+from kb.contract import TOP_K
 
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
-    top_k: TopK = 5,
+    top_k: TopK = TOP_K.default,
     doc: DocFilter = None,
     kind: KindFilter = None,
     speaker: SpeakerFilter = None,

@@ -18,8 +18,8 @@ from ingest import ingest_bytes
 from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
+from kb.contract import PASSAGE_PAGE, SUPPORTED
 from kb.errors import NotFound, UnreadableDocument, UnsupportedType
-from kb.knowledge_base import DEFAULT_PASSAGE_PAGE, MAX_PASSAGE_PAGE
 from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
 
 
@@ -57,7 +57,7 @@ def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settin
 def document_passages(
     doc_id: str,
     offset: int = Query(0, ge=0, description="Passages to skip; pass the previous page's `next_offset`."),
-    limit: int = Query(DEFAULT_PASSAGE_PAGE, ge=1, le=MAX_PASSAGE_PAGE, description="Passages per page."),
+    limit: int = Query(PASSAGE_PAGE.default, ge=PASSAGE_PAGE.low, le=PASSAGE_PAGE.high, description="Passages per page."),
     kb: KnowledgeBase = Depends(get_kb),
 ) -> DocumentPassages:
     """A document's passages in reading order, a page at a time, with transcript turns and their times:
@@ -81,7 +81,7 @@ def require_multipart(request: Request) -> None:
 
 @writes.post("", response_model=IngestReport, dependencies=[Depends(require_multipart)], responses=UPLOAD_ERRORS)
 def upload_document(
-    file: UploadFile = File(..., description="The document (.md, .txt, .pdf, .vtt, .srt); its file name becomes the doc_id."),
+    file: UploadFile = File(..., description=f"The document ({SUPPORTED}); its file name becomes the doc_id."),
     kind: Kind | None = Form(None, description="Force the kind instead of guessing it."),
     doc_id: str | None = Form(None, description="Store under this relative path instead of the file name, e.g. 2026/staff-panel.vtt."),
     source_root: str | None = Form(

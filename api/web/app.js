@@ -18,6 +18,8 @@
 
   async function loadStore() {
     try {
+      const contract = await K.call("", "/v1/contract"); // the kinds and their labels, defined once on the server
+      for (const { value, label } of contract.kinds) kind.append(new Option(label, value));
       const health = await K.call("", "/v1/health");
       storeEmpty = health.documents === 0;
       $("store-size").textContent = `${health.documents} documents · ${health.passages} passages`;
@@ -36,7 +38,9 @@
     if (firstLoad && (current > 0 || (box.value && !location.search))) return;
     const params = new URLSearchParams(location.search);
     box.value = params.get("q") || "";
-    kind.value = params.get("kind") || "";
+    const wanted = params.get("kind") || "";
+    if (wanted && ![...kind.options].some((o) => o.value === wanted)) kind.append(new Option(wanted, wanted));
+    kind.value = wanted;
     const who = params.get("speaker") || "";
     if (who && ![...speaker.options].some((o) => o.value === who)) speaker.append(new Option(who, who));
     speaker.value = who;

@@ -21,9 +21,7 @@ from ingest.readers.speaker_text import looks_like_speaker_text, parse_speaker_t
 from ingest.readers.subtitles import parse_srt, parse_vtt
 from ingest.readers.text_decoding import decode_text
 from ingest.readers.turns import rename_speakers, restore_name_case, turns_to_documents
-
-FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}
-KINDS = ("essay", "transcript", "book_notes")
+from kb.contract import FORMATS, KINDS, SUPPORTED
 
 
 def supported(path: Path) -> bool:
@@ -41,7 +39,7 @@ def read_document(
     """
     fmt = FORMATS.get(Path(name).suffix.lower())
     if fmt is None:
-        raise ReadError(f"unsupported file type '{Path(name).suffix}': use .md, .txt, .pdf, .vtt or .srt")
+        raise ReadError(f"unsupported file type '{Path(name).suffix}': use one of {SUPPORTED}")
     if not data.strip():
         raise ReadError("the file is empty: add content or remove it")
     if fmt == "pdf":

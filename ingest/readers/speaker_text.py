@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
+from ingest.readers.turns import MAX_SPEAKER_CHARS, SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
 
 CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _LEAD_CLOCK = rf"(?:[\[(]?(?P<clock>{CLOCK})(?:\s*(?:-->|→|–|-)\s*{CLOCK})?[\])]?\s*[-–]?\s*)?"
@@ -50,7 +50,7 @@ def _candidate(line: str) -> _Line:
 
 
 def _plausible(label: str) -> bool:
-    return len(label) <= 80 and not label.lower().startswith(("http", "https"))
+    return len(label) <= MAX_SPEAKER_CHARS and not label.lower().startswith(("http", "https"))
 
 
 def _classified(lines: list[str]) -> list[_Line]:

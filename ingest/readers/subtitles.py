@@ -6,12 +6,12 @@ import re
 from collections import Counter
 
 from ingest.errors import ReadError
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
+from ingest.readers.turns import MAX_SPEAKER_CHARS, SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
 
 # How a cue names its speaker when it has no <v Name> voice tag.
 _CUE_SPEAKER = (
     re.compile(rf"^\s*>>\s*(?P<name>{SPEAKER})\s*:\s*(?P<text>.*)$", re.S),
-    re.compile(r"^\s*\[(?P<name>[^\]\n]{1,80})\]\s*:?\s*(?P<text>.*)$", re.S),
+    re.compile(rf"^\s*\[(?P<name>[^\]\n]{{1,{MAX_SPEAKER_CHARS}}})\]\s*:?\s*(?P<text>.*)$", re.S),
     re.compile(rf"^\s*(?P<name>{SPEAKER})\s*:\s+(?P<text>.*)$", re.S),
 )
 _CONTINUATION = re.compile(r"^\s*>>\s*(?P<text>.*)$", re.S)

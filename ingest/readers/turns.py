@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 from llama_index.core.schema import Document
 
+from kb.contract import MAX_SPEAKER_CHARS  # noqa: F401  # re-exported for the readers
+
 # A plausible speaker label: 1-6 words, starting with a capital letter, no sentence
 # punctuation; a word may be a number, as diarizers write them ("Speaker 0", "Guest 2",
 # "SPEAKER_00"). Long enough for "Industrial Designer" or "Dr. Maya Chen", short enough
 # to reject "Note that the plan: ...". Whether a match is a speaker takes evidence too (`is_speaker_label`).
 SPEAKER = r"[A-Z][\w.'’\-]*(?: (?:[A-Za-z][\w.'’\-]*|\d{1,3})){0,5}"
-MAX_SPEAKER_CHARS = 80
 # Labels machines write: "Speaker 0", "SPEAKER_00", "Speaker A", "spk_1", "Guest 2", "Participant 3".
 MACHINE_LABEL = re.compile(r"^(?:speaker|spk|guest|participant|person|voice|unknown)[ _-]?(?:\d{1,3}|[A-Z])$", re.IGNORECASE)
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’\-]*|\d{1,3}|(?:de|da|del|van|von|der|den|la|le|bin|al|of|the)\.?)$")
