@@ -53,6 +53,7 @@ bench: setup
 
 # Ingest, query latency, memory and throughput at 1k / 10k / 100k passages, embedded and server mode (~30 min).
 scale: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/scale.py
 
 # Retrieval and answer quality on ../shared/eval (skipped when absent), plus the corpus questions.

@@ -1,7 +1,7 @@
 """Idempotent ingest: plan every file by content hash first, then apply the plan.
 
 Unchanged files cost a hash. A changed file is re-read, re-chunked and swapped
-in atomically by `KnowledgeBase.write_document`. One bad file is reported with
+in atomically by `KnowledgeBase.write_documents` (in batches of files). One bad file is reported with
 its reason and the rest still go in.
 """
 

@@ -50,6 +50,7 @@ RELEVANCE_THRESHOLD = 0.25
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
 WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
+RESTATING_SHARE = 0.4  # of its score kept by a sentence with no word beyond the question's (QMSum val: benchmarks/README.md)
 STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
 REPLY_FADE, REPLY_FLOOR = 0.15, 0.4  # a reply's later units inherit less: the direct answer comes first
 REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
@@ -263,8 +264,8 @@ def weighted_score(f: dict[str, float]) -> float:
     meaning_weight, words_weight, rank_weight = WEIGHTS
     lexical = max(f["coverage"], f["reply_coverage"])  # a reply to a question like this one covers its words
     length = min(1.0, f["words"] / FULL_LENGTH_WORDS)  # very short sentences say little
-    # A sentence made only of the question's own words restates it rather than answering.
-    shape = length * (0.4 + 0.6 * f["new_terms"])
+    # A sentence made only of the question's own words restates it rather than answering: it keeps RESTATING_SHARE.
+    shape = length * (RESTATING_SHARE + (1 - RESTATING_SHARE) * f["new_terms"])
     return (meaning_weight * f["similarity"] + words_weight * lexical + rank_weight * f["prior"]) * shape
 
 

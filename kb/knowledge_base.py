@@ -183,7 +183,7 @@ class KnowledgeBase:
         f = filters or SearchFilters()
         ranked = self.ranked(query, max(self.fusion.candidates, top_k * 4), f, mode)
         records: dict[str, DocumentRecord] = {}
-        shaped = shape_results(self._live(ranked, records, batch=2 * top_k + 4), top_k, bool(f.doc_id), self.fusion.merge_neighbours)
+        shaped = shape_results(self._live(ranked, records, batch=_text_batch(top_k)), top_k, bool(f.doc_id), self.fusion.merge_neighbours)
         results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
 
@@ -348,11 +348,6 @@ class KnowledgeBase:
         self.store.clear_writing()
         self.reads.invalidate()
 
-    def write_document(self, doc_id: str, content_hash: str, metadata: dict[str, Any], drafts: Sequence[PassageDraft]) -> int:
-        """Store (or replace) one document; see `write_documents`."""
-        self.write_documents([DocumentWrite(doc_id, content_hash, metadata, list(drafts))])
-        return len(drafts)
-
     def delete(self, doc_id: str, wait: float = 0.0) -> None:
         """Remove a document and all its passages; NotFound when it is not stored."""
         with self.writing(wait, "delete"):
@@ -429,6 +424,12 @@ def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage
         line_starts=[t for h in hits for t in (h.metadata.get("line_starts") or [])],
         cue_marks=_merged_marks(hits),
     )
+
+
+def _text_batch(top_k: int) -> int:
+    """How many candidates' texts to fetch at a time: twice top_k covers neighbours merged into one result and
+    passages of replaced versions skipped, and a few more spare a second round trip when top_k is small."""
+    return 2 * top_k + 4
 
 
 def _document_passage(hit: QueryHit) -> DocumentPassage:

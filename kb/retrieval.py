@@ -37,7 +37,7 @@ class FusionConfig:
     sparse_weight: float = 1.0
     candidates: int = 100  # per side, at least; more for large top_k
     merge_neighbours: bool = True
-    smoothing: float = 2.0  # transcripts: add this share of the neighbours' mean score
+    smoothing: float = 2.0  # transcripts: weight of the neighbours' mean in a blend with the own score (scores only rise)
     learned_order: bool = True  # hybrid search within one document: the shipped passage model re-ranks the top (kb/passage_model.py)
 
 

@@ -22,6 +22,10 @@ TARGET_TOKENS = 192
 MAX_HEADER_TOKENS = 32
 
 
+# Tokens kept free when a passage is split again to fit: the pieces' joins and header cost a few each.
+JOIN_SLACK_TOKENS = 8
+
+
 def chunk_units(
     units: list[Document],
     count: TokenCounter,
@@ -76,7 +80,7 @@ def _fit_window(draft: PassageDraft, headers: _Headers, count: TokenCounter, max
     if draft.tokens <= max_tokens:
         return [draft]
     overflow = draft.tokens - max_tokens
-    parts = split_oversize(Piece(draft.text, count(draft.text)), count(draft.text) - overflow - 8, count)
+    parts = split_oversize(Piece(draft.text, count(draft.text)), count(draft.text) - overflow - JOIN_SLACK_TOKENS, count)
     fitted = []
     for part in parts:
         clone = PassageDraft(**{**draft.__dict__, "text": part.text, "clean_text": ""})

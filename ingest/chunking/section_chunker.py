@@ -19,6 +19,8 @@ from ingest.chunking.packing import (
 from kb.passage_draft import PassageDraft
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A section's paragraphs under this many tokens (a heading and a line or two) join the group next to them:
+# alone they make passages too thin to match or cite.
 SMALL_GROUP = 48
 
 
