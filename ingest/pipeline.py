@@ -20,9 +20,9 @@ from ingest.sources import Source, discover
 from kb import KnowledgeBase
 from kb.contract import SUPPORTED
 from kb.errors import KBError, StoreUnavailable
-from kb.knowledge_base import DocumentWrite
 from kb.models import FileReport, IngestReport
 from kb.passage_draft import PassageDraft
+from kb.records import DocumentWrite
 from kb.remote import RemoteKnowledgeBase
 
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from kb.write_protocol import is_live_version, remove_documents
+
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
 
@@ -50,8 +52,7 @@ def examine(kb: KnowledgeBase) -> tuple[DoctorReport, set[str], list[str]]:
     bm25 = kb.sparse.known_ids()
     findings: list[Finding] = []
 
-    live_hash = {doc_id: str(record.metadata.get("content_hash", "")) for doc_id, record in records.items()}
-    orphans = {cid for cid, (doc_id, doc_hash) in versions.items() if live_hash.get(doc_id) != doc_hash}
+    orphans = {cid for cid, (doc_id, doc_hash) in versions.items() if not is_live_version(doc_id, doc_hash, records)}
     if orphans:
         per_doc = Counter(versions[cid][0] for cid in orphans)
         detail = ", ".join(f"{doc} ({n})" for doc, n in per_doc.most_common(5)) + (" ..." if len(per_doc) > 5 else "")
@@ -90,19 +91,19 @@ def repair(kb: KnowledgeBase, wait: float = 0.0) -> DoctorReport:
         if report.healthy:
             return report
         done: list[str] = []
+        interrupted = kb.store.interrupted()  # before this repair sets the flag for its own writes
         if orphans:
             kb.store.delete_passages(orphans)
             done.append(f"deleted {len(orphans)} orphan passages")
-        for doc_id in incomplete:
-            ids = set(kb.store.passage_ids(doc_id))
-            kb.store.delete_document(doc_id)
-            kb.store.delete_passages(ids)
-            done.append(f"removed incomplete document {doc_id}: ingest its file again")
+        if incomplete:
+            remove_documents(kb.store, incomplete)  # the same sequence as `kb delete`
+            done += [f"removed incomplete document {doc_id}: ingest its file again" for doc_id in incomplete]
         kb.store.bump_generation()
         kb.rebuild_sparse()
         done.append("rebuilt the keyword index from Chroma")
         if kb.store.interrupted():
             kb.store.clear_writing()
+        if interrupted:
             done.append("cleared the interrupted-write flag")
         report.repaired = done
         return report

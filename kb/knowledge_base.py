@@ -1,13 +1,15 @@
-"""`KnowledgeBase`: the public face of panel-kb that the CLI, the API and scripts share."""
+"""`KnowledgeBase`: the public face of panel-kb that the CLI, the API and scripts share.
+
+It wires the parts (store, model, BM25 side, caches) and runs searches and
+answers; how stored metadata maps to models lives in kb/records.py, the
+write and delete sequence in kb/write_protocol.py.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
 from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K
@@ -15,19 +17,17 @@ from kb.errors import InvalidInput, NotFound
 from kb.models import (
     AskResponse,
     DocumentInfo,
-    DocumentPassage,
     DocumentPassages,
     Health,
     Passage,
     SearchFilters,
     SearchResponse,
 )
-from kb.passage_draft import PassageDraft
-from kb.passage_lines import turns
 from kb.passage_model import load_model as load_passage_model
 from kb.passage_model import rerank
 from kb.question_speaker import speaker_named_in
 from kb.read_cache import ReadCache
+from kb.records import DocumentWrite, document_info, document_passage, sparse_rows, to_passage
 from kb.retrieval import (
     Candidate,
     FusionConfig,
@@ -39,29 +39,13 @@ from kb.retrieval import (
     where_clause,
 )
 from kb.settings import Settings
-from kb.sparse_index import SparseIndex, SparseRow, SparseScores, tokenize
-from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+from kb.sparse_index import SparseIndex, SparseScores
+from kb.store import ChromaStore, DocumentRecord
 from kb.store_claim import Claim, claim_store, release_store
-from kb.timecodes import seconds_to_clock
 from kb.write_lock import WriteLock
+from kb.write_protocol import is_live, remove_documents, replace_documents
 
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
-
-
-@dataclass
-class DocumentWrite:
-    """One document to store: its id, the hash of its source, its metadata and passages."""
-
-    doc_id: str
-    content_hash: str
-    metadata: dict[str, Any]
-    drafts: list[PassageDraft] = field(default_factory=list)
-
-
-def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
-    """Deterministic passage id: the document, its version, the position and the text."""
-    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return hashlib.sha256(f"{doc_id}\x00{content_hash}\x00{position}\x00{text_hash}".encode()).hexdigest()[:32]
 
 
 class KnowledgeBase:
@@ -128,11 +112,11 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         records = self.store.get_documents()
-        return sorted((_document_info(r) for r in records.values()), key=lambda d: d.doc_id)
+        return sorted((document_info(r) for r in records.values()), key=lambda d: d.doc_id)
 
     def document(self, doc_id: str) -> DocumentInfo | None:
         record = self.store.get_documents([doc_id]).get(doc_id)
-        return _document_info(record) if record else None
+        return document_info(record) if record else None
 
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = PASSAGE_PAGE.default) -> DocumentPassages:
         """One page of a document's live passages in reading order: a reader checking a quote in its context."""
@@ -146,12 +130,12 @@ class KnowledgeBase:
         total = int(record.metadata.get("passages", 0))
         hits = self.store.document_passages(doc_id, str(record.metadata.get("content_hash", "")), offset, offset + limit)
         return DocumentPassages(
-            document=_document_info(record),
+            document=document_info(record),
             offset=offset,
             limit=limit,
             total=total,
             next_offset=offset + limit if offset + limit < total else None,
-            passages=[_document_passage(hit) for hit in hits],
+            passages=[document_passage(hit) for hit in hits],
         )
 
     @cached_property
@@ -184,7 +168,7 @@ class KnowledgeBase:
         ranked = self.ranked(query, max(self.fusion.candidates, top_k * 4), f, mode)
         records: dict[str, DocumentRecord] = {}
         shaped = shape_results(self._live(ranked, records, batch=_text_batch(top_k)), top_k, bool(f.doc_id), self.fusion.merge_neighbours)
-        results = [_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
+        results = [to_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
 
     def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode = "hybrid") -> list[Candidate]:
@@ -246,7 +230,7 @@ class KnowledgeBase:
             records.update(self.reads.records(sorted({c.doc_id for c in chunk} - records.keys())))
             for candidate in chunk:
                 candidate.hit = candidate.hit or hits.get(candidate.chunk_id)
-                if candidate.hit is not None and _is_live(candidate.hit, records):
+                if candidate.hit is not None and is_live(candidate.hit, records):
                     yield candidate
 
     def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
@@ -298,12 +282,12 @@ class KnowledgeBase:
             present.add(chunk_id)
             if chunk_id not in known:
                 new_rows.append((chunk_id, text, metadata))
-        self.sparse.apply(_sparse_rows(new_rows), known - present, generation)
+        self.sparse.apply(sparse_rows(new_rows), known - present, generation)
 
     def rebuild_sparse(self) -> None:
         """The BM25 side rebuilt from Chroma alone (doctor's repair)."""
         generation = self.store.generation()
-        self.sparse.apply(_sparse_rows(list(self.store.iter_passages())), self.sparse.known_ids(), generation)
+        self.sparse.apply(sparse_rows(list(self.store.iter_passages())), self.sparse.known_ids(), generation)
 
     # --- writing ------------------------------------------------------------------
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
@@ -317,32 +301,15 @@ class KnowledgeBase:
         if not writes:
             return
         in_sync = self.sparse.generation == self.store.generation()
-        drafts = [(write, position, draft) for write in writes for position, draft in enumerate(write.drafts)]
-        vectors = self.embedder.embed([draft.embed_text for _, _, draft in drafts])
-        self.store.mark_writing()
-        stored = [
-            StoredPassage(
-                chunk_id(write.doc_id, write.content_hash, position, draft.text),
-                draft.text,
-                _passage_metadata(write, position, draft),
-                vector,
-            )
-            for (write, position, draft), vector in zip(drafts, vectors)
-        ]
-        self.store.upsert_passages(stored)
-        old_ids = self.store.passage_ids_of([write.doc_id for write in writes])
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        self.store.put_documents([_document_record(write, now) for write in writes])
-        live = {p.chunk_id for p in stored}
-        stale = {chunk for ids in old_ids.values() for chunk in ids} - live
-        self.store.delete_passages(stale)
+        vectors = self.embedder.embed([draft.embed_text for write in writes for draft in write.drafts])
+        stored, stale = replace_documents(self.store, writes, vectors)
         self._after_write(in_sync, [(p.chunk_id, p.text, p.metadata) for p in stored], stale)
 
     def _after_write(self, in_sync: bool, added: list[tuple[str, str, dict]], removed: set[str]) -> None:
         """New generation; the BM25 side follows incrementally, or resyncs if it was behind. The write is done."""
         generation = self.store.bump_generation()
         if in_sync:
-            self.sparse.apply(_sparse_rows(added), removed, generation)
+            self.sparse.apply(sparse_rows(added), removed, generation)
         else:
             self.sync_sparse()
         self.store.clear_writing()
@@ -354,136 +321,10 @@ class KnowledgeBase:
             if doc_id not in self.store.get_documents([doc_id]):
                 raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
             in_sync = self.sparse.generation == self.store.generation()
-            self.store.mark_writing()
-            self.store.delete_document(doc_id)  # the commit point: its passages are dead from here on
-            ids = set(self.store.passage_ids(doc_id))
-            self.store.delete_passages(ids)
-            self._after_write(in_sync, [], ids)
-
-
-def _document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
-    keep = ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")
-    metadata = {
-        **{k: write.metadata.get(k) for k in keep},
-        "content_hash": write.content_hash,
-        "passages": len(write.drafts),
-        "ingested_at": ingested_at,
-    }
-    return DocumentRecord(write.doc_id, metadata)
-
-
-def _passage_metadata(write: DocumentWrite, position: int, draft: PassageDraft) -> dict[str, Any]:
-    metadata = write.metadata  # title and url live on the document record only
-    return {
-        "doc_id": write.doc_id,
-        "doc_hash": write.content_hash,
-        "position": position,
-        "kind": metadata.get("kind"),
-        "speaker": draft.speaker,
-        "speakers": draft.speakers,
-        "start_seconds": draft.start_seconds,
-        "end_seconds": draft.end_seconds,
-        "page": draft.page,
-        "section": draft.section,
-        "line_starts": draft.line_starts,
-        "cue_marks": draft.cue_marks,
-    }
-
-
-def _is_live(hit: QueryHit, records: dict[str, DocumentRecord]) -> bool:
-    """A passage counts only if its document version is the one the record points to."""
-    record = records.get(hit.metadata.get("doc_id", ""))
-    return record is not None and record.metadata.get("content_hash") == hit.metadata.get("doc_hash")
-
-
-def _passage(candidate: Candidate, rank: int, record: DocumentRecord) -> Passage:
-    assert candidate.hit is not None  # _live fetched it
-    hits = sorted([candidate.hit, *candidate.merged], key=lambda h: int(h.metadata.get("position", 0)))
-    meta = candidate.hit.metadata
-    starts = [h.metadata["start_seconds"] for h in hits if h.metadata.get("start_seconds") is not None]
-    ends = [h.metadata["end_seconds"] for h in hits if h.metadata.get("end_seconds") is not None]
-    speakers = list(dict.fromkeys(name for h in hits for name in (h.metadata.get("speakers") or [])))
-    return Passage(
-        n=rank,
-        text="\n".join(h.text for h in hits),
-        score=round(min(candidate.fused, 1.0), 4),
-        doc_id=meta["doc_id"],
-        title=record.metadata.get("title") or meta["doc_id"],
-        kind=meta.get("kind", "essay"),
-        source=meta["doc_id"],
-        speaker=hits[0].metadata.get("speaker") if len(hits) > 1 else meta.get("speaker"),
-        speakers=speakers,
-        start=seconds_to_clock(min(starts)) if starts else None,
-        end=seconds_to_clock(max(ends)) if ends else None,
-        page=meta.get("page"),
-        section=meta.get("section"),
-        chunk_id=candidate.chunk_id,
-        url=record.metadata.get("url"),
-        dense_score=None if candidate.dense_score is None else round(candidate.dense_score, 4),
-        chunk_ids=[h.chunk_id for h in hits],
-        line_starts=[t for h in hits for t in (h.metadata.get("line_starts") or [])],
-        cue_marks=_merged_marks(hits),
-    )
+            self._after_write(in_sync, [], remove_documents(self.store, [doc_id]))
 
 
 def _text_batch(top_k: int) -> int:
     """How many candidates' texts to fetch at a time: twice top_k covers neighbours merged into one result and
     passages of replaced versions skipped, and a few more spare a second round trip when top_k is small."""
     return 2 * top_k + 4
-
-
-def _document_passage(hit: QueryHit) -> DocumentPassage:
-    meta = hit.metadata
-    speakers = list(meta.get("speakers") or [])
-    return DocumentPassage(
-        position=int(meta.get("position", 0)),
-        chunk_id=hit.chunk_id,
-        text=hit.text,
-        speaker=meta.get("speaker"),
-        speakers=speakers,
-        start=seconds_to_clock(meta.get("start_seconds")),
-        end=seconds_to_clock(meta.get("end_seconds")),
-        page=meta.get("page"),
-        section=meta.get("section"),
-        turns=turns(hit.text, speakers, meta.get("line_starts") or []) if meta.get("kind") == "transcript" else [],
-    )
-
-
-def _merged_marks(hits: list[QueryHit]) -> list[float]:
-    """Cue marks of neighbouring passages shown as one: line numbers move down past the earlier passages' lines."""
-    merged: list[float] = []
-    lines_before = 0
-    for hit in hits:
-        marks = hit.metadata.get("cue_marks") or []
-        for i in range(0, len(marks) - 2, 3):
-            merged += [marks[i] + lines_before, marks[i + 1], marks[i + 2]]
-        lines_before += hit.text.count("\n") + 1
-    return merged
-
-
-def _sparse_rows(rows: list[tuple[str, str, dict]]) -> list[SparseRow]:
-    tokens = tokenize([text for _, text, _ in rows]) if rows else []
-    return [
-        SparseRow(
-            chunk_id, words, str(meta.get("doc_id", "")), str(meta.get("kind", "")), tuple(meta.get("speakers") or ()), int(meta.get("position", -1))
-        )
-        for (chunk_id, _, meta), words in zip(rows, tokens)
-    ]
-
-
-def _document_info(record: DocumentRecord) -> DocumentInfo:
-    meta = record.metadata
-    return DocumentInfo(
-        doc_id=record.doc_id,
-        title=meta.get("title") or record.doc_id,
-        kind=meta.get("kind", "essay"),
-        passages=int(meta.get("passages", 0)),
-        ingested_at=meta.get("ingested_at", ""),
-        source=record.doc_id,
-        author=meta.get("author"),
-        date=meta.get("date"),
-        url=meta.get("url"),
-        speakers=list(meta.get("speakers") or []),
-        content_hash=meta.get("content_hash"),
-        source_root=meta.get("source_root"),
-    )
