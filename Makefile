@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser lint test bench scale eval train-answers train-passages crash load clean
+.PHONY: setup demo serve browser lint quick test bench scale eval train-answers train-passages crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -37,6 +37,11 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The fast tier for iterating: no long reliability runs (slow) and no Chroma-server variants (server);
+# the real model, real HTTP and the browser stay. `make test` runs everything.
+quick: setup lint
+	$(BIN)/python -m pytest -q -m "not slow and not server"
 
 test: setup browser lint
 	$(BIN)/python -m pytest

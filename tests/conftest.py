@@ -74,7 +74,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     log.close()
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test against the embedded store and against a real Chroma server."""
     if request.param == "server":
@@ -253,7 +253,10 @@ The staff engineer owns technical direction.
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
     """Three small files in three formats under talks/."""
-    root = tmp_path / "talks"
+    return write_small_corpus(tmp_path / "talks")
+
+
+def write_small_corpus(root: Path) -> Path:
     write(root / "2026" / "staff-panel.txt", PANEL_TXT)
     write(root / "essays" / "feedback.md", ESSAY_MD)
     write(root / "talk.vtt", TALK_VTT)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
-from conftest import ingest_into
+from conftest import KBServer, ingest_into, write_small_corpus
 
 PASSAGE_KEYS = {"n", "text", "score", "doc_id", "title", "kind", "source", "speaker", "speakers", "start", "end", "page", "section", "chunk_id"}
 
 
-@pytest.fixture
-def server(small_corpus: Path, tmp_path: Path, serve) -> str:
-    data = tmp_path / "api-kb"
-    ingest_into(data, [small_corpus])
-    return serve(data).url
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One server for the module: these tests only read."""
+    root = tmp_path_factory.mktemp("api")
+    ingest_into(root / "api-kb", [write_small_corpus(root / "talks")])
+    started = KBServer(root / "api-kb")
+    yield started.url
+    started.stop()
 
 
 def test_health_counts_documents_and_passages(server: str) -> None:

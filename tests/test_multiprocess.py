@@ -55,6 +55,7 @@ class _Traffic(threading.Thread):
                     self.errors.append((path, query, response.status_code, response.text[:200]))
 
 
+@pytest.mark.slow
 def test_cli_writes_reach_a_running_server_at_once(tmp_path: Path, small_corpus: Path, serve) -> None:
     data = tmp_path / "shared-kb"
     ingest_into(data, [small_corpus])

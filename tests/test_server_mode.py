@@ -7,11 +7,13 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ingest import ingest_paths
 from kb import KnowledgeBase, Settings
 
 
+@pytest.mark.server
 def test_two_workers_on_a_chroma_server_see_each_others_writes(small_corpus: Path, tmp_path: Path, chroma_server: str, serve) -> None:
     collection = f"w-{uuid.uuid4().hex[:10]}"
     data = tmp_path / "workers-kb"
