@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, UnsupportedType
+from kb.errors import Forbidden, InvalidInput, KBError, NotFound, RateLimited, StoreBusy, TooLarge, Unauthorized, UnsupportedType
 
 log = logging.getLogger("panel_kb.api")
 # A writer holds the store's lock for one file or batch at a time (seconds): a client asked to come back
@@ -19,15 +19,15 @@ BUSY_RETRY_SECONDS = 10
 # Codes for HTTP errors raised by FastAPI and Starlette; where kb has an error for the status, its code.
 CODES = {
     400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
+    401: Unauthorized.code,
+    403: Forbidden.code,
     404: NotFound.code,
     409: StoreBusy.code,
     405: "method_not_allowed",
-    413: "too_large",
+    413: TooLarge.code,
     415: UnsupportedType.code,
     422: InvalidInput.code,
-    429: "rate_limited",
+    429: RateLimited.code,
 }
 
 
@@ -38,7 +38,7 @@ def error_body(code: str, message: str) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(_: Request, exc: KBError) -> JSONResponse:
-        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)} if isinstance(exc, StoreBusy) else None
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)} if isinstance(exc, StoreBusy) else exc.headers
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

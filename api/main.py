@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
-from api.rate_limit import rate_limited
+from api.rate_limit import RateLimiter, rate_limited
 from api.responses import READ_ERRORS, error_responses, guarded
 from api.routers import contract, doctor, documents, health, search, web
 from api.security import WriteGate, reader_guard, writer_guard
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(title="panel-kb", version=version(), description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter()
     # Outermost last: CORS headers reach every answer, refused writes never reach the body limit or a body.
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
     app.add_middleware(WriteGate, settings=settings, routes=[*documents.writes.routes, *doctor.router.routes])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -20,19 +20,29 @@ from limits.strategies import MovingWindowRateLimiter
 from api.dependencies import get_settings
 from api.security import is_local_command
 from kb import Settings
+from kb.errors import RateLimited
 
-_limiter = MovingWindowRateLimiter(MemoryStorage())
-_parsed: dict[str, RateLimitItem] = {}
+
+class RateLimiter:
+    """One app's counters (its own memory: two apps in one process, as in tests, count apart)."""
+
+    def __init__(self) -> None:
+        self.windows = MovingWindowRateLimiter(MemoryStorage())
+        self.parsed: dict[str, RateLimitItem] = {}
+
+    def item(self, rule: str) -> RateLimitItem:
+        return self.parsed.get(rule) or self.parsed.setdefault(rule, parse(rule))
 
 
 def rate_limited(request: Request, settings: Settings = Depends(get_settings)) -> None:
     rule = settings.rate_limit.strip()
     if rule in ("", "0") or is_local_command(request, settings):  # the kb command on this machine (kb eval) is not a client
         return
-    limit = _parsed.get(rule) or _parsed.setdefault(rule, parse(rule))
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limit = limiter.item(rule)
     client = request.client.host if request.client else "unknown"
-    if _limiter.hit(limit, "reads", client):
+    if limiter.windows.hit(limit, "reads", client):
         return
-    reset = _limiter.get_window_stats(limit, "reads", client).reset_time
+    reset = limiter.windows.get_window_stats(limit, "reads", client).reset_time
     wait = max(1, math.ceil(reset - time.time()))
-    raise HTTPException(429, f"too many requests from this client (KB_RATE_LIMIT is {rule}): retry in {wait} s", headers={"Retry-After": str(wait)})
+    raise RateLimited(f"too many requests from this client (KB_RATE_LIMIT is {rule}): retry in {wait} s", headers={"Retry-After": str(wait)})

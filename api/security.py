@@ -24,15 +24,16 @@ import hmac
 import ipaddress
 from collections.abc import Callable
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.dependencies import get_settings
-from api.errors import CODES, error_body
+from api.errors import error_body
 from kb import Settings
+from kb.errors import Forbidden, KBError, Unauthorized
 from kb.store_claim import served_token
 
 bearer = HTTPBearer(auto_error=False, description="`KB_API_KEY` for writes; `KB_READ_KEY` (or the api key) for reads when it is set.")
@@ -67,7 +68,7 @@ def open_to_all() -> None:
 
 
 def check_writer(request: Request, settings: Settings) -> None:
-    """May this request write? HTTPException 401/403 if not. Reads only the headers."""
+    """May this request write? Unauthorized (401) or Forbidden (403) if not. Reads only the headers."""
     _refuse_cross_site(request, settings)
     if settings.api_key:
         given = request.headers.get("authorization", "")
@@ -78,8 +79,7 @@ def check_writer(request: Request, settings: Settings) -> None:
             "this write needs 'Authorization: Bearer <KB_API_KEY>'",
         )
     elif not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
-        raise HTTPException(
-            403,
+        raise Forbidden(
             "writes are accepted only from the server's own machine while KB_API_KEY is unset; set KB_API_KEY on the server and send 'Authorization: Bearer <key>'",
         )
 
@@ -105,9 +105,10 @@ class WriteGate:
         if scope["type"] == "http" and any(route.matches(scope)[0] == Match.FULL for route in self.routes):
             try:
                 check_writer(Request(scope), self.settings)
-            except HTTPException as refused:
-                body = error_body(CODES.get(refused.status_code, "error"), str(refused.detail))
-                await JSONResponse(body, status_code=refused.status_code, headers=refused.headers)(scope, receive, send)
+            except KBError as refused:
+                await JSONResponse(error_body(refused.code, refused.message), status_code=refused.status, headers=refused.headers)(
+                    scope, receive, send
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -122,8 +123,7 @@ def _refuse_cross_site(request: Request, settings: Settings) -> None:
         return
     if origin in settings.cors_origin_list and settings.api_key:
         return  # an intranet page allowed to write, with the key (checked next)
-    raise HTTPException(
-        403,
+    raise Forbidden(
         f"refused a write from a page on another site ({origin or 'origin not sent'}): a browser page may write only from "
         "an origin listed in KB_CORS_ORIGINS on a server with KB_API_KEY set, sending the key",
     )
@@ -135,10 +135,10 @@ def _bearer_of(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 def _check(given: str, keys: list[str], missing: str) -> None:
     if not given:
-        raise HTTPException(401, missing, headers=CHALLENGE)
+        raise Unauthorized(missing, headers=CHALLENGE)
     matches = [hmac.compare_digest(given.encode(), key.encode()) for key in keys if key]  # every key compared: no early exit
     if not any(matches):
-        raise HTTPException(403, "the key given is not valid for this request", headers=CHALLENGE)
+        raise Forbidden("the key given is not valid for this request", headers=CHALLENGE)
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kb.errors import UnreadableDocument
 
-class ReadError(Exception):
-    """A file that cannot be ingested. The message is shown to the user as is."""
+
+class ReadError(UnreadableDocument):
+    """A file that cannot be ingested. The message is shown to the user as is (through the API, a 422)."""

@@ -9,9 +9,10 @@ class KBError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers  # for an HTTP answer: a challenge, a Retry-After
 
 
 class ModelUnavailable(KBError):
@@ -39,6 +40,26 @@ class InvalidInput(KBError):
 
     code = "invalid_request"
     status = 422
+
+
+class Unauthorized(KBError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(KBError):
+    code = "forbidden"
+    status = 403
+
+
+class TooLarge(KBError):
+    code = "too_large"
+    status = 413
+
+
+class RateLimited(KBError):
+    code = "rate_limited"
+    status = 429
 
 
 class UnreadableDocument(KBError):

@@ -7,7 +7,7 @@ idempotency as `kb ingest`; writes take the store's write lock, shared with `kb 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -19,7 +19,7 @@ from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
 from kb.contract import PASSAGE_PAGE, SUPPORTED
-from kb.errors import NotFound, UnreadableDocument, UnsupportedType
+from kb.errors import NotFound, TooLarge, UnreadableDocument, UnsupportedType
 from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
 
 
@@ -98,7 +98,7 @@ def upload_document(
     limit = int(settings.max_upload_mb * (1 << 20))
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
+        raise TooLarge(f"the file is larger than the server's upload limit of {settings.max_upload_mb:g} MB (KB_MAX_UPLOAD_MB)")
     report = ingest_bytes(
         name, data, kb, kind, wait=settings.write_wait, source_root=source_root, speaker_names=speaker_names_from_json(speaker_names)
     )

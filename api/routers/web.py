@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
+
+from kb.errors import NotFound
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
@@ -47,5 +49,5 @@ ASSETS = {"app.js": "text/javascript; charset=utf-8", "doc.js": "text/javascript
 def asset(name: str) -> FileResponse:
     path = WEB / name
     if name not in ASSETS or not path.is_file():
-        raise HTTPException(404, f"no asset '{name}'")
+        raise NotFound(f"no asset '{name}'")
     return FileResponse(path, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})

@@ -99,15 +99,26 @@ def bundled_model_dir(cache_dir: Path) -> Path:
     return target
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
+
+
 def _build(source: Path, work: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from kb.embedding.onnx_bert import build_bert_onnx
 
     fp32 = build_bert_onnx(source / "model.safetensors", source / "config.json", work / "fp32.onnx")
+    # The quantizer logs a "consider pre-processing" hint on the root logger: that one record is dropped,
+    # while the root logger's level (the application's choice) stays as it is.
     root = logging.getLogger()
-    previous = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs a "consider pre-processing" hint on the root logger
+    hint = _DropMessage("pre-process")
+    root.addFilter(hint)
     try:
         quantize_dynamic(
             str(fp32),
@@ -119,7 +130,7 @@ def _build(source: Path, work: Path) -> None:
             extra_options={"MatMulConstBOnly": True},
         )
     finally:
-        root.setLevel(previous)
+        root.removeFilter(hint)
     fp32.unlink()
     for name in ("tokenizer.json", "LICENSE", "NOTICE"):
         if (source / name).is_file():
