@@ -103,7 +103,7 @@ def ingest_paths(
     reading = Reading.of(kind, speaker_names)
     if dry_run or isinstance(kb, RemoteKnowledgeBase):
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
-    with kb.writing(wait, "ingest"), kb.sparse.saving_once():
+    with kb.writing(wait, "ingest"):
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
 
 
@@ -190,10 +190,7 @@ def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, reading: Reading, s
 
 def _recover(kb: KnowledgeBase, report: IngestReport) -> None:
     """A previous writer died mid-write: clean up what it left before planning (kb doctor --repair)."""
-    if kb.store.interrupted():
-        from kb.doctor import repair
-
-        report.notes.extend(f"previous write was interrupted: {line}" for line in repair(kb).repaired)
+    report.notes.extend(f"previous write was interrupted: {line}" for line in kb.recover_interrupted())
 
 
 def _plan(sources: list[Source], stored: dict, reading: Reading, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:
@@ -311,7 +308,8 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase | RemoteKnowledgeBa
     doc_id = item.source.doc_id
     try:
         units = read_document(doc_id, data, reading.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=dict(reading.speaker_names))
-        drafts = chunk_units(units, kb.embedder.count_tokens, kb.embedder.max_tokens, count_many=kb.embedder.count_tokens_batch)
+        budget = kb.token_budget()
+        drafts = chunk_units(units, budget.count, budget.max_tokens, count_many=budget.count_many)
         if not drafts:
             raise ReadError("no text to index: add content or remove the file")
         if len(drafts) > kb.settings.max_passages:

@@ -7,9 +7,11 @@ write and delete sequence in kb/write_protocol.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
 from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K
@@ -45,6 +47,9 @@ from kb.store_claim import Claim, claim_store, release_store
 from kb.write_lock import WriteLock
 from kb.write_protocol import is_live, remove_documents, replace_documents
 
+if TYPE_CHECKING:
+    from kb.embedding import TokenBudget
+
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
 
@@ -57,10 +62,14 @@ class KnowledgeBase:
 
     remote = False  # the kb command also drives a served store over HTTP (kb.remote); this one opens the files
 
-    def __init__(self, settings: Settings | None = None, fusion: FusionConfig | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, fusion: FusionConfig | None = None, composer: Composer | None = None) -> None:
+        """`composer` writes answers from the passages a question finds (kb/answer.py's Composer); the default
+        is the extractive one, built on first use from the model's token vectors and the BM25 side's idf."""
         self.settings = settings or Settings()
         self.fusion = fusion or FusionConfig()
         self._claim: Claim | None = None
+        if composer is not None:
+            self.__dict__["composer"] = composer  # what the cached property would have built
 
     def claim(self, wait: float = 0.0) -> None:
         """Claim the embedded store for this process before opening it (`kb.store_claim` says why).
@@ -147,9 +156,26 @@ class KnowledgeBase:
     def write_lock(self) -> WriteLock:
         return WriteLock(self.settings.data_dir / "locks" / f"{self._store_key}.lock")
 
-    def writing(self, wait: float = 0.0, purpose: str = "ingest"):
-        """Hold the store's write lock for a block (StoreBusy when another writer keeps it past `wait`)."""
-        return self.write_lock.held(wait, purpose)
+    @contextlib.contextmanager
+    def writing(self, wait: float = 0.0, purpose: str = "ingest") -> Iterator[None]:
+        """Hold the store's write lock for a block (StoreBusy when another writer keeps it past `wait`);
+        the BM25 file is saved once, at the end of the block, however many writes it holds."""
+        with self.write_lock.held(wait, purpose), self.sparse.saving_once():
+            yield
+
+    def token_budget(self) -> TokenBudget:
+        """How the model counts tokens and how many it reads: what chunking fits passages to."""
+        from kb.embedding import TokenBudget  # the model's modules load only for commands that embed
+
+        return TokenBudget.of(self.embedder)
+
+    def recover_interrupted(self) -> list[str]:
+        """A writer that died mid-write left a flag: repair what it left (kb doctor --repair); what was done."""
+        if not self.store.interrupted():
+            return []
+        from kb.doctor import repair
+
+        return repair(self).repaired
 
     @cached_property
     def _store_key(self) -> str:
@@ -260,6 +286,7 @@ class KnowledgeBase:
 
     @cached_property
     def composer(self) -> Composer:
+        """The extractive composer, unless one was given."""
         self.sync_sparse()
         return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse)
 

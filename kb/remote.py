@@ -83,6 +83,12 @@ class RemoteKnowledgeBase:
 
         return get_embedder(self.settings)
 
+    def token_budget(self):
+        """The local model's token counting, for a dry run's passage counts."""
+        from kb.embedding import TokenBudget
+
+        return TokenBudget.of(self.embedder)
+
     # --- writing ------------------------------------------------------------------
     @contextlib.contextmanager
     def writing(self, wait: float = 0.0, purpose: str = "ingest") -> Iterator[None]:

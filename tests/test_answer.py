@@ -376,3 +376,17 @@ def test_an_answer_stops_short_rather_than_quote_weak_sentences() -> None:
         sentence.score, sentence.similarity = score, 0.5
     chosen = ExtractiveComposer(quick_embed=None, idf=None).choose(sentences, max_words=100)
     assert [s.text.split()[0] for s in chosen] == ["Strong", "Good"]  # room for all three; the weak one is left out
+
+
+def test_a_composer_can_be_injected(small_corpus: Path) -> None:
+    """The answer is written by whatever composer the KnowledgeBase is given (the generative mode plugs in here)."""
+    from kb import KnowledgeBase, Settings
+
+    class Echo:
+        def compose(self, question, passages, max_words, max_citations=5, speaker=None, elsewhere=None):
+            return f"{len(passages)} passages found for: {question} [1]", [passages[0].model_copy(update={"n": 1})]
+
+    with KnowledgeBase(Settings(), composer=Echo()) as kb:
+        ingest_paths([small_corpus], kb)
+        response = kb.ask("who owns technical direction?")
+    assert response.answer.endswith("for: who owns technical direction? [1]") and [p.n for p in response.citations] == [1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from kb.embedding.onnx_embedding import OnnxEmbedding
@@ -10,6 +12,21 @@ from kb.errors import ModelUnavailable
 from kb.settings import BUNDLED_MODEL, Settings
 
 _LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TokenBudget:
+    """What chunking needs from the model: how it counts tokens, and how many it reads at most."""
+
+    count: Callable[[str], int]
+    count_many: Callable[[list[str]], list[int]]
+    max_tokens: int
+
+    @classmethod
+    def of(cls, model: OnnxEmbedding) -> TokenBudget:
+        return cls(model.count_tokens, model.count_tokens_batch, model.max_tokens)
+
+
 _LOADED: dict[tuple[str, str], OnnxEmbedding] = {}
 
 
