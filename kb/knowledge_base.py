@@ -1,8 +1,8 @@
 """`KnowledgeBase`: the public face of panel-kb that the CLI, the API and scripts share.
 
-It wires the parts (store, model, BM25 side, caches) and runs searches and
-answers; how stored metadata maps to models lives in kb/records.py, the
-write and delete sequence in kb/write_protocol.py.
+It wires the parts (store, model, BM25 side, caches) and answers; searches run
+in kb/searching.py, stored metadata maps to models in kb/records.py, and the
+write and delete sequence is kb/write_protocol.py.
 """
 
 from __future__ import annotations
@@ -25,27 +25,21 @@ from kb.models import (
     SearchFilters,
     SearchResponse,
 )
-from kb.passage_model import load_model as load_passage_model
-from kb.passage_model import rerank
 from kb.question_speaker import speaker_named_in
 from kb.read_cache import ReadCache
-from kb.records import DocumentWrite, document_info, document_passage, sparse_rows, to_passage
+from kb.records import DocumentWrite, document_info, document_passage, sparse_rows
 from kb.retrieval import (
     Candidate,
     FusionConfig,
     Mode,
-    fuse,
-    rescore,
-    shape_results,
-    smooth_transcripts,
-    where_clause,
 )
+from kb.searching import Searcher
 from kb.settings import Settings
-from kb.sparse_index import SparseIndex, SparseScores
-from kb.store import ChromaStore, DocumentRecord
+from kb.sparse_index import SparseIndex
+from kb.store import ChromaStore
 from kb.store_claim import Claim, claim_store, release_store
 from kb.write_lock import WriteLock
-from kb.write_protocol import is_live, remove_documents, replace_documents
+from kb.write_protocol import remove_documents, replace_documents
 
 if TYPE_CHECKING:
     from kb.embedding import TokenBudget
@@ -82,6 +76,7 @@ class KnowledgeBase:
 
     def close(self) -> None:
         """Close the store and let another process open it; this object is done."""
+        self.__dict__.pop("searcher", None)  # it holds the store
         store = self.__dict__.pop("store", None)
         if store is not None:
             store.close()
@@ -185,79 +180,15 @@ class KnowledgeBase:
 
     def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: Mode = "hybrid") -> SearchResponse:
         """Hybrid search over live passages, best first, with the contract's Passage fields."""
-        query = query.strip()
-        if not query:
-            raise InvalidInput("query is empty: say what you are looking for")
-        if not TOP_K.holds(top_k):
-            raise InvalidInput(f"top_k must be between {TOP_K.low} and {TOP_K.high}")
-        f = filters or SearchFilters()
-        ranked = self.ranked(query, max(self.fusion.candidates, top_k * 4), f, mode)
-        records: dict[str, DocumentRecord] = {}
-        shaped = shape_results(self._live(ranked, records, batch=_text_batch(top_k)), top_k, bool(f.doc_id), self.fusion.merge_neighbours)
-        results = [to_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
-        return SearchResponse(query=query, results=results)
+        return self.searcher.search(query, top_k, filters, mode, self.fusion)
 
     def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode = "hybrid") -> list[Candidate]:
-        """Every candidate from both sides (up to `n` each), fused and smoothed, best first (within one
-        document, the learned passage order); no text yet."""
-        config = self.fusion
-        self.sync_sparse(fresh=False)  # BM25, and where every passage sits
-        vector = self.embedder.embed([query])[0] if mode != "sparse" else None
-        dense = self.store.nearest(vector, n, where_clause(filters)) if vector is not None else []
-        scored = self.sparse.score(query) if mode != "dense" else None
-        sparse = self.sparse.search(query, n, doc_id=filters.doc_id, kind=filters.kind, speaker=filters.speaker, scored=scored) if scored else []
-        candidates = fuse(dense, sparse, config)
-        if mode == "hybrid" and vector is not None and scored is not None:
-            self._score_both_sides(candidates, vector, scored)
-            rescore(candidates, config)
-        self._locate(candidates)
-        smooth_transcripts(candidates, config.smoothing)
-        ranked = sorted(candidates.values(), key=lambda c: -c.fused)
-        # The trees judge which stretch of one conversation answers (trained within one meeting); across
-        # documents they cost precise lookups (corpus kb eval), so they order a search within one document.
-        trees = load_passage_model() if mode == "hybrid" and config.learned_order and filters.doc_id else None
-        return rerank(ranked, len(self.sparse.query_weights(query)), trees) if trees is not None else ranked
+        """Every candidate from both sides (up to `n` each), fused and smoothed, best first; no text yet."""
+        return self.searcher.ranked(query, n, filters, mode, self.fusion)
 
-    def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], scored: SparseScores) -> None:
-        """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""
-        for chunk_id, score in self.store.similarities([c.chunk_id for c in candidates.values() if c.dense_score is None], vector).items():
-            candidates[chunk_id].dense_score = score
-        for chunk_id, score in scored.of([c.chunk_id for c in candidates.values() if c.sparse_score is None]).items():
-            candidates[chunk_id].sparse_score = score
-
-    def _locate(self, candidates: dict[str, Candidate]) -> None:
-        """Document, kind and position of every candidate, from the BM25 side's rows (no Chroma read).
-
-        A passage written by another process within the last second is not there
-        yet; its text is fetched now instead.
-        """
-        located = self.sparse.locate(list(candidates))
-        for chunk_id, where in located.items():
-            candidate = candidates[chunk_id]
-            candidate.doc_id, candidate.kind, candidate.position = where.doc_id, where.kind, where.position
-        for hit in self.store.get_passages([chunk_id for chunk_id in candidates if chunk_id not in located]):
-            candidate = candidates[hit.chunk_id]
-            candidate.hit = hit
-            candidate.doc_id, candidate.kind, candidate.position = (
-                str(hit.metadata.get("doc_id", "")),
-                str(hit.metadata.get("kind", "")),
-                int(hit.metadata.get("position", -1)),
-            )
-
-    def _live(self, ranked: list[Candidate], records: dict[str, DocumentRecord], batch: int) -> Iterator[Candidate]:
-        """Candidates in rank order with their text, skipping passages of a replaced version.
-
-        Text is fetched a batch at a time, only as far down the ranking as the
-        results reach (usually one batch); `records` collects their documents.
-        """
-        for start in range(0, len(ranked), batch):
-            chunk = ranked[start : start + batch]
-            hits = {hit.chunk_id: hit for hit in self.store.get_passages([c.chunk_id for c in chunk if c.hit is None])}
-            records.update(self.reads.records(sorted({c.doc_id for c in chunk} - records.keys())))
-            for candidate in chunk:
-                candidate.hit = candidate.hit or hits.get(candidate.chunk_id)
-                if candidate.hit is not None and is_live(candidate.hit, records):
-                    yield candidate
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.store, self.sparse, self.embedder, self.reads, self.sync_sparse)
 
     def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
@@ -349,9 +280,3 @@ class KnowledgeBase:
                 raise NotFound(f"no document with doc_id '{doc_id}': `kb docs` or GET /v1/documents lists them")
             in_sync = self.sparse.generation == self.store.generation()
             self._after_write(in_sync, [], remove_documents(self.store, [doc_id]))
-
-
-def _text_batch(top_k: int) -> int:
-    """How many candidates' texts to fetch at a time: twice top_k covers neighbours merged into one result and
-    passages of replaced versions skipped, and a few more spare a second round trip when top_k is small."""
-    return 2 * top_k + 4

@@ -196,7 +196,7 @@ def test_passage_features_read_neighbours_in_the_same_document_and_rerank_only_t
 
 
 def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(kb, tmp_path: Path, monkeypatch) -> None:
-    import kb.knowledge_base as knowledge_base
+    import kb.searching as searching
     from kb.passage_model import load_model
 
     assert load_model() is not None  # the trained trees ship in the package, made for today's features
@@ -213,7 +213,7 @@ def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(
     fused = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
     everywhere = [p.chunk_id for p in kb.search(query, top_k=4).results]
     kb.fusion = FusionConfig(merge_neighbours=False)
-    monkeypatch.setattr(knowledge_base, "load_passage_model", lambda: _passage_stump("rank", 0.5, 0.0, 1.0))  # trees: the first fused is worst
+    monkeypatch.setattr(searching, "load_passage_model", lambda: _passage_stump("rank", 0.5, 0.0, 1.0))  # trees: the first fused is worst
     learned = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
     assert len(fused) == 4
     assert learned[:3] == fused[1:4] and fused[0] not in learned[:3]
@@ -222,7 +222,7 @@ def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(
     def unused():
         raise AssertionError("the learned order is for hybrid search")
 
-    monkeypatch.setattr(knowledge_base, "load_passage_model", unused)
+    monkeypatch.setattr(searching, "load_passage_model", unused)
     assert kb.search(query, top_k=3, filters=within, mode="dense").results and kb.search(query, top_k=3, filters=within, mode="sparse").results
     kb.fusion = FusionConfig(merge_neighbours=False, learned_order=False)
     assert [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results] == fused
