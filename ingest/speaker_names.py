@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ingest.readers.turns import MAX_SPEAKER_CHARS
+from kb.contract import MAX_SPEAKER_CHARS
 from kb.errors import InvalidInput
 
 MAX_NAMES = 200

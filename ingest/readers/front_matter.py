@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from ingest.errors import ReadError
-from ingest.readers.turns import MAX_SPEAKER_CHARS
+from kb.contract import MAX_SPEAKER_CHARS
 
 ALLOWED = ("title", "kind", "author", "date", "url", "speakers")
 MAX_FRONT_MATTER_CHARS = 64_000

@@ -16,7 +16,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.readers.turns import MAX_SPEAKER_CHARS, SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
+from kb.contract import MAX_SPEAKER_CHARS
 
 CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _LEAD_CLOCK = rf"(?:[\[(]?(?P<clock>{CLOCK})(?:\s*(?:-->|→|–|-)\s*{CLOCK})?[\])]?\s*[-–]?\s*)?"

@@ -6,7 +6,8 @@ import re
 from collections import Counter
 
 from ingest.errors import ReadError
-from ingest.readers.turns import MAX_SPEAKER_CHARS, SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
+from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
+from kb.contract import MAX_SPEAKER_CHARS
 
 # How a cue names its speaker when it has no <v Name> voice tag.
 _CUE_SPEAKER = (

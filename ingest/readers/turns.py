@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from llama_index.core.schema import Document
 
-from kb.contract import MAX_SPEAKER_CHARS  # noqa: F401  # re-exported for the readers
+from kb.contract import MAX_SPEAKER_CHARS
 
 # A plausible speaker label: 1-6 words, starting with a capital letter, no sentence
 # punctuation; a word may be a number, as diarizers write them ("Speaker 0", "Guest 2",
