@@ -42,7 +42,7 @@ def bm25_sentences(kb: KnowledgeBase, question: str, filters: SearchFilters, max
 
     from kb.answer import split_passage
     from kb.knowledge_base import ASK_POOL
-    from kb.sparse_index import tokenize
+    from kb.tokens import tokenize
 
     sentences = [s.text for p in kb.search(question, top_k=5 * ASK_POOL, filters=filters).results for s in split_passage(p)]
     if not sentences:

@@ -45,6 +45,7 @@ from ingest.readers import read_document  # noqa: E402
 from ingest.sources import discover  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
 from kb.embedding import get_embedder  # noqa: E402
+from kb.models import SearchFilters  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PASSAGES_PER_FILE = 43  # what a 100-turn synthetic transcript yields
@@ -275,7 +276,7 @@ def floor_latencies(data: Path, n: int) -> tuple[float, float]:
     for i in range(n):
         started = time.perf_counter()
         chroma_query(QUESTIONS[i % len(QUESTIONS)])
-        kb.sparse.search(QUESTIONS[i % len(QUESTIONS)], 100)
+        kb.sparse.top(kb.sparse.prepare(QUESTIONS[i % len(QUESTIONS)]), 100, SearchFilters())
         times.append(time.perf_counter() - started)
     return percentiles_ms(times)
 

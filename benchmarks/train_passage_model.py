@@ -95,7 +95,7 @@ def qmsum_groups(split: str) -> list[tuple[np.ndarray, np.ndarray]]:
                     grams = qmsum_eval.shingles(text.split())
                     share = sum(bool(qmsum_eval.covered(turn, text, grams)) for turn in gold) / len(gold)
                     labels.append(math.ceil(3 * share))
-                groups.append((feature_matrix(ranked, len(kb.sparse.query_weights(query["query"]))), np.asarray(labels)))
+                groups.append((feature_matrix(ranked, len(kb.sparse.weights.query_weights(query["query"]))), np.asarray(labels)))
     return groups
 
 
@@ -109,7 +109,7 @@ def scifact_groups(keep) -> list[tuple[np.ndarray, np.ndarray]]:
                 continue
             ranked = kb.ranked(queries[query_id], CANDIDATES, SearchFilters())[:DEPTH]
             labels = [int(c.doc_id.removesuffix(".md") in relevant) for c in ranked]
-            groups.append((feature_matrix(ranked, len(kb.sparse.query_weights(queries[query_id]))), np.asarray(labels)))
+            groups.append((feature_matrix(ranked, len(kb.sparse.weights.query_weights(queries[query_id]))), np.asarray(labels)))
     return groups
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
 from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K
+from kb.dense_side import DenseSide
 from kb.errors import InvalidInput, NotFound
 from kb.models import (
     AskResponse,
@@ -145,7 +146,9 @@ class KnowledgeBase:
     @cached_property
     def sparse(self) -> SparseIndex:
         """The BM25 side, persisted under KB_DATA_DIR (one file per store and collection)."""
-        return SparseIndex(self.settings.data_dir / "bm25" / f"{self._store_key}.pkl")
+        bm25 = self.settings.data_dir / "bm25"
+        (bm25 / f"{self._store_key}.pkl").unlink(missing_ok=True)  # the pickled layout of earlier builds: rebuilt from Chroma
+        return SparseIndex(bm25 / f"{self._store_key}.npz")
 
     @cached_property
     def write_lock(self) -> WriteLock:
@@ -188,7 +191,12 @@ class KnowledgeBase:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.sparse, self.embedder, self.reads, self.sync_sparse)
+        return Searcher(self.store, DenseSide(self.store, self.embedder), self._synced_sparse, self.reads)
+
+    def _synced_sparse(self) -> SparseIndex:
+        """The BM25 side as of the store's generation of the last second (what a search may serve)."""
+        self.sync_sparse(fresh=False)
+        return self.sparse
 
     def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
         """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
@@ -219,7 +227,7 @@ class KnowledgeBase:
     def composer(self) -> Composer:
         """The extractive composer, unless one was given."""
         self.sync_sparse()
-        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse)
+        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse.weights)
 
     @cached_property
     def reads(self) -> ReadCache:

@@ -12,13 +12,14 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.bm25_postings import SparseRow
 from kb.models import DocumentInfo, DocumentPassage, Passage
 from kb.passage_draft import PassageDraft
 from kb.passage_lines import turns
 from kb.retrieval import Candidate
-from kb.sparse_index import SparseRow, tokenize
 from kb.store import DocumentRecord, QueryHit
 from kb.timecodes import seconds_to_clock
+from kb.tokens import tokenize
 
 
 @dataclass

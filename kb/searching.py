@@ -1,6 +1,7 @@
 """Search orchestration: both retrieval sides, fusion, smoothing, the learned order, then text for the results.
 
-The dense side (Chroma) and the BM25 side each return ids and scores; fusion,
+The dense side (Chroma, kb/dense_side.py) and the BM25 side (kb/sparse_index.py)
+share one shape (kb/retrieval_side.py) and each return ids and scores; fusion,
 smoothing and the in-document learned order run on those alone (kb/retrieval.py,
 kb/passage_model.py). Text is fetched last, a batch at a time, only for the
 candidates that become results, skipping passages of replaced versions.
@@ -19,17 +20,23 @@ from kb.passage_model import load_model as load_passage_model
 from kb.passage_model import rerank
 from kb.read_cache import ReadCache
 from kb.records import to_passage
-from kb.retrieval import Candidate, FusionConfig, Mode, fuse, rescore, shape_results, smooth_transcripts, where_clause
+from kb.retrieval import Candidate, FusionConfig, Mode, fuse, rescore, shape_results, smooth_transcripts
+from kb.retrieval_side import RetrievalSide
 from kb.sparse_index import SparseIndex, SparseScores
 from kb.store import ChromaStore, DocumentRecord
 from kb.write_protocol import is_live
 
 
 class Searcher:
-    """One store's search: the parts it reads, opened by the KnowledgeBase that owns them."""
+    """One store's search over the two retrieval sides, opened by the KnowledgeBase that owns them.
 
-    def __init__(self, store: ChromaStore, sparse: SparseIndex, embedder, reads: ReadCache, sync_sparse: Callable[..., None]) -> None:
-        self.store, self.sparse, self.embedder, self.reads, self.sync_sparse = store, sparse, embedder, reads, sync_sparse
+    `sparse` is called only when a search needs the BM25 side (hybrid or
+    sparse mode): it returns that side brought up to the store's generation,
+    so a dense-only search never loads or syncs it.
+    """
+
+    def __init__(self, store: ChromaStore, dense: RetrievalSide[Sequence[float]], sparse: Callable[[], SparseIndex], reads: ReadCache) -> None:
+        self.store, self.dense, self.sparse, self.reads = store, dense, sparse, reads
 
     def search(self, query: str, top_k: int, filters: SearchFilters | None, mode: Mode, config: FusionConfig) -> SearchResponse:
         """Hybrid search over live passages, best first, with the contract's Passage fields."""
@@ -46,39 +53,41 @@ class Searcher:
         return SearchResponse(query=query, results=results)
 
     def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode, config: FusionConfig) -> list[Candidate]:
-        """Every candidate from both sides (up to `n` each), fused and smoothed, best first (within one
+        """Every candidate from the mode's sides (up to `n` each), fused and smoothed, best first (within one
         document, the learned passage order); no text yet."""
-        self.sync_sparse(fresh=False)  # BM25, and where every passage sits
-        vector = self.embedder.embed([query])[0] if mode != "sparse" else None
-        dense = self.store.nearest(vector, n, where_clause(filters)) if vector is not None else []
-        scored = self.sparse.score(query) if mode != "dense" else None
-        sparse = self.sparse.search(query, n, doc_id=filters.doc_id, kind=filters.kind, speaker=filters.speaker, scored=scored) if scored else []
-        candidates = fuse(dense, sparse, config)
-        if mode == "hybrid" and vector is not None and scored is not None:
-            self._score_both_sides(candidates, vector, scored)
+        sparse = self.sparse() if mode != "dense" else None  # BM25, and where every passage sits
+        vector = self.dense.prepare(query) if mode != "sparse" else None
+        scored = sparse.prepare(query) if sparse is not None else None
+        dense_top = self.dense.top(vector, n, filters) if vector is not None else []
+        sparse_top = sparse.top(scored, n, filters) if sparse is not None and scored is not None else []
+        candidates = fuse(dense_top, sparse_top, config)
+        if vector is not None and sparse is not None and scored is not None:  # hybrid
+            self._score_both_sides(candidates, vector, sparse, scored)
             rescore(candidates, config)
-        self._locate(candidates)
+        self._locate(candidates, sparse)
         smooth_transcripts(candidates, config.smoothing)
         ranked = sorted(candidates.values(), key=lambda c: -c.fused)
         # The trees judge which stretch of one conversation answers (trained within one meeting); across
         # documents they cost precise lookups (corpus kb eval), so they order a search within one document.
         trees = load_passage_model() if mode == "hybrid" and config.learned_order and filters.doc_id else None
-        return rerank(ranked, len(self.sparse.query_weights(query)), trees) if trees is not None else ranked
+        if trees is None or sparse is None:
+            return ranked
+        return rerank(ranked, len(sparse.weights.query_weights(query)), trees)
 
-    def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], scored: SparseScores) -> None:
+    def _score_both_sides(self, candidates: dict[str, Candidate], vector: Sequence[float], sparse: SparseIndex, scored: SparseScores) -> None:
         """A candidate one side did not return gets its real score there (its cosine, its BM25), not 0."""
-        for chunk_id, score in self.store.similarities([c.chunk_id for c in candidates.values() if c.dense_score is None], vector).items():
+        for chunk_id, score in self.dense.scores_of(vector, [c.chunk_id for c in candidates.values() if c.dense_score is None]).items():
             candidates[chunk_id].dense_score = score
-        for chunk_id, score in scored.of([c.chunk_id for c in candidates.values() if c.sparse_score is None]).items():
+        for chunk_id, score in sparse.scores_of(scored, [c.chunk_id for c in candidates.values() if c.sparse_score is None]).items():
             candidates[chunk_id].sparse_score = score
 
-    def _locate(self, candidates: dict[str, Candidate]) -> None:
-        """Document, kind and position of every candidate, from the BM25 side's rows (no Chroma read).
+    def _locate(self, candidates: dict[str, Candidate], sparse: SparseIndex | None) -> None:
+        """Document, kind and position of every candidate, from the BM25 side's catalogue (no Chroma read).
 
         A passage written by another process within the last second is not there
-        yet; its text is fetched now instead.
+        yet, and a dense-only search has no catalogue: their text is fetched now instead.
         """
-        located = self.sparse.locate(list(candidates))
+        located = sparse.locate(list(candidates)) if sparse is not None else {}
         for chunk_id, where in located.items():
             candidate = candidates[chunk_id]
             candidate.doc_id, candidate.kind, candidate.position = where.doc_id, where.kind, where.position

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest import ingest_paths
-from kb import KnowledgeBase, Settings
+from kb import KnowledgeBase, Settings, bm25_file
 from kb.models import SearchFilters
 from kb.retrieval import Candidate, FusionConfig, fuse, shape_results
 from kb.store import QueryHit
@@ -60,6 +60,30 @@ def test_bm25_is_rebuilt_from_the_store_when_its_file_is_missing(backend, kb, sm
     results = fresh.search("flaky build", mode="sparse").results
     assert results and results[0].doc_id == "2026/staff-panel.txt"
     assert fresh.sparse.path.is_file()
+
+
+def test_an_old_or_broken_bm25_file_is_rebuilt_from_the_store_not_trusted(backend, kb, small_corpus: Path) -> None:
+    ingest_paths([small_corpus], kb)
+    path = kb.sparse.path
+    old_pickle = path.with_suffix(".pkl")
+    old_pickle.write_bytes(b"\x80\x05 the pickled layout of an earlier build")
+    path.write_bytes(b"PK\x03\x04 cut short")
+    fresh = KnowledgeBase(Settings())
+    results = fresh.search("flaky build", mode="sparse").results
+    assert results and results[0].doc_id == "2026/staff-panel.txt"
+    assert not old_pickle.exists()
+    loaded = bm25_file.load(path)
+    assert loaded is not None and loaded[0] == fresh.store.generation()
+
+
+def test_a_dense_only_search_never_opens_the_bm25_side(backend, kb, small_corpus: Path) -> None:
+    ingest_paths([small_corpus], kb)
+    hybrid = {p.chunk_id: (p.doc_id, p.kind, p.text) for p in kb.search("flaky build", top_k=10).results}
+    fresh = KnowledgeBase(Settings())
+    dense = fresh.search("flaky build", top_k=10, mode="dense").results
+    assert dense and "sparse" not in fresh.__dict__
+    shared = [p for p in dense if p.chunk_id in hybrid]
+    assert shared and all((p.doc_id, p.kind, p.text) == hybrid[p.chunk_id] for p in shared)  # located from Chroma alike
 
 
 def test_another_writer_is_seen_without_a_restart(backend, small_corpus: Path, tmp_path: Path) -> None:

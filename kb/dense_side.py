@@ -1,0 +1,27 @@
+"""The dense side of retrieval: the query's vector against the passages' vectors in Chroma (cosine)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kb.models import SearchFilters
+from kb.retrieval import where_clause
+from kb.store import ChromaStore
+
+
+class DenseSide:
+    """Nearest passages by meaning; filters become Chroma `where` clauses, applied before ranking."""
+
+    name = "dense"
+
+    def __init__(self, store: ChromaStore, embedder) -> None:
+        self.store, self.embedder = store, embedder
+
+    def prepare(self, query: str) -> Sequence[float]:
+        return self.embedder.embed([query])[0]
+
+    def top(self, vector: Sequence[float], n: int, filters: SearchFilters) -> list[tuple[str, float]]:
+        return self.store.nearest(vector, n, where_clause(filters))
+
+    def scores_of(self, vector: Sequence[float], chunk_ids: list[str]) -> dict[str, float]:
+        return self.store.similarities(chunk_ids, vector)
