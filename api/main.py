@@ -7,6 +7,7 @@ server (fastapi-offline ships them), so they work on an air-gapped intranet.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
@@ -21,6 +22,9 @@ from api.security import WriteGate, reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
 from kb.contract import version
 
+if TYPE_CHECKING:
+    from kb.embedding import ModelCache  # the model's modules load when the app starts, not on import
+
 DESCRIPTION = """Cited semantic search over engineering-career essays, panel transcripts and book notes.
 
 Reads (search, ask, documents) are open unless `KB_READ_KEY` is set. Writes (upload, delete) need
@@ -28,12 +32,13 @@ Reads (search, ask, documents) are open unless `KB_READ_KEY` is set. Writes (upl
 when it is not. Every error is `{"error": {"code": str, "message": str}}`."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, models: ModelCache | None = None) -> FastAPI:
+    """The API and the page over one KnowledgeBase, opened at startup; `models` as in KnowledgeBase."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        kb = KnowledgeBase(settings)
+        kb = KnowledgeBase(settings, models=models)
         kb.warm_up()
         app.state.kb = kb
         yield

@@ -43,7 +43,7 @@ from kb.write_lock import WriteLock
 from kb.write_protocol import remove_documents, replace_documents
 
 if TYPE_CHECKING:
-    from kb.embedding import TokenBudget
+    from kb.embedding import ModelCache, TokenBudget
 
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
@@ -57,10 +57,14 @@ class KnowledgeBase:
 
     remote = False  # the kb command also drives a served store over HTTP (kb.remote); this one opens the files
 
-    def __init__(self, settings: Settings | None = None, fusion: FusionConfig | None = None, composer: Composer | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, fusion: FusionConfig | None = None, composer: Composer | None = None, models: ModelCache | None = None
+    ) -> None:
         """`composer` writes answers from the passages a question finds (kb/answer.py's Composer); the default
-        is the extractive one, built on first use from the model's token vectors and the BM25 side's idf."""
+        is the extractive one, built on first use from the model's token vectors and the BM25 side's idf.
+        `models` is where the embedding model is loaded once (default: shared by the whole process)."""
         self.settings = settings or Settings()
+        self.models = models
         self.fusion = fusion or FusionConfig()
         self._claim: Claim | None = None
         if composer is not None:
@@ -102,7 +106,7 @@ class KnowledgeBase:
     def embedder(self):
         from kb.embedding import get_embedder
 
-        return get_embedder(self.settings)
+        return get_embedder(self.settings, self.models)
 
     @cached_property
     def store(self) -> ChromaStore:

@@ -112,3 +112,15 @@ def test_token_vectors_are_built_once_kept_beside_the_model_and_rank_related_sen
     assert float(question @ related) > float(question @ unrelated) + 0.1
     assert np.allclose(np.linalg.norm(vectors.embed(["a sentence", "another one"]), axis=1), 1.0, atol=1e-3)
     assert not vectors.embed(["the of and"]).any()  # stop words alone carry no topic
+
+
+def test_knowledge_bases_share_the_process_model_unless_given_a_cache_of_their_own(embedder) -> None:
+    from kb import KnowledgeBase
+    from kb.embedding import ModelCache, first_use_work
+
+    assert KnowledgeBase(Settings()).embedder is embedder  # loaded once per process by default
+    own = ModelCache()
+    assert not own.holds(Settings())
+    mine = KnowledgeBase(Settings(), models=own).embedder
+    assert mine is not embedder and own.holds(Settings()) and first_use_work(Settings(), own) is None
+    assert np.allclose(mine.embed(["a sponsor speaks for you"]), embedder.embed(["a sponsor speaks for you"]), atol=1e-6)

