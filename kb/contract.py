@@ -15,6 +15,12 @@ Kind = Literal["essay", "transcript", "book_notes"]
 KINDS: tuple[str, ...] = get_args(Kind)
 KIND_LABELS = {"essay": "essays", "transcript": "panel transcripts", "book_notes": "book notes"}
 
+# How `ask` writes an answer: quoting passages (no model), through the team's LLM (verified), or generative when
+# KB_LLM_URL is set. AnswerMode is what produced a given answer.
+AskMode = Literal["auto", "extractive", "generative"]
+ASK_MODES: tuple[str, ...] = get_args(AskMode)
+AnswerMode = Literal["extractive", "generative"]
+
 # File suffix -> the reader's format name (ingest/readers picks a reader by it).
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}
 SUPPORTED = ", ".join(sorted(FORMATS))  # for messages: ".markdown, .md, .pdf, ..."

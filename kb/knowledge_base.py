@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
-from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K
+from kb.answer import NOTHING_RELEVANT, RELEVANCE_THRESHOLD, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
+from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K, AskMode
 from kb.dense_side import DenseSide
 from kb.errors import InvalidInput, NotFound
+from kb.generative import GenerationFailed
 from kb.models import (
     AskResponse,
     DocumentInfo,
@@ -25,6 +28,7 @@ from kb.models import (
     Passage,
     SearchFilters,
     SearchResponse,
+    Verification,
 )
 from kb.question_speaker import speaker_named_in
 from kb.read_cache import ReadCache
@@ -44,6 +48,9 @@ from kb.write_protocol import remove_documents, replace_documents
 
 if TYPE_CHECKING:
     from kb.embedding import ModelCache, TokenBudget
+    from kb.generative import Generated, GenerativeAnswerer
+
+AskEvent = tuple[str, "str | AskResponse"]
 
 ASK_POOL = 2  # ask reads ASK_POOL x top_k passages to find its sentences
 
@@ -202,8 +209,21 @@ class KnowledgeBase:
         self.sync_sparse(fresh=False)
         return self.sparse
 
-    def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
-        """An extractive answer whose every sentence cites a passage, or a plain "nothing relevant"."""
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        filters: SearchFilters | None = None,
+        max_words: int = 120,
+        mode: AskMode = "auto",
+        on_delta: Callable[[str], None] | None = None,
+    ) -> AskResponse:
+        """An answer whose every sentence cites a passage, or a plain "nothing relevant".
+
+        Extractive by default; generative (the team's LLM, every sentence verified) when `mode` asks for it or
+        is "auto" with KB_LLM_URL set. A generative answer that fails falls back to the extractive one and says
+        why (`fallback`). `on_delta` hears the model's text as it is written, before verification.
+        """
         if not MAX_WORDS.holds(max_words):
             raise InvalidInput(f"max_words must be between {MAX_WORDS.low} and {MAX_WORDS.high}")
         filters = filters or SearchFilters()
@@ -212,6 +232,20 @@ class KnowledgeBase:
         # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
         pool = min(TOP_K.high, top_k * ASK_POOL)
         passages = self.search(question, top_k=pool, filters=filters).results
+        fallback: str | None = None
+        verification: Verification | None = None
+        if passages and (mode == "generative" or (mode == "auto" and self.settings.llm_url)):
+            try:
+                generated = self._generate(question, passages, max_words, top_k, filters.speaker, on_delta)
+                return AskResponse(
+                    question=question.strip(),
+                    answer=generated.text,
+                    citations=generated.citations,
+                    mode="generative",
+                    verification=generated.verification,
+                )
+            except GenerationFailed as failed:
+                fallback, verification = failed.reason, failed.verification
 
         def elsewhere(topic: str) -> list[Passage]:
             """Asked only when a speaker's own words miss the topic ("glue work"): does anyone else here speak to it?"""
@@ -222,10 +256,57 @@ class KnowledgeBase:
             if passages
             else ("", [])
         )
+        said = {"fallback": fallback, "verification": verification}
         if not answer:
             silent = nothing_from(filters.speaker) if filters.speaker else NOTHING_RELEVANT
-            return AskResponse(question=question.strip(), answer=silent, citations=passages[:top_k], answered=False)
-        return AskResponse(question=question.strip(), answer=keep_valid_markers(answer, cited), citations=cited)
+            return AskResponse(question=question.strip(), answer=silent, citations=passages[:top_k], answered=False, **said)
+        return AskResponse(question=question.strip(), answer=keep_valid_markers(answer, cited), citations=cited, **said)
+
+    def ask_stream(
+        self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120, mode: AskMode = "auto"
+    ) -> Iterator[AskEvent]:
+        """`ask` as events: ("delta", text) while the answer is written, then ("answer", AskResponse).
+
+        An extractive answer comes as one delta with its whole text, so a client has one code path. Errors
+        (InvalidInput, ...) are raised from the iterator, after any deltas already sent.
+        """
+        events: queue.Queue[AskEvent | BaseException | None] = queue.Queue()
+
+        def work() -> None:
+            try:
+                events.put(("answer", self.ask(question, top_k, filters, max_words, mode, on_delta=lambda text: events.put(("delta", text)))))
+            except BaseException as exc:  # handed to the reader, who raises it
+                events.put(exc)
+            finally:
+                events.put(None)
+
+        threading.Thread(target=work, name="kb-ask", daemon=True).start()
+        streamed = False
+        while (event := events.get()) is not None:
+            if isinstance(event, BaseException):
+                raise event
+            if isinstance(event[1], AskResponse) and not streamed:
+                yield ("delta", event[1].answer)
+            streamed = streamed or event[0] == "delta"
+            yield event
+
+    def _generate(self, question: str, passages: list[Passage], max_words: int, top_k: int, speaker: str | None, on_delta) -> Generated:
+        if not self.settings.llm_url:
+            raise GenerationFailed("no LLM server is configured: set KB_LLM_URL (and KB_LLM_MODEL) to use generative answers")
+        if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
+            raise GenerationFailed("nothing stored is close enough to the question to write an answer from")
+        return self.generator.answer(question, passages, max_words, top_k, speaker, on_delta)
+
+    @cached_property
+    def generator(self) -> GenerativeAnswerer:
+        """Answers through the LLM server KB_LLM_URL names, verified with the BM25 side's idf and the embedding model."""
+        from kb.generative import GenerativeAnswerer
+        from kb.llm_client import LLMClient
+        from kb.verification import Verifier
+
+        self.sync_sparse()
+        verifier = Verifier(self.embedder.embed, self.sparse.weights, self.reads.speakers)
+        return GenerativeAnswerer(LLMClient(self.settings), verifier, self.settings.llm_context, self.settings.llm_concurrency)
 
     @cached_property
     def composer(self) -> Composer:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from kb.contract import KINDS, MAX_WORDS, TOP_K, Kind  # noqa: F401  # re-exported: callers import the shapes from here
+from kb.contract import KINDS, MAX_WORDS, TOP_K, AnswerMode, AskMode, Kind  # noqa: F401  # re-exported: callers import the shapes from here
 
 FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
 
@@ -83,6 +83,20 @@ class AskRequest(BaseModel):
     top_k: int = Field(TOP_K.default, ge=TOP_K.low, le=TOP_K.high)
     filters: SearchFilters | None = None
     max_words: int = Field(MAX_WORDS.default, ge=MAX_WORDS.low, le=MAX_WORDS.high, description="Cap on the answer's words, [n] markers not counted.")
+    mode: AskMode = Field(
+        "auto",
+        description="extractive: quoted sentences, no model; generative: written by the LLM server KB_LLM_URL names, every sentence "
+        "verified against the passage it cites; auto: generative when KB_LLM_URL is set.",
+    )
+
+
+class Verification(BaseModel):
+    """What checking a generated answer against its passages found (generative mode only)."""
+
+    sentences: int = Field(..., description="Sentences the model wrote.")
+    kept: int = Field(..., description="Sentences supported by the passages they cite.")
+    dropped: int = Field(..., description="Sentences left out: unsupported, or citing a passage that was not given.")
+    reasons: list[str] = Field(default_factory=list, description="Why each dropped sentence was left out.")
 
 
 class SearchRequest(BaseModel):
@@ -96,6 +110,9 @@ class AskResponse(BaseModel):
     answer: str
     citations: list[Passage]
     answered: bool = Field(True, description="False when nothing stored is relevant; citations are then the nearest passages.")
+    mode: AnswerMode = Field("extractive", description="How this answer was written.")
+    fallback: str | None = Field(None, description="Why a generative answer was asked for and the extractive one given instead.")
+    verification: Verification | None = Field(None, description="Generative mode: the model's sentences, kept and dropped.")
 
     model_config = {
         "json_schema_extra": {

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
+from kb.contract import AskMode
 from kb.doctor import DoctorReport
 from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, StoreUnavailable, UnreadableDocument
 from kb.models import AskResponse, DocumentInfo, DocumentList, DocumentPassages, IngestReport, SearchFilters, SearchResponse
@@ -54,8 +55,8 @@ class RemoteKnowledgeBase:
         body = {"query": query, "top_k": top_k, "filters": _filters(filters)}
         return SearchResponse.model_validate(self._call("POST", "/v1/search", json=body))
 
-    def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120) -> AskResponse:
-        body = {"question": question, "top_k": top_k, "filters": _filters(filters), "max_words": max_words}
+    def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120, mode: AskMode = "auto") -> AskResponse:
+        body = {"question": question, "top_k": top_k, "filters": _filters(filters), "max_words": max_words, "mode": mode}
         return AskResponse.model_validate(self._call("POST", "/v1/ask", json=body))
 
     def documents(self) -> list[DocumentInfo]:

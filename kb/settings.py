@@ -38,11 +38,19 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(25, gt=0, description="Largest file `kb ingest` reads; bigger ones are reported, not read.")
     max_pdf_pages: int = Field(2000, ge=1, description="Most pages one PDF may have (a tiny PDF can list one page thousands of times).")
     max_passages: int = Field(25000, ge=1, description="Most passages one file may become.")
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (Ollama: http://localhost:11434/v1); unset: answers stay extractive."
+    )
+    llm_model: str = Field("default", description="The model the LLM server should use (Ollama: e.g. 'llama3.1:8b').")
+    llm_api_key: str | None = Field(None, description="Bearer key for the LLM server, when it wants one.")
+    llm_timeout: float = Field(60, gt=0, description="Seconds a generative answer may take, start to finish, before the extractive one is given.")
+    llm_concurrency: int = Field(2, ge=1, description="Generative answers in flight at once; a question beyond that gets the extractive answer.")
+    llm_context: int = Field(4096, ge=1024, description="The model's context window in tokens: the passages it reads are cut to fit.")
     trusted_proxies: str = Field(
         "", description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; none by default."
     )
 
-    @field_validator("chroma_url", "api_key", "read_key", mode="before")
+    @field_validator("chroma_url", "api_key", "read_key", "llm_url", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

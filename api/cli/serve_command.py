@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import socket
 from pathlib import Path
@@ -47,6 +48,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config(),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )
@@ -58,6 +60,16 @@ def serve(
             server.run(sockets=[listening])
     if workers == 1 and not server.started:
         raise typer.Exit(3)  # the app did not start (its log says why), as uvicorn.run exits
+
+
+def log_config() -> dict:
+    """uvicorn's logging, plus our own `panel_kb.*` loggers at INFO on the same handler: a served store reports
+    what verification dropped from a generative answer, and refused origins, beside the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["panel_kb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -1,0 +1,261 @@
+"""Checking a generated answer sentence by sentence against the passages it cites, before anyone reads it.
+
+A sentence is kept only when:
+- it cites at least one passage, and every [n] it writes is one of the passages given;
+- every number, every quoted phrase and every capitalised name in it (past its
+  first word) is in a passage it cites (or that passage's speakers and title);
+- when it reports what someone said, it names a speaker of a cited passage,
+  and never attributes words to a known speaker who does not speak there;
+- it is *supported*: enough of its content words, weighted by rarity (idf), are
+  in the cited passages (LEXICAL_MIN) and it is close in meaning to one of their
+  sentences (SEMANTIC_MIN, cosine of the embedding model's vectors: the static
+  token vectors answers use put every pair of sentences at ~0.85 and cannot
+  tell). Both thresholds were calibrated on QMSum
+  (benchmarks/calibrate_verification.py, benchmarks/README.md).
+Sentences of a passage that address a language model (kb/prompt_injection.py)
+never count as support: an obeyed injection finds its words there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.answer import Sentence, split_passage
+from kb.models import Passage, Quote
+from kb.prompt_injection import addresses_a_model
+from kb.quote_spans import quote_span
+from kb.term_weights import TermWeights
+from kb.timecodes import seconds_to_clock
+
+# Calibrated on QMSum train: the pair that keeps the most reference-answer sentences against the passage of their
+# annotated turns (74 %, val 70 %) while letting through at most 8 % against the best-matching passage of another
+# meeting (7.9 %, val 7 %); benchmarks/calibrate_verification.py prints the whole grid.
+LEXICAL_MIN = 0.35
+SEMANTIC_MIN = 0.40
+MIN_KEPT_SHARE = 0.5  # below this share of sentences kept, the extractive answer is given instead
+
+_MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-Z\"“])|\n+")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*(?![\w])")
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,}?)[\"”]")
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_WORD = re.compile(r"\w+")
+_REPORTS = re.compile(
+    r"\b(said|says|argued|argues|mentioned|mentions|explained|explains|noted|notes|told|tells|suggested|suggests|recommended|"
+    r"recommends|believes|thinks|thought|described|describes|admitted|admits|recalled|recalls|added|adds|pointed out|points out|asked|asks)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"(He|She|They|His|Her|Their)\b")
+_NOT_NAMES = {"I", "I'm", "I’m", "I've", "I’ve", "I'd", "I’d", "I'll", "I’ll", "OK"}
+
+
+@dataclass
+class Checked:
+    """One sentence of the model's answer, and the verdict on it."""
+
+    text: str  # without its markers
+    cites: list[int]  # the [n] it wrote
+    reason: str | None = None  # why it was dropped; None: kept
+    lexical: float = 0.0
+    semantic: float = 0.0
+    support: list[tuple[int, Sentence]] = field(default_factory=list)  # (cited n, the unit closest in meaning)
+
+    @property
+    def kept(self) -> bool:
+        return self.reason is None
+
+
+def split_answer(answer: str) -> list[tuple[str, list[int]]]:
+    """The answer's sentences with the [n] each ends with (markers a sentence starts with belong to the one before)."""
+    pieces: list[tuple[str, list[int]]] = []
+    for raw in _SPLIT.split(answer.strip()):
+        leading = re.match(r"(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", raw)
+        if leading and pieces:
+            pieces[-1][1].extend(_numbers(leading.group(0)))
+            raw = raw[leading.end() :]
+        text = " ".join(_MARKERS.sub(" ", raw).split())
+        text = re.sub(r"\s+([.!?,;:])", r"\1", text)
+        if text:
+            pieces.append((text, _numbers(raw)))
+        elif pieces:
+            pieces[-1][1].extend(_numbers(raw))
+    return pieces
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in _MARKERS.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+class Verifier:
+    """Judges answer sentences against passages; `embed` gives unit vectors (the embedding model), `weights` idf."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], weights: TermWeights, speakers: Callable[[], list[str]] = list) -> None:
+        """`speakers()` names everyone who speaks anywhere in the store (a sentence must not put words in their mouths)."""
+        self.embed, self.weights, self.speakers = embed, weights, speakers
+
+    def check(self, answer: str, passages: list[Passage], speaker: str | None = None) -> list[Checked]:
+        """Every sentence of `answer`, judged; `passages[i]` is what [i+1] refers to."""
+        units = {n: self._units(p, speaker) for n, p in enumerate(passages, start=1)}
+        checked = [Checked(text, cites) for text, cites in split_answer(answer)]
+        named_before: set[str] = set()  # "She adds ..." reports the speaker the sentence before named
+        for item in checked:
+            item.reason = self._first_fault(item, passages, units, named_before)
+            named_before = {s for s in self._speakers_in(item.text, passages)} if item.kept else set()
+        return checked
+
+    def support(self, sentence: str, units: list[str], labels: Sequence[str] = ()) -> tuple[float, float, int]:
+        """(idf-weighted share of the sentence's words found in the units or their labels (speakers, title),
+        best cosine to a unit, that unit's index)."""
+        if not units:
+            return 0.0, 0.0, -1
+        terms = self.weights.terms_of([sentence, *units, *labels])
+        said = set(terms[0])
+        have = set().union(*map(set, terms[1:]))
+        weights = self.weights.term_weights(said)
+        total = sum(weights.values())
+        lexical = sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+        vectors = np.asarray(self.embed([_unlabelled(sentence, labels), *units]))
+        cosines = vectors[1:] @ vectors[0]
+        best = int(np.argmax(cosines))
+        return lexical, float(cosines[best]), best
+
+    def _units(self, passage: Passage, speaker: str | None) -> list[Sentence]:
+        units = [u for u in split_passage(passage) if not addresses_a_model(u.text)]
+        if speaker:
+            units = [u for u in units if u.speaker and u.speaker.casefold() == speaker.casefold()]
+        return units
+
+    def _first_fault(self, item: Checked, passages: list[Passage], units: dict[int, list[Sentence]], named_before: set[str]) -> str | None:
+        if not item.cites:
+            return "cites no passage"
+        missing = sorted({n for n in item.cites if n not in units})
+        if missing:
+            return f"cites [{missing[0]}], which is not one of the {len(passages)} passages"
+        cited = [passages[n - 1] for n in dict.fromkeys(item.cites)]
+        said_in = " ".join(p.text for p in cited)
+        heard = _words(" ".join([said_in, *(p.title for p in cited), *(s for p in cited for s in p.speakers)]))
+        for number in _NUMBER.findall(item.text):
+            if not re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", said_in):
+                return f"the number {number} is not in the passage it cites"
+        for phrase in _QUOTED.findall(item.text):
+            if f" {' '.join(_words_in_order(phrase))} " not in f" {' '.join(_words_in_order(said_in))} ":
+                return f"the quoted words “{phrase}” are not in the passage it cites"
+        speakers = {s for p in cited for s in p.speakers}
+        stranger = next((s for s in self._speakers_in(item.text, cited) if s not in speakers and not _mentions(said_in, s)), None)
+        if stranger is not None:
+            if _REPORTS.search(item.text):
+                return f"attributes words to {stranger}, who does not speak in the passage it cites"
+            return f"names {stranger}, who is not in the passage it cites"
+        for name in _names(item.text):
+            if name.casefold() not in heard:
+                return f"the name {name} is not in the passage it cites"
+        # Quotable units join short spoken sentences; meaning is compared sentence by sentence (as calibrated),
+        # and the unit holding the closest sentence is what the citation quotes.
+        pool = [(n, u, said) for n in dict.fromkeys(item.cites) for u in units[n] for said in _sentences_of(u.text)]
+        labels = [*(p.title for p in cited), *(s for p in cited for s in p.speakers)]
+        item.lexical, item.semantic, best = self.support(item.text, [said for _, _, said in pool], labels)
+        if best < 0:
+            return "the passage it cites has nothing it could rest on"
+        item.support = [(pool[best][0], pool[best][1])]
+        if item.lexical < LEXICAL_MIN or item.semantic < SEMANTIC_MIN:
+            return f"not supported by the passage it cites (words {item.lexical:.2f}, meaning {item.semantic:.2f})"
+        return self._attribution(item.text, cited, named_before, pool[best][1].speaker)
+
+    def _speakers_in(self, text: str, passages: list[Passage]) -> list[str]:
+        return sorted(s for s in {*self.speakers(), *(s for p in passages for s in p.speakers)} if _mentions(text, s))
+
+    def _attribution(self, text: str, cited: list[Passage], named_before: set[str], said_by: str | None) -> str | None:
+        """Words reported as said go to the person who said them (the supporting sentence's speaker), named in
+        the sentence or, for "She adds ...", in the sentence before; never to someone else."""
+        if not _REPORTS.search(text):
+            return None
+        speakers = {s for p in cited for s in p.speakers}
+        named = set(self._speakers_in(text, cited))
+        stranger = next((s for s in sorted(named) if s not in speakers), None)
+        if stranger is not None:
+            return f"attributes words to {stranger}, who does not speak in the passage it cites"
+        if not named and _PRONOUN.match(text):
+            named = named_before & speakers
+        if said_by and named and said_by not in named:
+            return f"gives {said_by}'s words to {', '.join(sorted(named))}"
+        if speakers and not named:
+            return "reports what was said without naming who said it"
+        return None
+
+
+def assemble(checked: list[Checked], passages: list[Passage], max_words: int) -> tuple[str, list[Passage]]:
+    """The kept sentences, capped at `max_words`, their [n] renumbered 1.. in order of first citation; the cited
+    passages with those numbers and, as quotes, the sentences that support the answer."""
+    numbers: dict[int, int] = {}
+    quotes: dict[int, list[Sentence]] = {}
+    parts: list[str] = []
+    words = 0
+    for item in (c for c in checked if c.kept):
+        size = len(item.text.split())
+        if parts and words + size > max_words:
+            break
+        words += size
+        for n in dict.fromkeys(item.cites):
+            numbers.setdefault(n, len(numbers) + 1)
+        for n, unit in item.support:
+            if all(unit is not known for known in quotes.setdefault(n, [])):
+                quotes[n].append(unit)
+        text = item.text if item.text[-1] in '.!?…"”' else item.text + "."
+        parts.append(text + "".join(f" [{numbers[n]}]" for n in dict.fromkeys(item.cites)))
+    cited = []
+    for n, number in numbers.items():
+        passage = passages[n - 1]
+        units = sorted(quotes.get(n, []), key=lambda u: u.order)
+        said = [Quote(text=u.text, speaker=u.speaker, start=seconds_to_clock(u.seconds), span=_span(passage, u)) for u in units]
+        cited.append(passage.model_copy(update={"n": number, "quotes": said}))
+    return " ".join(parts), cited
+
+
+def _sentences_of(unit: str) -> list[str]:
+    from kb.sentences import split_sentences
+
+    return split_sentences(unit) or [unit]
+
+
+def _unlabelled(sentence: str, labels: Sequence[str]) -> str:
+    """The sentence without the speakers and titles it names (checked on their own): "Maya Chen says: X" means X,
+    and four names before a short quote would outweigh it in the embedding."""
+    for label in sorted(labels, key=len, reverse=True):
+        sentence = re.sub(rf"(?i)(?<!\w){re.escape(label)}(?!\w)", " ", sentence)
+    sentence = _REPORTS.sub(" ", sentence)
+    return " ".join(re.sub(r"^[\s,:;—-]+", "", sentence).split()) or sentence
+
+
+def _span(passage: Passage, unit: Sentence) -> list[int] | None:
+    found = quote_span(passage.text, unit.line, unit.text)
+    return list(found) if found else None
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
+def _words_in_order(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words past the first word of the sentence and of any quotation or clause after a colon."""
+    names: list[str] = []
+    for match in _NAME.finditer(text):
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in '.:!?"“(—-' or match.group(0) in _NOT_NAMES:
+            continue
+        names.extend(w for w in _WORD.findall(match.group(0)) if w[:1].isupper() and len(w) > 1)
+    return names
+
+
+def _mentions(text: str, speaker: str) -> bool:
+    """The speaker's full name, or one of their names' words standing alone as a capitalised word."""
+    if speaker in text:
+        return True
+    return any(len(part) > 2 and re.search(rf"(?<![\w-]){re.escape(part)}(?![\w-])", text) for part in speaker.split() if part[:1].isupper())
