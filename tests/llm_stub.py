@@ -31,6 +31,7 @@ class Script:
     garbage: bool = False  # a 200 whose body is not a chat completion
     requests: list[dict] = field(default_factory=list)
     key: str | None = None  # when set, a request without `Bearer <key>` gets 401
+    fetched: list[str] = field(default_factory=list)  # paths anyone GETs (an image a page must never load)
 
 
 def _chunk(content: str | None, finish: str | None = None) -> str:

@@ -549,3 +549,50 @@ def test_widget_applies_every_theming_variable(site, page) -> None:
     _screenshot(page, "widget-themed-host.png")
     widget.locator("button.clear").click()
     assert widget.locator("input").input_value() == "" and widget.locator("button.clear").is_hidden()
+
+
+def test_a_streamed_generative_answer_renders_as_text_and_loads_nothing(tmp_path: Path, page) -> None:
+    """A model writing HTML or a markdown image must not make the page or the widget fetch anything."""
+    from llm_stub import ScriptedLLM, spoken
+
+    stub = ScriptedLLM()
+    hosts = tmp_path / "hosts"
+    hosts.mkdir()
+    host, host_url = _http_server(hosts)
+    data = tmp_path / "kb"
+    assert ingest_into(data, [CORPUS / "panels"]).failed == 0
+    api = KBServer(data, KB_LLM_URL=stub.url, KB_CORS_ORIGINS=host_url)
+    lure = stub.url.removesuffix("/v1")
+
+    def reply(body: dict) -> str:
+        (first, said), (second, also) = spoken(body, 1), spoken(body, 2)
+        return (
+            f'{first} says: {said} [1] <img src="{lure}/pixel.png"> ![chart]({lure}/chart.png) '
+            f"<script>window.__llm=1</script> [1] {second} says: {also} [2]"
+        )
+
+    stub.script.reply, stub.script.word_delay = reply, 0.08
+    (hosts / "ask.html").write_text(
+        f'<!doctype html><script src="{api.url}/widget.js" defer></script><kb-search id="ask" mode="ask" top-k="3"></kb-search>', encoding="utf-8"
+    )
+    try:
+        page.goto(api.url + "/")
+        page.fill("#q", "how do I find a sponsor")
+        page.press("#q", "Enter")
+        draft = page.locator("#answer-text p.draft")
+        expect(draft).to_contain_text("<img", timeout=15_000)  # the draft shows the model's words as it writes them
+        _screenshot(page, "generative-draft.png")
+        assert page.locator("#answer-text img, #answer-text script").count() == 0
+        how = page.locator("#answer-text p.how")
+        expect(how).to_contain_text("1 unsupported sentence left out", timeout=30_000)
+        assert "<img" not in page.inner_text("#answer-text") and page.locator("#answer-text a.cite").count() >= 2
+        _screenshot(page, "generative-final.png")
+        widget = _widget_search(page, f"{host_url}/ask.html", "ask", "how do I find a sponsor")
+        expect(widget.locator("p.draft")).to_contain_text("![chart]", timeout=15_000)
+        expect(widget.locator("p.how")).to_contain_text("checked against the passage it cites", timeout=30_000)
+        assert widget.locator("img, script").count() == 0
+        assert page.evaluate("window.__llm") is None and stub.script.fetched == []
+    finally:
+        api.stop()
+        host.shutdown()
+        stub.stop()

@@ -1,4 +1,4 @@
-/* The search page: one question, an extractive answer with clickable [n], the cited passages and
+/* The search page: one question, an answer with clickable [n] (streamed as it is written), the cited passages and
  * more passages below. Rendering helpers come from /widget.js (window.PanelKB), loaded first.
  * State lives in the URL (?q=&kind=&speaker=), so a search can be shared and Back works.
  */
@@ -60,7 +60,7 @@
     say("Searching…");
     try {
       const [ask, search] = await Promise.all([
-        K.callWithKey("/v1/ask", { question: query, top_k: TOP_K, filters }),
+        K.askWithKey({ question: query, top_k: TOP_K, filters }, (text) => ticket === current && draft(text)),
         K.callWithKey("/v1/search", { query, top_k: MORE, filters }),
       ]);
       if (ticket !== current) return; // a newer search started meanwhile
@@ -74,12 +74,32 @@
     }
   }
 
+  /** The answer as it is written (a language model's draft, not yet checked), as plain text. */
+  function draft(text) {
+    let p = answerText.querySelector("p.draft");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "draft";
+      answerText.replaceChildren(p);
+      answerSection.hidden = false;
+      say("Writing the answer…");
+    }
+    p.textContent += text;
+  }
+
   function show(query, ask, found) {
     const cited = new Set(ask.citations.flatMap((p) => p.chunk_ids && p.chunk_ids.length ? p.chunk_ids : [p.chunk_id]));
     const more = found.filter((p) => !(p.chunk_ids && p.chunk_ids.length ? p.chunk_ids : [p.chunk_id]).some((id) => cited.has(id)));
     answerText.replaceChildren();
     if (ask.answered) {
       answerText.append(K.answerFragment(document, ask.answer, citeLink));
+      const note = K.howWritten(ask);
+      if (note) {
+        const how = document.createElement("p");
+        how.className = "how";
+        how.textContent = note;
+        answerText.append(how);
+      }
     } else {
       const p = document.createElement("p");
       p.textContent = ask.citations.length ? "Nothing stored answers this closely. The nearest passages are below." : "";

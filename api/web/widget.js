@@ -281,18 +281,77 @@
       : `The knowledge base at ${server} cannot be reached. Either the server is down (check that it is running), or it does not allow this page's origin (${location.origin}): add it to KB_CORS_ORIGINS.`;
   }
 
-  /** call() on this server with this browser session's read key, asked for once when the server wants one. */
-  async function callWithKey(path, body) {
+  /** POST /v1/ask/stream: `onDelta(text)` for each piece of the answer as it is written (a model's draft, shown as
+   * text, never HTML), then the verified AskResponse is returned. Server-Sent Events read from fetch (EventSource
+   * only GETs); an extractive answer arrives as one delta, so there is one code path. */
+  async function askStream(base, body, key, onDelta) {
+    const headers = { Accept: "text/event-stream", "Content-Type": "application/json" };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    let response;
     try {
-      return await call("", path, body, sessionStorage.getItem("kb-read-key"));
+      response = await fetch(`${base}/v1/ask/stream`, { method: "POST", headers, body: JSON.stringify(body) });
+    } catch {
+      throw new Error(await unreachable(base));
+    }
+    if (!response.ok) {
+      const data = await response.json().catch(() => null);
+      const error = new Error((data && data.error && data.error.message) || `The server answered ${response.status}.`);
+      error.status = response.status;
+      throw error;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = (buffer + value).replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const event = sseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (!event) continue;
+        if (event.name === "delta") onDelta(event.data.text);
+        else if (event.name === "answer") return event.data;
+        else if (event.name === "error") throw new Error(event.data.error.message);
+      }
+    }
+    throw new Error("The answer stopped before it was finished. Try again.");
+  }
+
+  /** One Server-Sent Event block: its name and its JSON data (comments and keep-alives give null). */
+  function sseEvent(block) {
+    let name = "message", data = "";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data += line.slice(5).replace(/^ /, "");
+    }
+    return data ? { name, data: JSON.parse(data) } : null;
+  }
+
+  /** A line on how the answer was written, when a language model was involved; empty otherwise. */
+  function howWritten(ask) {
+    if (ask.mode === "generative") {
+      const left = ask.verification && ask.verification.dropped;
+      return `Written by a language model from the sources below; every sentence was checked against the passage it cites${left ? ` (${left} unsupported sentence${left > 1 ? "s" : ""} left out)` : ""}.`;
+    }
+    return ask.fallback ? `Quoted from the sources: the language model's answer was not used (${ask.fallback}).` : "";
+  }
+
+  /** A request on this server with this browser session's read key, asked for once when the server wants one. */
+  async function withReadKey(request) {
+    try {
+      return await request(sessionStorage.getItem("kb-read-key"));
     } catch (error) {
       if (error.status !== 401 && error.status !== 403) throw error;
       const key = window.prompt("This knowledge base needs a read key (KB_READ_KEY):");
       if (!key) throw error;
       sessionStorage.setItem("kb-read-key", key);
-      return call("", path, body, key);
+      return request(key);
     }
   }
+
+  const callWithKey = (path, body) => withReadKey((key) => call("", path, body, key));
+  const askWithKey = (body, onDelta) => withReadKey((key) => askStream("", body, key, onDelta));
 
   function filters(kind, speaker) {
     const chosen = {};
@@ -301,7 +360,7 @@
     return Object.keys(chosen).length ? chosen : null;
   }
 
-  window.PanelKB = { ORIGIN, terms, highlighted, element, excerpt, passageText, expandable, clickToToggle, reveal, sourceLink, contextLink, where, answerFragment, call, callWithKey, filters, KIND_LABELS };
+  window.PanelKB = { ORIGIN, terms, highlighted, element, excerpt, passageText, expandable, clickToToggle, reveal, sourceLink, contextLink, where, answerFragment, call, callWithKey, askStream, askWithKey, howWritten, filters, KIND_LABELS };
 
   const STYLE = `
     :host { display: block; font-family: var(--kb-font, system-ui, sans-serif); color: var(--kb-text, #1d2330); font-size: 15px; line-height: 1.5; }
@@ -317,6 +376,8 @@
     .hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     .status { color: var(--kb-muted, #5b6475); font-size: .9em; margin: 6px 0; min-height: 1.2em; }
     .answer p { margin: .4em 0; }
+    .answer p.draft { color: var(--kb-muted, #5b6475); white-space: pre-wrap; }
+    .answer p.how { color: var(--kb-muted, #5b6475); font-size: .8em; }
     .answer a { font-size: .8em; vertical-align: super; color: var(--kb-accent, #2458c5); text-decoration: none; }
     ol { list-style: none; margin: 0; padding: 0; }
     li { border-top: 1px solid var(--kb-border, #cfd6e0); padding: 8px 0; cursor: pointer; }
@@ -393,7 +454,7 @@
       try {
         const key = this.getAttribute("key");
         const data = this.mode === "ask"
-          ? await call(this.api, "/v1/ask", { ...body, question: query }, key)
+          ? await askStream(this.api, { ...body, question: query }, key, (text) => this.showDraft(text))
           : await call(this.api, "/v1/search", { ...body, query }, key);
         const passages = this.mode === "ask" ? data.citations : data.results;
         if (this.mode === "ask") this.showAnswer(data);
@@ -405,7 +466,19 @@
       }
     }
 
+    /** The answer as it is written, as plain text, until the verified one replaces it. */
+    showDraft(text) {
+      let draft = this.answer.querySelector("p.draft");
+      if (!draft) {
+        draft = element(document, "p", "draft");
+        this.answer.replaceChildren(draft);
+        this.status.textContent = "Writing the answer…";
+      }
+      draft.textContent += text;
+    }
+
     showAnswer(data) {
+      this.answer.replaceChildren();
       if (!data.answered) {
         this.answer.textContent = "Nothing stored answers this closely; the nearest passages are below.";
         return;
@@ -422,6 +495,8 @@
         return a;
       };
       this.answer.append(answerFragment(document, data.answer, link));
+      const note = howWritten(data);
+      if (note) this.answer.append(element(document, "p", "how", note));
     }
 
     showPassages(passages, query) {
