@@ -16,7 +16,7 @@ from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
 from api.rate_limit import RateLimiter, rate_limited
-from api.responses import READ_ERRORS, error_responses, guarded
+from api.responses import READ_ERRORS, STREAM_ERRORS, error_responses, guarded
 from api.routers import contract, doctor, documents, health, search, web
 from api.security import WriteGate, reader_guard, writer_guard
 from kb import KnowledgeBase, Settings
@@ -64,6 +64,9 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.include_router(health.router)
     app.include_router(contract.router)
     app.include_router(search.router, dependencies=[Depends(read_guard), Depends(rate_limited)], responses=guarded(READ_ERRORS, read_guard))
+    app.include_router(
+        search.streams, dependencies=[Depends(read_guard), Depends(rate_limited)], responses=guarded(STREAM_ERRORS, read_guard, stream=True)
+    )
     app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))

@@ -19,16 +19,22 @@ MEANINGS = {
 }
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*codes: int, stream: bool = False) -> dict[int | str, dict[str, Any]]:
+    """Each code's answer as ErrorBody JSON. `stream`: for a route whose own answer is text/event-stream, where
+    FastAPI would document a `model` under that media type, the JSON is spelled out."""
+    if stream:
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        return {code: {"description": MEANINGS[code], "content": body} for code in codes}
     return {code: {"model": ErrorBody, "description": MEANINGS[code]} for code in codes}
 
 
 READ_ERRORS = error_responses(400, 413, 422, 429)
+STREAM_ERRORS = error_responses(400, 413, 422, 429, stream=True)
 
 
-def guarded(responses: dict, guard) -> dict:
+def guarded(responses: dict, guard, stream: bool = False) -> dict:
     """Add the guard's own answers: 401/403 for a key, 403 for the loopback rule, none when open."""
     from api.security import open_to_all, require_loopback
 
-    extra = {} if guard is open_to_all else error_responses(403) if guard is require_loopback else error_responses(401, 403)
-    return {**responses, **extra}
+    codes = () if guard is open_to_all else (403,) if guard is require_loopback else (401, 403)
+    return {**responses, **error_responses(*codes, stream=stream)}

@@ -15,6 +15,7 @@ from kb.errors import KBError
 from kb.models import AskRequest, AskResponse, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
+streams = APIRouter(prefix="/v1", tags=["search"])  # its errors are JSON, its answer an event stream
 log = logging.getLogger("panel_kb.api")
 
 
@@ -31,7 +32,7 @@ def ask(body: AskRequest, kb: KnowledgeBase = Depends(get_kb)) -> AskResponse:
     return kb.ask(body.question, top_k=body.top_k, filters=body.filters, max_words=body.max_words, mode=body.mode)
 
 
-@router.post("/ask/stream", response_class=EventSourceResponse)
+@streams.post("/ask/stream", response_class=EventSourceResponse)
 def ask_stream(body: AskRequest, kb: KnowledgeBase = Depends(get_kb)) -> Iterator[ServerSentEvent]:
     """The same answer as Server-Sent Events: `delta` events ({"text"}) while it is written (a model's draft,
     not yet verified; an extractive answer comes as one delta), then one `answer` event (the verified
