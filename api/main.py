@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api import mcp_http
 from api.body_limits import BodyLimit
 from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
         kb = KnowledgeBase(settings, models=models)
         kb.warm_up()
         app.state.kb = kb
-        yield
+        async with mcp_sessions:  # MCP over streamable HTTP at /mcp (api/mcp_http.py)
+            yield
         kb.close()
 
     app = FastAPIOffline(title="panel-kb", version=version(), description=DESCRIPTION, lifespan=lifespan, favicon_url="data:,")
@@ -71,4 +73,5 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))
     app.include_router(web.router)
+    mcp_sessions = mcp_http.mount(app, settings)
     return app

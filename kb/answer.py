@@ -52,6 +52,7 @@ WEIGHTS = (0.40, 0.30, 0.30)
 FULL_LENGTH_WORDS = 14
 RESTATING_SHARE = 0.4  # of its score kept by a sentence with no word beyond the question's (QMSum val: benchmarks/README.md)
 STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; the rest is its passage's cosine
+JOIN_GAP_SECONDS = 2  # a passage starting this soon after another ends continues it (its first turn may reply)
 REPLY_FADE, REPLY_FLOOR = 0.15, 0.4  # a reply's later units inherit less: the direct answer comes first
 REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
 UNIT_WORDS = 10  # a quoted unit joins short sentences of one line until it has this many words
@@ -75,6 +76,7 @@ class Sentence:
     seconds: float | None
     score: float = 0.0
     similarity: float = 0.0
+    asked: frozenset[str] = frozenset()  # the words of a question another speaker put to this reply (transcripts)
     terms: frozenset[str] = frozenset()
 
     @property
@@ -122,10 +124,15 @@ class ExtractiveComposer:
             return "", []
         sentences = [s for p in passages for s in split_passage(p)]
         if speaker:
+            # Scored among everyone's lines first, so that a reply inherits the question put to it
+            # ("Maya, who sponsored you?"), then only the speaker's own are kept.
+            if sentences:
+                self._score(question, sentences, passages)
             sentences = [s for s in sentences if s.speaker and s.speaker.casefold() == speaker.casefold()]
+        elif sentences:
+            self._score(question, sentences, passages)
         if not sentences:
             return "", []
-        self._score(question, sentences, passages)
         topic = topic_of(question, speaker) if speaker else ""
         if speaker and elsewhere is not None and self._topic_share(topic, sentences) < SPEAKER_SHARE:
             around = elsewhere(topic)
@@ -142,9 +149,9 @@ class ExtractiveComposer:
         Weighted, so "glue work" needs "glue": "work" is said about everything.
         """
         weights = self.idf.term_weights(self.idf.terms_of([topic])[0])
-        said = set().union(*(s.terms for s in sentences if s.score > 0))
+        said = set().union(*(s.terms | s.asked for s in sentences if s.score > 0))  # a reply addresses what it was asked
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in said) / total if total else 1.0
+        return sum(w for t, w in weights.items() if _said(t, said)) / total if total else 1.0
 
     def choose(self, sentences: list[Sentence], max_words: int, max_citations: int = 5) -> list[Sentence]:
         """The sentences to quote, given their scores (a learned score is judged through exactly this)."""
@@ -185,6 +192,7 @@ class ExtractiveComposer:
             sentence.terms = frozenset(terms)
         coverage = [sum(w for t, w in weights.items() if t in s.terms) / total for s in sentences]
         inherited = _reply_coverage(sentences, coverage)
+        _questions_across_passages(sentences)
         rows = []
         for sentence, terms, vector, own, carried in zip(sentences, term_lists, vectors[1:], coverage, inherited):
             static = float(vector @ vectors[0])
@@ -270,14 +278,15 @@ def weighted_score(f: dict[str, float]) -> float:
 
 
 def _reply_coverage(sentences: list[Sentence], coverage: list[float]) -> list[float]:
-    """For each sentence, the query-word coverage of a question it replies to (0 if none).
+    """For each sentence, the query-word coverage of a question it replies to (0 if none); the turn right after
+    a question also records the question's words in `asked` (what it addresses, for a speaker's topic).
 
     In a panel or meeting the host often asks, in other words, what the user asks; the
     turns that follow, by other speakers, answer it without repeating its words. A reply
     inherits the question's coverage, fading over the next REPLY_TURNS turns.
     """
     carried = [0.0] * len(sentences)
-    questions: dict[int, list[tuple[float, int, str | None]]] = {}  # passage -> (coverage, line, asker)
+    questions: dict[int, list[tuple[float, int, str | None, frozenset[str]]]] = {}  # passage -> (coverage, line, asker, words)
     into_turn = 0  # units before this one in its turn
     for index, sentence in enumerate(sentences):
         same_turn = index > 0 and sentences[index - 1].passage is sentence.passage and sentences[index - 1].line == sentence.line
@@ -286,13 +295,45 @@ def _reply_coverage(sentences: list[Sentence], coverage: list[float]) -> list[fl
             continue
         asked = questions.setdefault(id(sentence.passage), [])
         directness = max(REPLY_FLOOR, 1 - REPLY_FADE * into_turn)  # the direct reply opens the turn
-        for question_coverage, line, asker in asked:
+        for question_coverage, line, asker, words in asked:
             turns_after = sentence.line - line
             if sentence.speaker != asker and 0 < turns_after <= REPLY_TURNS:
                 carried[index] = max(carried[index], directness * question_coverage * (1 - (turns_after - 1) / REPLY_TURNS))
+                if turns_after == 1:
+                    sentence.asked = sentence.asked | words  # the turn right after a question answers it
         if sentence.text.rstrip().endswith("?"):
-            asked.append((coverage[index], sentence.line, sentence.speaker))
+            asked.append((coverage[index], sentence.line, sentence.speaker, sentence.terms))
     return carried
+
+
+def _said(term: str, said: set[str]) -> bool:
+    """The term, or a word sharing its stem's first 6+ letters: the stemmer keeps "sponsorship" apart from
+    "sponsor" and "leadership" from "leader", which a person asked about one answers with the other."""
+    return term in said or (len(term) >= 6 and any(len(word) >= 6 and (term.startswith(word) or word.startswith(term)) for word in said))
+
+
+def _questions_across_passages(sentences: list[Sentence]) -> None:
+    """A question that ends one passage is answered at the start of the next (cut at a passage boundary): the
+    reply's first units get the question's words in `asked`, as within a passage."""
+    from kb.timecodes import clock_to_seconds
+
+    by_passage: dict[int, list[Sentence]] = {}
+    for sentence in sentences:
+        by_passage.setdefault(id(sentence.passage), []).append(sentence)
+    units = [group for group in by_passage.values() if group[0].passage.kind == "transcript"]
+    for before in units:
+        last = before[-1]
+        ends = clock_to_seconds(before[0].passage.end)
+        if not last.text.rstrip().endswith("?") or ends is None:
+            continue
+        for after in units:
+            starts = clock_to_seconds(after[0].passage.start)
+            follows = after[0].passage.doc_id == before[0].passage.doc_id and starts is not None and 0 <= starts - ends <= JOIN_GAP_SECONDS
+            if follows and after[0].speaker and after[0].speaker != last.speaker:
+                for unit in after:
+                    if unit.line != after[0].line:
+                        break
+                    unit.asked = unit.asked | last.terms
 
 
 def _same_point(a: Sentence, b: Sentence) -> bool:

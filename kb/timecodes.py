@@ -9,3 +9,12 @@ def seconds_to_clock(seconds: float | None) -> str | None:
         return None
     whole = int(seconds)
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def clock_to_seconds(clock: str | None) -> int | None:
+    """'00:10:04' -> 604; None (or not a clock) -> None."""
+    parts = (clock or "").split(":")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return None
+    hours, minutes, seconds = map(int, parts)
+    return hours * 3600 + minutes * 60 + seconds

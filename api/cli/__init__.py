@@ -14,6 +14,7 @@ from api.cli import (
     doctor_command,
     eval_command,
     ingest_command,
+    mcp_command,
     search_command,
     serve_command,
 )
@@ -33,6 +34,7 @@ app.command("delete")(docs_command.delete)
 app.command("serve")(serve_command.serve)
 app.command("eval")(eval_command.eval_questions)
 app.command("doctor")(doctor_command.doctor)
+app.command("mcp")(mcp_command.mcp)
 
 
 def main() -> None:

@@ -41,6 +41,13 @@ def ingest(
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents under these folders whose files are gone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")] = False,
     wait: Wait = 0.0,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="After this pass, keep watching: new, changed (and with --prune deleted or renamed) files are applied within seconds.",
+        ),
+    ] = False,
     speaker_name: Annotated[
         list[str] | None,
         typer.Option(
@@ -76,7 +83,32 @@ def ingest(
         print_json(report)
     else:
         _print_summary(report)
+    if watch and not dry_run:
+        _watch(paths, kb, kind, prune, names, as_json)
     raise typer.Exit(1 if report.failed else 0)
+
+
+def _watch(paths: list[Path], kb, kind, prune: bool, names: dict[str, str], as_json: bool) -> None:
+    """Apply each batch of changes as it settles, a line per document changed (a JSON report per batch with --json)."""
+    import time
+
+    from ingest.watching import watch
+
+    err_console.print(f"Watching {', '.join(escape(str(p)) for p in paths)} for changes{' (deletions prune)' if prune else ''}. Ctrl+C stops.")
+    try:
+        with user_errors():
+            for batch in watch(paths, kb, prune=prune, kind=kind, speaker_names=names):
+                if as_json:
+                    console.print_json(batch.report.model_dump_json(), indent=None)
+                    continue
+                stamp = time.strftime("%H:%M:%S")
+                for f in batch.report.files:
+                    if f.status == "failed" and any(path.endswith(f.doc_id) for path in batch.changed):  # not again each batch
+                        err_console.print(f"{stamp} [bold red]failed[/] {escape(f.error or f.doc_id)}")
+                    elif f.status != "unchanged":
+                        console.print(f"{stamp} {f.status} {escape(f.doc_id)}" + (f" ({f.passages} passages)" if f.status != "removed" else ""))
+    except KeyboardInterrupt:
+        err_console.print("Stopped watching.")
 
 
 def _print_summary(report) -> None:

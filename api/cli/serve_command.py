@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import errno
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +22,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="API processes; above 1 needs a Chroma server (KB_CHROMA_URL).")] = 1,
+    watch: Annotated[
+        list[Path] | None,
+        typer.Option("--watch", help="A drop folder to keep ingested while serving (repeat it): `kb ingest DIR --watch` through this server."),
+    ] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="With --watch: a file deleted or renamed removes its old document.")] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs), the search page (/) and the widget (/widget.js)."""
     import uvicorn
@@ -53,13 +62,50 @@ def serve(
         forwarded_allow_ips=proxies or None,
     )
     server = uvicorn.Server(config)
-    with contextlib.suppress(KeyboardInterrupt):
+    watcher = _Watcher(watch, prune, f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "::") else f"http://{host}:{port}") if watch else None
+    with contextlib.suppress(KeyboardInterrupt), watcher or contextlib.nullcontext():
         if workers > 1:
             Multiprocess(config, sockets=[listening]).run()
         else:
             server.run(sockets=[listening])
     if workers == 1 and not server.started:
         raise typer.Exit(3)  # the app did not start (its log says why), as uvicorn.run exits
+
+
+class _Watcher:
+    """`kb ingest DIR --watch` as a child process once the server answers: it finds the store served and uploads
+    through this server, the same path as any `kb ingest` run beside a `kb serve`."""
+
+    def __init__(self, paths: list[Path], prune: bool, url: str) -> None:
+        self.command = [str(Path(sys.argv[0]).resolve()), "ingest", *map(str, paths), "--watch", *(["--prune"] if prune else [])]
+        self.url = url
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stop = threading.Event()
+
+    def __enter__(self) -> _Watcher:
+        threading.Thread(target=self._start_when_up, name="kb-watch", daemon=True).start()
+        return self
+
+    def _start_when_up(self) -> None:
+        import urllib.request
+
+        while not self.stop.is_set():
+            try:
+                urllib.request.urlopen(f"{self.url}/v1/health", timeout=1)
+                break
+            except OSError:
+                self.stop.wait(0.3)
+        if not self.stop.is_set():
+            self.process = subprocess.Popen(self.command)
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # the watcher finishes its batch's file and says it stopped
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 def log_config() -> dict:

@@ -1,0 +1,91 @@
+"""MCP over streamable HTTP at /mcp in `kb serve`, behind the API's own access rules.
+
+Reads follow the read key as the API does (KB_READ_KEY: the read key or the api
+key; the `kb` command's token). Writes are never offered on the loopback rule:
+a request carrying KB_API_KEY reaches a second MCP server that also has
+`add_document` and `delete_document`; every other request sees the read-only
+tools. Stateless JSON responses, so any worker answers any request. The SDK's
+own Host check (for servers without keys on localhost) is off: `kb serve` may
+listen beyond this machine, and its access rules are the ones above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import error_body
+from api.mcp_server import build_server
+from api.security import CHALLENGE
+from kb.errors import Forbidden, Unauthorized
+from kb.settings import Settings
+from kb.store_claim import served_token
+
+PATH = "/mcp"
+
+
+class McpGate:
+    """ASGI: refuse a reader without the read key (401/403 JSON, as the API); route a writer to the write tools."""
+
+    def __init__(self, reads: ASGIApp, writes: ASGIApp | None, settings: Settings) -> None:
+        self.reads, self.writes, self.settings = reads, writes, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        given = _bearer(scope)
+        if self.settings.read_key and not _matches(given, [self.settings.read_key, self.settings.api_key, served_token(self.settings.data_dir)]):
+            status, message = (
+                (401, "MCP needs 'Authorization: Bearer <KB_READ_KEY>'") if not given else (403, "the key given is not valid for this request")
+            )
+            code = Unauthorized.code if status == 401 else Forbidden.code
+            await JSONResponse(error_body(code, message), status_code=status, headers=CHALLENGE)(scope, receive, send)
+            return
+        writer = self.writes is not None and _matches(given, [self.settings.api_key])
+        await (self.writes if writer and self.writes is not None else self.reads)(scope, receive, send)
+
+
+def mount(app: FastAPI, settings: Settings) -> contextlib.AbstractAsyncContextManager[None]:
+    """Add /mcp to the app; returns what the app's lifespan must hold open (the MCP session managers)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    def kb():
+        return app.state.kb
+
+    servers = [build_server(kb, writes=False)] + ([build_server(kb, writes=True)] if settings.api_key else [])
+    apps = [
+        server.streamable_http_app(
+            streamable_http_path=PATH,
+            stateless_http=True,
+            json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        for server in servers
+    ]
+    gate = McpGate(apps[0], apps[1] if len(apps) > 1 else None, settings)
+    app.router.routes.append(Route(PATH, endpoint=gate, methods=["GET", "POST", "DELETE"]))
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for server in servers:
+                await stack.enter_async_context(server.session_manager.run())
+            yield
+
+    return running()
+
+
+def _bearer(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            return key.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+def _matches(given: str, keys: list[str | None]) -> bool:
+    return bool(given) and any([hmac.compare_digest(given.encode(), key.encode()) for key in keys if key])
