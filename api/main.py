@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
         kb = KnowledgeBase(settings, models=models)
         kb.warm_up()
         app.state.kb = kb
-        async with mcp_sessions:  # MCP over streamable HTTP at /mcp (api/mcp_http.py)
+        async with mcp_running():  # MCP over streamable HTTP at /mcp (api/mcp_http.py)
             yield
         kb.close()
 
@@ -73,5 +73,5 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))
     app.include_router(web.router)
-    mcp_sessions = mcp_http.mount(app, settings)
+    mcp_running = mcp_http.mount(app, settings)
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
@@ -31,10 +31,13 @@ PATH = "/mcp"
 
 
 class McpGate:
-    """ASGI: refuse a reader without the read key (401/403 JSON, as the API); route a writer to the write tools."""
+    """ASGI: refuse a reader without the read key (401/403 JSON, as the API); route a writer to the write tools.
 
-    def __init__(self, reads: ASGIApp, writes: ASGIApp | None, settings: Settings) -> None:
-        self.reads, self.writes, self.settings = reads, writes, settings
+    The MCP apps are made by each run of the app's lifespan (`app.state.mcp`): the SDK's session manager runs once.
+    """
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        self.app, self.settings = app, settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = _bearer(scope)
@@ -45,38 +48,39 @@ class McpGate:
             code = Unauthorized.code if status == 401 else Forbidden.code
             await JSONResponse(error_body(code, message), status_code=status, headers=CHALLENGE)(scope, receive, send)
             return
-        writer = self.writes is not None and _matches(given, [self.settings.api_key])
-        await (self.writes if writer and self.writes is not None else self.reads)(scope, receive, send)
+        reads, writes = self.app.state.mcp
+        writer = writes is not None and _matches(given, [self.settings.api_key])
+        await (writes if writer else reads)(scope, receive, send)
 
 
-def mount(app: FastAPI, settings: Settings) -> contextlib.AbstractAsyncContextManager[None]:
-    """Add /mcp to the app; returns what the app's lifespan must hold open (the MCP session managers)."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    def kb():
-        return app.state.kb
-
-    servers = [build_server(kb, writes=False)] + ([build_server(kb, writes=True)] if settings.api_key else [])
-    apps = [
-        server.streamable_http_app(
-            streamable_http_path=PATH,
-            stateless_http=True,
-            json_response=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        for server in servers
-    ]
-    gate = McpGate(apps[0], apps[1] if len(apps) > 1 else None, settings)
-    app.router.routes.append(Route(PATH, endpoint=gate, methods=["GET", "POST", "DELETE"]))
+def mount(app: FastAPI, settings: Settings) -> Callable[[], contextlib.AbstractAsyncContextManager[None]]:
+    """Add /mcp to the app; returns what each run of the app's lifespan must hold open (the MCP servers)."""
+    app.router.routes.append(Route(PATH, endpoint=McpGate(app, settings), methods=["GET", "POST", "DELETE"]))
 
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[None]:
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        def kb():
+            return app.state.kb
+
+        servers = [build_server(kb, writes=False)] + ([build_server(kb, writes=True)] if settings.api_key else [])
+        apps: list[ASGIApp] = [
+            server.streamable_http_app(
+                streamable_http_path=PATH,
+                stateless_http=True,
+                json_response=True,
+                transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            )
+            for server in servers
+        ]
+        app.state.mcp = (apps[0], apps[1] if len(apps) > 1 else None)
         async with contextlib.AsyncExitStack() as stack:
             for server in servers:
                 await stack.enter_async_context(server.session_manager.run())
             yield
 
-    return running()
+    return running
 
 
 def _bearer(scope: Scope) -> str:

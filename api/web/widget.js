@@ -61,7 +61,7 @@
   /** What a cut card shows, as [start, end) ranges at word boundaries: its opening when every quoted sentence is
    * in it, else each quoted sentence with a little of what surrounds it (its line's speaker when near); a card
    * with no quotes opens where the first query word is. */
-  function excerpt(text, spans, query, limit) {
+  function excerpt(text, spans, query, limit, speaker) {
     if (text.length <= limit * 1.15) return [[0, text.length]];
     if (spans.length && spans[spans.length - 1][1] > limit) {
       const ranges = [];
@@ -77,9 +77,26 @@
       return ranges;
     }
     const pattern = termPattern(query);
-    const hit = pattern && pattern.exec(text);
-    const start = !spans.length && hit && hit.index + hit[0].length > limit * 0.8 ? wordAfter(text, hit.index - CONTEXT) : 0;
+    const own = spans.length || !speaker ? -1 : speakerLine(text, speaker, pattern);
+    const hit = own < 0 && pattern && pattern.exec(text);
+    let start = 0;
+    if (own > limit * 0.8) start = own; // a speaker filter: open at their line (on the query's words if one has them)
+    else if (!spans.length && hit && hit.index + hit[0].length > limit * 0.8) start = wordAfter(text, hit.index - CONTEXT);
     return [[start, start + limit >= text.length ? text.length : wordBefore(text, start + limit)]];
+  }
+
+  /** Where the speaker's first line on the query's words starts (else their first line), or -1. */
+  function speakerLine(text, speaker, pattern) {
+    let first = -1, at = 0;
+    for (const line of text.split("\n")) {
+      if (line.startsWith(`${speaker}: `)) {
+        if (first < 0) first = at;
+        if (pattern) pattern.lastIndex = 0;
+        if (pattern && pattern.test(line)) return at;
+      }
+      at += line.length + 1;
+    }
+    return first;
   }
 
   function wordAfter(text, at) {
@@ -204,7 +221,7 @@
   function expandable(doc, passage, options, limit) {
     const text = element(doc, "p", "text");
     const spans = quoteSpans(passage);
-    const cut = excerpt(passage.text, spans, options.query, limit);
+    const cut = excerpt(passage.text, spans, options.query, limit, options.speaker);
     const whole = cut.length === 1 && cut[0][0] === 0 && cut[0][1] === passage.text.length;
     const button = whole ? null : element(doc, "button", "more", "Show all");
     let open = false;
