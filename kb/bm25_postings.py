@@ -193,20 +193,6 @@ class Rows:
         return scores
 
 
-@dataclass
-class SparseScores:
-    """One query's BM25 over the rows as they were when scored (later writes do not shift them)."""
-
-    rows: Rows
-    scores: np.ndarray | None
-
-    def of(self, chunk_ids: list[str]) -> dict[str, float]:
-        if self.scores is None:
-            return {}
-        found = ((cid, self.rows.position.get(cid)) for cid in chunk_ids)
-        return {cid: float(self.scores[i]) for cid, i in found if i is not None and i < len(self.scores)}
-
-
 def live_mask(rows: Rows, size: int, doc_id: str | None, kind: str | None, speaker: str | None) -> np.ndarray:
     mask = np.frombuffer(rows.alive, dtype=np.uint8)[:size].astype(bool)
     for wanted, index in ((doc_id, rows.by_doc), (kind, rows.by_kind), (speaker, rows.by_speaker)):
