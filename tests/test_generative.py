@@ -201,6 +201,7 @@ def _sse(response: httpx.Response) -> list[tuple[str, dict]]:
     return events
 
 
+@pytest.mark.slow  # subprocesses and servers: in make test, not make quick
 def test_a_served_store_streams_both_modes_over_http(serve, llm, script, tmp_path: Path) -> None:
     data = tmp_path / "data"
     ingest_into(data, [CORPUS / "panels"])
@@ -224,6 +225,7 @@ def test_a_served_store_streams_both_modes_over_http(serve, llm, script, tmp_pat
     assert "generative answer: 1 of 2 sentences kept; dropped: the number 99 is not in the passage it cites" in server.log.read_text()
 
 
+@pytest.mark.slow  # subprocesses and servers: in make test, not make quick
 def test_kb_ask_says_how_the_answer_was_written(llm, script, tmp_path: Path) -> None:
     data = tmp_path / "data"
     ingest_into(data, [CORPUS / "panels"])

@@ -76,6 +76,7 @@ def test_stdio_serves_every_read_tool_with_filters_and_errors(panels: Path) -> N
     _check_read_tools(_run(_stdio(panels), _read_tools))
 
 
+@pytest.mark.slow  # subprocesses and servers: in make test, not make quick
 def test_stdio_write_tools_only_when_asked_and_through_the_ingest_path(panels: Path, tmp_path: Path) -> None:
     async def session(client) -> dict:
         names = {tool.name for tool in (await client.list_tools()).tools}

@@ -551,6 +551,7 @@ def test_widget_applies_every_theming_variable(site, page) -> None:
     assert widget.locator("input").input_value() == "" and widget.locator("button.clear").is_hidden()
 
 
+@pytest.mark.slow  # subprocesses and servers: in make test, not make quick
 def test_a_streamed_generative_answer_renders_as_text_and_loads_nothing(tmp_path: Path, page) -> None:
     """A model writing HTML or a markdown image must not make the page or the widget fetch anything."""
     from llm_stub import ScriptedLLM, spoken
