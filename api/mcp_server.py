@@ -11,6 +11,7 @@ by `kb mcp` and over streamable HTTP at /mcp by `kb serve` (api/mcp_http.py).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
     from mcp.server.mcpserver.exceptions import ToolError
 
     server = MCPServer(name=name, instructions=INSTRUCTIONS, version=version())
+    tool = _tool_of(server)
 
     def guarded(call: Callable[[], Any]) -> Any:
         """A KBError (bad input, no such document, a busy store) as a tool error the assistant reads, not a crash."""
@@ -40,7 +42,7 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
         except KBError as error:
             raise ToolError(error.message) from None
 
-    @server.tool()
+    @tool
     def search(
         query: Annotated[str, Field(min_length=1, max_length=2000, description="What to look for, in plain words.")],
         top_k: Annotated[int, Field(ge=TOP_K.low, le=TOP_K.high, description="How many passages.")] = TOP_K.default,
@@ -52,7 +54,7 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
         transcripts, start time (hh:mm:ss), for PDFs the page: cite those. Use for "where does anyone talk about X"."""
         return guarded(lambda: kb().search(query, top_k=top_k, filters=SearchFilters(doc_id=doc_id, kind=kind, speaker=speaker)))
 
-    @server.tool()
+    @tool
     def ask(
         question: Annotated[str, Field(min_length=1, max_length=2000, description="The question, as a person would ask it.")],
         max_words: Annotated[int, Field(ge=MAX_WORDS.low, le=MAX_WORDS.high, description="Cap on the answer's words.")] = MAX_WORDS.default,
@@ -65,7 +67,7 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
         relevant (the citations are then only the nearest passages). Use for "what did Maya Chen say about X"."""
         return guarded(lambda: kb().ask(question, top_k=top_k, filters=SearchFilters(kind=kind, speaker=speaker), max_words=max_words))
 
-    @server.tool()
+    @tool
     def list_documents(
         kind: Annotated[Kind | None, Field(description="Only this kind.")] = None,
         speaker: Annotated[str | None, Field(description="Only documents where this person speaks.")] = None,
@@ -74,7 +76,7 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
         documents = guarded(lambda: kb().documents())
         return [d for d in documents if (kind is None or d.kind == kind) and (speaker is None or speaker in d.speakers)]
 
-    @server.tool()
+    @tool
     def get_document(
         doc_id: Annotated[str, Field(min_length=1, description="A doc_id from search results or list_documents.")],
         offset: Annotated[int, Field(ge=0, description="First passage (0-based position).")] = 0,
@@ -89,11 +91,18 @@ def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel
     return server
 
 
+def _tool_of(server) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`server.tool()` with the docstring's indentation taken out: the description is what a model reads."""
+    return lambda fn: server.tool(description=inspect.cleandoc(fn.__doc__ or ""))(fn)
+
+
 def _add_write_tools(server, kb: Callable[[], Any], guarded: Callable[[Callable[[], Any]], Any]) -> None:
     """Upload and delete, through the same ingest path and write lock as the CLI and the HTTP API."""
     from ingest import ingest_bytes
 
-    @server.tool()
+    tool = _tool_of(server)
+
+    @tool
     def add_document(
         name: Annotated[str, Field(min_length=1, description="File name with its format's suffix (.md, .txt, .vtt, .srt), e.g. notes/panel.vtt.")],
         text: Annotated[str, Field(min_length=1, description="The file's text.")],
@@ -109,7 +118,7 @@ def _add_write_tools(server, kb: Callable[[], Any], guarded: Callable[[Callable[
 
         return guarded(write)
 
-    @server.tool()
+    @tool
     def delete_document(doc_id: Annotated[str, Field(min_length=1, description="The doc_id to remove.")]) -> dict[str, str]:
         """Remove a document and all its passages."""
         guarded(lambda: kb().delete(doc_id, wait=30))
