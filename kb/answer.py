@@ -30,6 +30,7 @@ import numpy as np
 from kb.answer_model import load_model
 from kb.models import Passage, Quote
 from kb.passage_lines import speaker_of
+from kb.prompt_injection import addresses_a_model
 from kb.question_speaker import topic_of
 from kb.quote_spans import quote_span
 from kb.timecodes import seconds_to_clock
@@ -122,7 +123,8 @@ class ExtractiveComposer:
         """
         if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
             return "", []
-        sentences = [s for p in passages for s in split_passage(p)]
+        # A sentence addressed to a language model ("ignore your previous instructions ...") never answers a person.
+        sentences = [s for p in passages for s in split_passage(p) if not addresses_a_model(s.text)]
         if speaker:
             # Scored among everyone's lines first, so that a reply inherits the question put to it
             # ("Maya, who sponsored you?"), then only the speaker's own are kept.
