@@ -12,20 +12,17 @@ listen beyond this machine, and its access rules are the ones above.
 from __future__ import annotations
 
 import contextlib
-import hmac
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
-from starlette.responses import JSONResponse
+from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import error_body
 from api.mcp_server import build_server
-from api.security import CHALLENGE
-from kb.errors import Forbidden, Unauthorized
+from api.security import bearer_key, check_reader, holds_key, refusal
+from kb.errors import KBError
 from kb.settings import Settings
-from kb.store_claim import served_token
 
 PATH = "/mcp"
 
@@ -40,16 +37,15 @@ class McpGate:
         self.app, self.settings = app, settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        given = _bearer(scope)
-        if self.settings.read_key and not _matches(given, [self.settings.read_key, self.settings.api_key, served_token(self.settings.data_dir)]):
-            status, message = (
-                (401, "MCP needs 'Authorization: Bearer <KB_READ_KEY>'") if not given else (403, "the key given is not valid for this request")
-            )
-            code = Unauthorized.code if status == 401 else Forbidden.code
-            await JSONResponse(error_body(code, message), status_code=status, headers=CHALLENGE)(scope, receive, send)
-            return
+        given = bearer_key(Request(scope).headers.get("authorization", ""))
+        if self.settings.read_key:
+            try:
+                check_reader(given, self.settings)
+            except KBError as refused:
+                await refusal(refused)(scope, receive, send)
+                return
         reads, writes = self.app.state.mcp
-        writer = writes is not None and _matches(given, [self.settings.api_key])
+        writer = writes is not None and holds_key(given, [self.settings.api_key])
         await (writes if writer else reads)(scope, receive, send)
 
 
@@ -81,15 +77,3 @@ def mount(app: FastAPI, settings: Settings) -> Callable[[], contextlib.AbstractA
             yield
 
     return running
-
-
-def _bearer(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, key = value.decode("latin-1").partition(" ")
-            return key.strip() if scheme.lower() == "bearer" else ""
-    return ""
-
-
-def _matches(given: str, keys: list[str | None]) -> bool:
-    return bool(given) and any([hmac.compare_digest(given.encode(), key.encode()) for key in keys if key])

@@ -59,8 +59,30 @@ def require_loopback(request: Request, settings: Settings = Depends(get_settings
 
 
 def require_read_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer), settings: Settings = Depends(get_settings)) -> None:
+    check_reader(_bearer_of(credentials), settings)
+
+
+def check_reader(given: str, settings: Settings) -> None:
+    """May a request with this bearer key read while KB_READ_KEY is set? Unauthorized or Forbidden if not."""
     keys = [settings.read_key or "", settings.api_key or "", served_token(settings.data_dir) or ""]
-    _check(_bearer_of(credentials), keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
+    _check(given, keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
+
+
+def bearer_key(authorization: str) -> str:
+    """The key of an `Authorization: Bearer <key>` header value; "" for none or another scheme."""
+    scheme, _, key = authorization.partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""
+
+
+def holds_key(given: str, keys: list[str | None]) -> bool:
+    """Is `given` one of the keys that are set? Every key compared in constant time: no early exit."""
+    matches = [hmac.compare_digest(given.encode(), key.encode()) for key in keys if key]
+    return bool(given) and any(matches)
+
+
+def refusal(refused: KBError) -> JSONResponse:
+    """A refused request as the contract's error body, for ASGI gates that answer before any route runs."""
+    return JSONResponse(error_body(refused.code, refused.message), status_code=refused.status, headers=refused.headers)
 
 
 def open_to_all() -> None:
@@ -71,10 +93,8 @@ def check_writer(request: Request, settings: Settings) -> None:
     """May this request write? Unauthorized (401) or Forbidden (403) if not. Reads only the headers."""
     _refuse_cross_site(request, settings)
     if settings.api_key:
-        given = request.headers.get("authorization", "")
-        scheme, _, key = given.partition(" ")
         _check(
-            key.strip() if scheme.lower() == "bearer" else "",
+            bearer_key(request.headers.get("authorization", "")),
             [settings.api_key, served_token(settings.data_dir) or ""],
             "this write needs 'Authorization: Bearer <KB_API_KEY>'",
         )
@@ -106,9 +126,7 @@ class WriteGate:
             try:
                 check_writer(Request(scope), self.settings)
             except KBError as refused:
-                await JSONResponse(error_body(refused.code, refused.message), status_code=refused.status, headers=refused.headers)(
-                    scope, receive, send
-                )
+                await refusal(refused)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -136,8 +154,7 @@ def _bearer_of(credentials: HTTPAuthorizationCredentials | None) -> str:
 def _check(given: str, keys: list[str], missing: str) -> None:
     if not given:
         raise Unauthorized(missing, headers=CHALLENGE)
-    matches = [hmac.compare_digest(given.encode(), key.encode()) for key in keys if key]  # every key compared: no early exit
-    if not any(matches):
+    if not holds_key(given, list(keys)):
         raise Forbidden("the key given is not valid for this request", headers=CHALLENGE)
 
 
