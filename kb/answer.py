@@ -121,7 +121,7 @@ class ExtractiveComposer:
         the caller says so. When nobody uses those words, the speaker's closest sentences
         are quoted: the question may be worded differently from what was said.
         """
-        if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
+        if not any_relevant(passages):
             return "", []
         # A sentence addressed to a language model ("ignore your previous instructions ...") never answers a person.
         sentences = [s for p in passages for s in split_passage(p) if not addresses_a_model(s.text)]
@@ -446,6 +446,11 @@ def attribution(sentence: Sentence, passage: Passage, same_document: bool = Fals
         return ""
     where = [sentence.speaker, None if same_document else passage.title, seconds_to_clock(sentence.seconds)]
     return ", ".join(part for part in where if part) + ": "
+
+
+def any_relevant(passages: list[Passage]) -> bool:
+    """Is any passage close enough in meaning to the question (RELEVANCE_THRESHOLD) to answer from?"""
+    return max((p.dense_score or 0.0 for p in passages), default=0.0) >= RELEVANCE_THRESHOLD
 
 
 def nothing_from(speaker: str) -> str:

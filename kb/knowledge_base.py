@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kb.answer import NOTHING_RELEVANT, RELEVANCE_THRESHOLD, Composer, ExtractiveComposer, keep_valid_markers, nothing_from
+from kb.answer import NOTHING_RELEVANT, Composer, ExtractiveComposer, any_relevant, keep_valid_markers, nothing_from
 from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K, AskMode
 from kb.dense_side import DenseSide
 from kb.errors import InvalidInput, NotFound
@@ -293,7 +293,7 @@ class KnowledgeBase:
     def _generate(self, question: str, passages: list[Passage], max_words: int, top_k: int, speaker: str | None, on_delta) -> Generated:
         if not self.settings.llm_url:
             raise GenerationFailed("no LLM server is configured: set KB_LLM_URL (and KB_LLM_MODEL) to use generative answers")
-        if max((p.dense_score or 0.0 for p in passages), default=0.0) < RELEVANCE_THRESHOLD:
+        if not any_relevant(passages):
             raise GenerationFailed("nothing stored is close enough to the question to write an answer from")
         return self.generator.answer(question, passages, max_words, top_k, speaker, on_delta)
 
