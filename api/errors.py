@@ -1,4 +1,10 @@
-"""Every error as the contract's JSON: {"error": {"code", "message"}}; never a traceback."""
+"""Every error as the contract's JSON: {"error": {"code", "message"}}; never a traceback.
+
+The library's errors (kb/errors.py) carry a code and a message; their HTTP
+status is decided here. Errors only the web layer raises (no key, a wrong key,
+a body too large, too many requests) are `ApiError`s that carry their status
+and headers (a challenge, a Retry-After).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,62 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kb.errors import Forbidden, InvalidInput, KBError, NotFound, RateLimited, StoreBusy, TooLarge, Unauthorized, UnsupportedType
+from kb.errors import (
+    InvalidInput,
+    KBError,
+    ModelUnavailable,
+    NotFound,
+    StoreBusy,
+    StoreMismatch,
+    StoreUnavailable,
+    UnreadableDocument,
+    UnsupportedType,
+)
 
 log = logging.getLogger("panel_kb.api")
+
+
+class ApiError(KBError):
+    """An error of the web layer itself, with its status and any headers its answer needs."""
+
+    status = 400
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers
+
+
+class Unauthorized(ApiError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ApiError):
+    code = "forbidden"
+    status = 403
+
+
+class TooLarge(ApiError):
+    code = "too_large"
+    status = 413
+
+
+class RateLimited(ApiError):
+    code = "rate_limited"
+    status = 429
+
+
+# The HTTP status of each library error (a subclass answers as its nearest listed base).
+STATUS: dict[type[KBError], int] = {
+    InvalidInput: 422,
+    UnreadableDocument: 422,
+    UnsupportedType: 415,
+    NotFound: 404,
+    StoreBusy: 409,
+    StoreMismatch: 409,
+    StoreUnavailable: 503,
+    ModelUnavailable: 503,
+}
 # A writer holds the store's lock for one file or batch at a time (seconds): a client asked to come back
 # after this long usually finds it free.
 BUSY_RETRY_SECONDS = 10
@@ -35,11 +94,23 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
+def status_of(error: KBError) -> int:
+    """The HTTP status an error answers with: its own for an ApiError, else the nearest listed class's (400 if none)."""
+    if isinstance(error, ApiError):
+        return error.status
+    return next((STATUS[cls] for cls in type(error).__mro__ if cls in STATUS), 400)
+
+
+def error_response(error: KBError) -> JSONResponse:
+    """A KBError as the contract's error answer; a busy store says when to come back."""
+    headers = {"Retry-After": str(BUSY_RETRY_SECONDS)} if isinstance(error, StoreBusy) else getattr(error, "headers", None)
+    return JSONResponse(error_body(error.code, error.message), status_code=status_of(error), headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(_: Request, exc: KBError) -> JSONResponse:
-        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)} if isinstance(exc, StoreBusy) else exc.headers
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ from pydantic import Field
 from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K, Kind, version
 from kb.errors import KBError
 from kb.models import AskResponse, DocumentInfo, DocumentPassages, IngestReport, SearchFilters, SearchResponse
+from kb.protocol import KnowledgeBaseLike
 
 INSTRUCTIONS = """panel-kb holds what engineers say about their careers: panel transcripts (who said what, when),
 essays and book notes. Use `search` to find passages and `ask` for a short answer whose every sentence cites a
@@ -27,8 +28,8 @@ passage as [n]. Cite what you use with its speaker, panel title, time (hh:mm:ss)
 Use `list_documents` to see what is stored and who speaks, and `get_document` to read a passage in its context."""
 
 
-def build_server(kb: Callable[[], Any], writes: bool = False, name: str = "panel-kb"):
-    """An MCPServer over the KnowledgeBase (or RemoteKnowledgeBase) that `kb()` returns."""
+def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name: str = "panel-kb"):
+    """An MCPServer over the knowledge base `kb()` returns (this process's, or a served store's through its server)."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
@@ -96,7 +97,7 @@ def _tool_of(server) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return lambda fn: server.tool(description=inspect.cleandoc(fn.__doc__ or ""))(fn)
 
 
-def _add_write_tools(server, kb: Callable[[], Any], guarded: Callable[[Callable[[], Any]], Any]) -> None:
+def _add_write_tools(server, kb: Callable[[], KnowledgeBaseLike], guarded: Callable[[Callable[[], Any]], Any]) -> None:
     """Upload and delete, through the same ingest path and write lock as the CLI and the HTTP API."""
     from ingest import ingest_bytes
 
@@ -110,13 +111,7 @@ def _add_write_tools(server, kb: Callable[[], Any], guarded: Callable[[Callable[
     ) -> IngestReport:
         """Store (or replace) a document from its text; an unchanged text changes nothing."""
 
-        def write() -> IngestReport:
-            knowledge_base = kb()
-            if getattr(knowledge_base, "remote", False):
-                return knowledge_base.upload(name, text.encode(), kind=kind)
-            return ingest_bytes(name, text.encode(), knowledge_base, kind=kind, wait=30)
-
-        return guarded(write)
+        return guarded(lambda: ingest_bytes(name, text.encode(), kb(), kind=kind, wait=30))
 
     @tool
     def delete_document(doc_id: Annotated[str, Field(min_length=1, description="The doc_id to remove.")]) -> dict[str, str]:

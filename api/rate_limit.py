@@ -18,9 +18,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.dependencies import get_settings
+from api.errors import RateLimited
 from api.security import is_local_command
 from kb import Settings
-from kb.errors import RateLimited
 
 
 class RateLimiter:

@@ -14,7 +14,7 @@ the server wants a key. `WriteGate` runs the same check before a body is read,
 so a refused upload is answered at once instead of after 25 MB.
 
 `kb serve` on an embedded store also accepts the token it published beside the
-store's lock (kb/store_claim.py, readable only by the store's owner): the `kb`
+store's lock (kb/store/claim.py, readable only by the store's owner): the `kb`
 command goes through the server with it, since it may not open the files itself.
 """
 
@@ -31,10 +31,10 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.dependencies import get_settings
-from api.errors import error_body
+from api.errors import Forbidden, Unauthorized, error_response
 from kb import Settings
-from kb.errors import Forbidden, KBError, Unauthorized
-from kb.store_claim import served_token
+from kb.errors import KBError
+from kb.opening import local_token
 
 bearer = HTTPBearer(auto_error=False, description="`KB_API_KEY` for writes; `KB_READ_KEY` (or the api key) for reads when it is set.")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -64,7 +64,7 @@ def require_read_key(credentials: HTTPAuthorizationCredentials | None = Depends(
 
 def check_reader(given: str, settings: Settings) -> None:
     """May a request with this bearer key read while KB_READ_KEY is set? Unauthorized or Forbidden if not."""
-    keys = [settings.read_key or "", settings.api_key or "", served_token(settings.data_dir) or ""]
+    keys = [settings.read_key or "", settings.api_key or "", local_token(settings) or ""]
     _check(given, keys, "reading needs 'Authorization: Bearer <KB_READ_KEY>'")
 
 
@@ -82,7 +82,7 @@ def holds_key(given: str, keys: list[str | None]) -> bool:
 
 def refusal(refused: KBError) -> JSONResponse:
     """A refused request as the contract's error body, for ASGI gates that answer before any route runs."""
-    return JSONResponse(error_body(refused.code, refused.message), status_code=refused.status, headers=refused.headers)
+    return error_response(refused)
 
 
 def open_to_all() -> None:
@@ -95,7 +95,7 @@ def check_writer(request: Request, settings: Settings) -> None:
     if settings.api_key:
         _check(
             bearer_key(request.headers.get("authorization", "")),
-            [settings.api_key, served_token(settings.data_dir) or ""],
+            [settings.api_key, local_token(settings) or ""],
             "this write needs 'Authorization: Bearer <KB_API_KEY>'",
         )
     elif not _is_loopback(request.client.host if request.client else None) and not is_local_command(request, settings):
@@ -106,7 +106,7 @@ def check_writer(request: Request, settings: Settings) -> None:
 
 def is_local_command(request: Request, settings: Settings) -> bool:
     """Does the request carry the token this server published for the kb command on its machine?"""
-    token = served_token(settings.data_dir)
+    token = local_token(settings)
     given = request.headers.get("authorization", "")
     return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 

@@ -27,8 +27,9 @@ from benchmarks.common import EVAL_DIR, REPO  # noqa: E402
 from benchmarks.qmsum_eval import write_transcripts  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.answer import RELEVANCE_THRESHOLD, split_passage  # noqa: E402
-from kb.knowledge_base import ASK_POOL  # noqa: E402
+from kb.answers.asker import ASK_POOL  # noqa: E402
+from kb.answers.relevance import RELEVANCE_THRESHOLD  # noqa: E402
+from kb.answers.units import split_passage  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import percentiles_ms, print_table  # noqa: E402
 from benchmarks.qmsum_eval import DATA, ingested_meetings  # noqa: E402
 from kb import KnowledgeBase  # noqa: E402
-from kb.answer import MARKER  # noqa: E402
+from kb.answers.markers import MARKER  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
 
 
@@ -40,9 +40,9 @@ def bm25_sentences(kb: KnowledgeBase, question: str, filters: SearchFilters, max
 
     import bm25s
 
-    from kb.answer import split_passage
-    from kb.knowledge_base import ASK_POOL
-    from kb.tokens import tokenize
+    from kb.answers.asker import ASK_POOL
+    from kb.answers.units import split_passage
+    from kb.bm25.tokens import tokenize
 
     sentences = [s.text for p in kb.search(question, top_k=5 * ASK_POOL, filters=filters).results for s in split_passage(p)]
     if not sentences:

@@ -1,4 +1,4 @@
-"""Calibrate the support thresholds of generative-answer verification (kb/verification.py) on QMSum.
+"""Calibrate the support thresholds of generative-answer verification (kb/answers/verification.py) on QMSum.
 
 A supported sentence: a reference answer's sentence (written by annotators from
 the meeting, the way a model writes from passages) against the passage of the
@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import EVAL_DIR, print_table  # noqa: E402
 from kb import Settings  # noqa: E402
-from kb.bm25_postings import Rows, SparseRow  # noqa: E402
+from kb.answers.verification import LEXICAL_MIN, SEMANTIC_MIN, Verifier  # noqa: E402
+from kb.bm25.postings import Rows, SparseRow  # noqa: E402
+from kb.bm25.term_weights import TermWeights  # noqa: E402
+from kb.bm25.tokens import tokenize  # noqa: E402
 from kb.embedding import get_embedder  # noqa: E402
-from kb.sentences import clean_spoken, split_sentences  # noqa: E402
-from kb.term_weights import TermWeights  # noqa: E402
-from kb.tokens import tokenize  # noqa: E402
-from kb.verification import LEXICAL_MIN, SEMANTIC_MIN, Verifier  # noqa: E402
+from kb.text.sentences import clean_spoken, split_sentences  # noqa: E402
 
 WINDOW_WORDS = 200
 LEXICAL = [0.25, 0.3, 0.35, 0.4, 0.45, 0.5]

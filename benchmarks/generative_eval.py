@@ -28,7 +28,7 @@ from benchmarks.common import percentiles_ms, print_table  # noqa: E402
 from benchmarks.llama_server import LlamaServer, available  # noqa: E402
 from benchmarks.qmsum_eval import DATA, ingested_meetings  # noqa: E402
 from kb import KnowledgeBase  # noqa: E402
-from kb.answer import MARKER  # noqa: E402
+from kb.answers.markers import MARKER  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
 
 

@@ -25,7 +25,7 @@ from ingest.errors import ReadError  # noqa: E402
 from ingest.readers import read_document  # noqa: E402
 from ingest.readers.pdf_cleanup import EDGE_LINES, RUNNING_SHARE, line_shape  # noqa: E402
 from ingest.sources import discover  # noqa: E402
-from kb.timecodes import seconds_to_clock  # noqa: E402
+from kb.text.timecodes import seconds_to_clock  # noqa: E402
 
 
 def raw_running_lines(data: bytes) -> set[str]:

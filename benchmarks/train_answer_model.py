@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.answer_data import RESULTS  # noqa: E402
 from benchmarks.common import print_table  # noqa: E402
-from kb.answer import MARKER, ExtractiveComposer, render, weighted_score  # noqa: E402
-from kb.answer_model import FEATURES, MODEL_FILE, SentenceModel, feature_matrix  # noqa: E402
+from kb.answers.extractive import ExtractiveComposer, render, weighted_score  # noqa: E402
+from kb.answers.learned_scores import FEATURES, MODEL_FILE, SentenceModel, feature_matrix  # noqa: E402
+from kb.answers.markers import MARKER  # noqa: E402
 
 BUDGET = 100
 PICKER = ExtractiveComposer(quick_embed=None, idf=None)  # its pick reads only the scores set on the sentences

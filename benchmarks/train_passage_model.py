@@ -4,7 +4,7 @@ For every query, the candidates `kb search` fuses (hybrid, the learned order off
 are labelled: a QMSum passage by the share of the query's gold turns it holds
 (0-3), a SciFact passage (`--with-scifact`, queries with an even id) 1 when its
 abstract is relevant. LambdaRank trees (LightGBM, seed fixed) learn to order the
-top kb/passage_model.DEPTH from the features kb/passage_model.py computes, nothing
+top kb.search.learned_order.DEPTH from the features kb/search/learned_order.py computes, nothing
 else; the product lets them move transcript passages only, so SciFact's odd half
 checks that abstracts keep their order. The table is measured through the real search
 (fused order vs learned order): QMSum val hit and turn recall within 1,000 words,
@@ -30,15 +30,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import kb.knowledge_base as knowledge_base  # noqa: E402
+import kb.search.searcher as searcher  # noqa: E402
 from benchmarks import qmsum_eval, scifact_eval  # noqa: E402
 from benchmarks.common import EVAL_DIR, REPO, print_table  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
 from kb.boosted_trees import Trees  # noqa: E402
 from kb.models import SearchFilters  # noqa: E402
-from kb.passage_model import DEPTH, FEATURES, MODEL_FILE, feature_matrix  # noqa: E402
-from kb.retrieval import FusionConfig  # noqa: E402
+from kb.search.fusion import FusionConfig  # noqa: E402
+from kb.search.learned_order import DEPTH, FEATURES, MODEL_FILE, feature_matrix  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 PARAMS = {
@@ -151,7 +151,7 @@ def held_out(trees: Trees) -> list[list[str]]:
 
 def _use(kb: KnowledgeBase, trees: Trees | None) -> None:
     kb.fusion = FusionConfig(learned_order=trees is not None)
-    knowledge_base.load_passage_model = lambda: trees
+    searcher.load_order_trees = lambda: trees  # what a search within one document reads (not the shipped file)
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """Idempotent ingest: plan every file by content hash first, then apply the plan.
 
-Unchanged files cost a hash. A changed file is re-read, re-chunked and swapped
-in atomically by `KnowledgeBase.write_documents` (in batches of files). One bad file is reported with
-its reason and the rest still go in.
+Unchanged files cost a hash. A changed file is re-read and handed to the
+knowledge base's file writer (kb/protocol.py): a store this process opened
+parses it here (`_parse`: the readers and chunking) and swaps documents in
+atomically, in batches; a store a `kb serve` owns gets the bytes uploaded and
+parses them there. One bad file is reported with its reason and the rest still go in.
 """
 
 from __future__ import annotations
@@ -17,20 +19,16 @@ from ingest.chunking import chunk_units
 from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
-from kb import KnowledgeBase
 from kb.contract import SUPPORTED
-from kb.errors import KBError, StoreUnavailable
+from kb.errors import KBError
 from kb.models import FileReport, IngestReport
-from kb.passage_draft import PassageDraft
-from kb.records import DocumentWrite
-from kb.remote import RemoteKnowledgeBase
+from kb.protocol import IncomingFile, KnowledgeBaseLike
+from kb.store.drafts import DocumentWrite, PassageDraft
 
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
 # 4: every text embedded alone (its vector no longer depends on its batch-mates). 5: caption cue times kept per word.
 # 6: diarizer and export label styles, sound tags, PDF headers/footers/hyphens/contents, PDF outline sections.
 PIPELINE_VERSION = "6"
-# Passages parsed and waiting before they are embedded and stored together.
-FLUSH_PASSAGES = 512
 
 
 class Progress(Protocol):
@@ -85,7 +83,7 @@ def _hash_start(reading: Reading):
 
 def ingest_paths(
     paths: list[Path],
-    kb: KnowledgeBase | RemoteKnowledgeBase,
+    kb: KnowledgeBaseLike,
     kind: str | None = None,
     dry_run: bool = False,
     prune: bool = False,
@@ -96,23 +94,20 @@ def ingest_paths(
     """Ingest files and folders into `kb`; the report says what happened to each file.
 
     A real run holds the store's write lock throughout (StoreBusy after `wait`
-    seconds if another writer has it); a dry run only reads. A store that
-    `kb serve` owns (`kb.remote`) gets each changed file uploaded to the server,
-    which reads, chunks and writes it under its own lock.
+    seconds if another writer has it; a served store's server takes its own per
+    upload); a dry run only reads.
     """
     reading = Reading.of(kind, speaker_names)
-    if dry_run or isinstance(kb, RemoteKnowledgeBase):
+    if dry_run:
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
     with kb.writing(wait, "ingest"):
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
 
 
-def _ingest_paths(
-    paths: list[Path], kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None
-) -> IngestReport:
+def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
-    if not dry_run and isinstance(kb, KnowledgeBase):
+    if not dry_run:
         _recover(kb, report)
     discovered = discover(paths)
     sources = discovered.sources
@@ -130,11 +125,7 @@ def _ingest_paths(
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    batch: _Uploads | _WriteBatch
-    if isinstance(kb, RemoteKnowledgeBase) and not dry_run:
-        batch = _Uploads(kb, reading, report, progress)
-    else:
-        batch = _WriteBatch(kb, reading, dry_run, report, progress)
+    writer = _DryRun(lambda file: _parse(file, kb)) if dry_run else kb.file_writer(lambda file: _parse(file, kb))
     for item in plan:
         if item.status == "unchanged":
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
@@ -143,8 +134,8 @@ def _ingest_paths(
         if isinstance(data, FileReport):
             _record(report, data, progress)
         else:
-            batch.add(item, data)
-    batch.flush()
+            _merge(report, writer.add(_incoming(item, data, reading)), progress)
+    _merge(report, writer.flush(), progress)
     for doc_id in stale:
         if not dry_run:
             kb.delete(doc_id)
@@ -156,13 +147,13 @@ def _ingest_paths(
 def ingest_bytes(
     name: str,
     data: bytes,
-    kb: KnowledgeBase,
+    kb: KnowledgeBaseLike,
     kind: str | None = None,
     wait: float = 0.0,
     source_root: str | None = None,
     speaker_names: dict[str, str] | None = None,
 ) -> IngestReport:
-    """Ingest one uploaded file (the API's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
+    """Ingest one uploaded file (the API's and MCP's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
 
     `source_root` is the folder a `kb ingest` that goes through the server read
     it from, so a later `--prune` of that folder knows the document.
@@ -171,7 +162,7 @@ def ingest_bytes(
         return _ingest_bytes(name, data, kb, Reading.of(kind, speaker_names), source_root)
 
 
-def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, reading: Reading, source_root: str | None) -> IngestReport:
+def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBaseLike, reading: Reading, source_root: str | None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     _recover(kb, report)
@@ -181,14 +172,14 @@ def _ingest_bytes(name: str, data: bytes, kb: KnowledgeBase, reading: Reading, s
         report.record(FileReport(doc_id=name, status="unchanged", kind=stored.kind, passages=stored.passages))
     else:
         item = PlannedFile(Source(name, Path(name), Path(source_root) if source_root else None), "updated" if stored else "added", digest)
-        batch = _WriteBatch(kb, reading, False, report, None)
-        batch.add(item, data)
-        batch.flush()
+        writer = kb.file_writer(lambda file: _parse(file, kb))
+        _merge(report, writer.add(_incoming(item, data, reading)), None)
+        _merge(report, writer.flush(), None)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _recover(kb: KnowledgeBase, report: IngestReport) -> None:
+def _recover(kb: KnowledgeBaseLike, report: IngestReport) -> None:
     """A previous writer died mid-write: clean up what it left before planning (kb doctor --repair)."""
     report.notes.extend(f"previous write was interrupted: {line}" for line in kb.recover_interrupted())
 
@@ -222,73 +213,35 @@ def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
     return sorted(doc_id for doc_id, doc in stored.items() if doc.source_root in roots and doc_id not in present)
 
 
-class _WriteBatch:
-    """Parses files and stores them together once enough passages wait.
+class _DryRun:
+    """A dry run's file writer: files are parsed (their passages counted), nothing is stored."""
 
-    Embedding many documents' passages in one call keeps every core busy, and
-    one large upsert costs far less than many small ones;
-    memory stays bounded by FLUSH_PASSAGES, whatever the corpus size.
-    """
+    def __init__(self, parse) -> None:
+        self.parse = parse
 
-    def __init__(
-        self, kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading, dry_run: bool, report: IngestReport, progress: Progress | None
-    ) -> None:
-        self.kb, self.reading, self.dry_run, self.report, self.progress = kb, reading, dry_run, report, progress
-        self.pending: list[tuple[PlannedFile, DocumentWrite]] = []
+    def add(self, file: IncomingFile) -> IngestReport:
+        parsed = self.parse(file)
+        report = IngestReport()
+        if isinstance(parsed, FileReport):
+            report.record(parsed)
+        else:
+            report.record(FileReport(doc_id=parsed.doc_id, status=file.status, kind=parsed.metadata["kind"], passages=len(parsed.drafts)))
+        return report
 
-    def add(self, item: PlannedFile, data: bytes) -> None:
-        write = _parse(item, data, self.kb, self.reading)
-        if isinstance(write, FileReport):
-            _record(self.report, write, self.progress)
-            return
-        self.pending.append((item, write))
-        if sum(len(w.drafts) for _, w in self.pending) >= FLUSH_PASSAGES:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        error = None
-        if not self.dry_run:
-            assert isinstance(self.kb, KnowledgeBase)  # a served store's files are uploaded (_Uploads), never written here
-            try:
-                self.kb.write_documents([write for _, write in self.pending])
-            except KBError as exc:
-                error = exc.message
-            except Exception as exc:  # the store refused the write: report it, keep what was stored
-                error = (
-                    f"the store refused the write ({exc.__class__.__name__}: {str(exc)[:200]}); nothing of this file changed, run the ingest again"
-                )
-        for item, write in self.pending:
-            if error:
-                status = FileReport(doc_id=write.doc_id, status="failed", error=f"{write.doc_id}: {error}")
-            else:
-                status = FileReport(doc_id=write.doc_id, status=item.status, kind=write.metadata["kind"], passages=len(write.drafts))
-            _record(self.report, status, self.progress)
-        self.pending = []
+    def flush(self) -> IngestReport:
+        return IngestReport()
 
 
-class _Uploads:
-    """Sends each changed file to the `kb serve` that owns the store; its answer is the file's report."""
+def _incoming(item: PlannedFile, data: bytes, reading: Reading) -> IncomingFile:
+    root = str(item.source.root) if item.source.root else None
+    return IncomingFile(item.source.doc_id, data, item.content_hash, item.status, reading.kind, dict(reading.speaker_names), root)  # type: ignore[arg-type]
 
-    def __init__(self, kb: RemoteKnowledgeBase, reading: Reading, report: IngestReport, progress: Progress | None) -> None:
-        self.kb, self.reading, self.report, self.progress = kb, reading, report, progress
 
-    def add(self, item: PlannedFile, data: bytes) -> None:
-        root = str(item.source.root) if item.source.root else None
-        try:
-            answer = self.kb.upload(item.source.doc_id, data, self.reading.kind, source_root=root, speaker_names=dict(self.reading.speaker_names))
-        except StoreUnavailable:
-            raise  # the server is gone: every file would fail the same way
-        except KBError as exc:
-            _record(self.report, FileReport(doc_id=item.source.doc_id, status="failed", error=exc.message), self.progress)
-            return
-        self.report.notes.extend(answer.notes)
-        for file_report in answer.files:
-            _record(self.report, file_report, self.progress)
-
-    def flush(self) -> None:
-        """Every upload was answered when it was sent."""
+def _merge(report: IngestReport, part: IngestReport, progress: Progress | None) -> None:
+    """What a file writer finished: its files' reports (each heard by the progress bar) and its notes."""
+    report.notes.extend(part.notes)
+    for file_report in part.files:
+        _record(report, file_report, progress)
 
 
 def _read_planned(item: PlannedFile, reading: Reading, max_bytes: int) -> bytes | FileReport:
@@ -304,10 +257,11 @@ def _read_planned(item: PlannedFile, reading: Reading, max_bytes: int) -> bytes 
     return data
 
 
-def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase | RemoteKnowledgeBase, reading: Reading) -> DocumentWrite | FileReport:
-    doc_id = item.source.doc_id
+def _parse(file: IncomingFile, kb: KnowledgeBaseLike) -> DocumentWrite | FileReport:
+    """A file's document (read, chunked to the model's token budget), or the file's failure, named and explained."""
+    doc_id = file.doc_id
     try:
-        units = read_document(doc_id, data, reading.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=dict(reading.speaker_names))
+        units = read_document(doc_id, file.data, file.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=file.speaker_names)
         budget = kb.token_budget()
         drafts = chunk_units(units, budget.count, budget.max_tokens, count_many=budget.count_many)
         if not drafts:
@@ -328,9 +282,9 @@ def _parse(item: PlannedFile, data: bytes, kb: KnowledgeBase | RemoteKnowledgeBa
             status="failed",
             error=f"{doc_id}: could not be parsed ({exc.__class__.__name__}: {_one_line(exc)}): check the file, or convert it to .md/.txt",
         )
-    metadata = {**units[0].metadata, "source_root": str(item.source.root) if item.source.root else None}
+    metadata = {**units[0].metadata, "source_root": file.source_root}
     metadata["speakers"] = _speakers(units[0].metadata.get("speakers") or [], drafts)
-    return DocumentWrite(doc_id, item.content_hash, metadata, drafts)
+    return DocumentWrite(doc_id, file.content_hash, metadata, drafts)
 
 
 def _speakers(declared: list[str], drafts: list[PassageDraft]) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from ingest.pipeline import ingest_paths
 from kb.contract import FORMATS
 from kb.models import IngestReport
+from kb.protocol import KnowledgeBaseLike
 
 DEBOUNCE_MS = 800  # a batch closes after this long without another change (a copy of many files is one batch)
 SETTLE_SECONDS = 1.0  # a file must look the same this long before it is read (a slow copy, a recorder still writing)
@@ -36,7 +37,7 @@ class Batch:
 
 def watch(
     paths: list[Path],
-    kb,
+    kb: KnowledgeBaseLike,
     prune: bool = False,
     kind: str | None = None,
     speaker_names: dict[str, str] | None = None,

@@ -1,7 +1,7 @@
 """Small gradient-boosted trees scored with numpy alone: LightGBM trains them, nothing else is needed to use them.
 
-Both learned parts of the product (answer sentences, kb/answer_model.py; passage order,
-kb/passage_model.py) ship as a few KB of node arrays in an .npz, read once per process.
+Both learned parts of the product (answer sentences, kb/answers/learned_scores.py; passage order,
+kb/search/learned_order.py) ship as a few KB of node arrays in an .npz, read once per process.
 """
 
 from __future__ import annotations

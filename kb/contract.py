@@ -20,6 +20,8 @@ KIND_LABELS = {"essay": "essays", "transcript": "panel transcripts", "book_notes
 AskMode = Literal["auto", "extractive", "generative"]
 ASK_MODES: tuple[str, ...] = get_args(AskMode)
 AnswerMode = Literal["extractive", "generative"]
+# How search ranks: meaning and keywords fused (the default), meaning alone, or keywords (BM25) alone.
+SearchMode = Literal["hybrid", "dense", "sparse"]
 
 # File suffix -> the reader's format name (ingest/readers picks a reader by it).
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}

@@ -9,47 +9,28 @@ loss) or someone editing Chroma by hand:
 - an interrupted-write flag left in the store.
 Repair deletes orphans, removes incomplete documents (their files must be ingested
 again: the store does not keep sources), rebuilds BM25 from Chroma and clears the
-flag, all under the store's write lock.
+flag, all under the store's write lock. The doctor is given the store and the
+BM25 side, not the facade that wires them: `KnowledgeBase.doctor` calls it, and a
+served store's doctor runs in the server (POST /v1/doctor).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
-from kb.write_protocol import is_live_version, remove_documents
-
-if TYPE_CHECKING:
-    from kb.knowledge_base import KnowledgeBase
+from kb.bm25 import store_sync
+from kb.bm25.index import SparseIndex
+from kb.models import DoctorReport, Finding
+from kb.store.chroma import ChromaStore
+from kb.store.write_protocol import is_live_version, remove_documents
 
 
-class Finding(BaseModel):
-    problem: str = Field(..., description="orphan_passages | incomplete_document | bm25_missing | bm25_extra | interrupted_write")
-    doc_id: str | None = None
-    count: int = 0
-    detail: str
-
-
-class DoctorReport(BaseModel):
-    documents: int
-    passages: int
-    bm25_rows: int
-    findings: list[Finding] = Field(default_factory=list)
-    repaired: list[str] = Field(default_factory=list, description="What --repair did, one line each.")
-
-    @property
-    def healthy(self) -> bool:
-        return not self.findings
-
-
-def examine(kb: KnowledgeBase) -> tuple[DoctorReport, set[str], list[str]]:
-    """(report, orphan passage ids, incomplete doc_ids)."""
-    records = kb.store.get_documents()
-    versions = kb.store.passage_versions()
-    kb.sync_sparse()
-    bm25 = kb.sparse.known_ids()
+def examine(store: ChromaStore, sparse: SparseIndex) -> tuple[DoctorReport, set[str], list[str]]:
+    """(report, orphan passage ids, incomplete doc_ids); the BM25 side is synced first, as a search would."""
+    records = store.get_documents()
+    versions = store.passage_versions()
+    store_sync.sync(sparse, store, store.generation())
+    bm25 = sparse.known_ids()
     findings: list[Finding] = []
 
     orphans = {cid for cid, (doc_id, doc_hash) in versions.items() if not is_live_version(doc_id, doc_hash, records)}
@@ -78,32 +59,34 @@ def examine(kb: KnowledgeBase) -> tuple[DoctorReport, set[str], list[str]]:
         findings.append(Finding(problem="bm25_missing", count=len(missing), detail="passages in Chroma that keyword search cannot find"))
     if extra:
         findings.append(Finding(problem="bm25_extra", count=len(extra), detail="keyword-index rows whose passages are gone from Chroma"))
-    if kb.store.interrupted():
+    if store.interrupted():
         findings.append(Finding(problem="interrupted_write", detail="a writer started and never finished (killed?)"))
     report = DoctorReport(documents=len(records), passages=len(versions), bm25_rows=len(bm25), findings=findings)
     return report, orphans, incomplete
 
 
-def repair(kb: KnowledgeBase, wait: float = 0.0) -> DoctorReport:
-    """Fix what examine finds; returns the report as found, with what was done in `repaired`."""
-    with kb.writing(wait, "doctor"):
-        report, orphans, incomplete = examine(kb)
-        if report.healthy:
-            return report
-        done: list[str] = []
-        interrupted = kb.store.interrupted()  # before this repair sets the flag for its own writes
-        if orphans:
-            kb.store.delete_passages(orphans)
-            done.append(f"deleted {len(orphans)} orphan passages")
-        if incomplete:
-            remove_documents(kb.store, incomplete)  # the same sequence as `kb delete`
-            done += [f"removed incomplete document {doc_id}: ingest its file again" for doc_id in incomplete]
-        kb.store.bump_generation()
-        kb.rebuild_sparse()
-        done.append("rebuilt the keyword index from Chroma")
-        if kb.store.interrupted():
-            kb.store.clear_writing()
-        if interrupted:
-            done.append("cleared the interrupted-write flag")
-        report.repaired = done
+def repair(store: ChromaStore, sparse: SparseIndex) -> DoctorReport:
+    """Fix what examine finds; returns the report as found, with what was done in `repaired`.
+
+    The caller holds the store's write lock (KnowledgeBase.doctor does).
+    """
+    report, orphans, incomplete = examine(store, sparse)
+    if report.healthy:
         return report
+    done: list[str] = []
+    interrupted = store.interrupted()  # before this repair sets the flag for its own writes
+    if orphans:
+        store.delete_passages(orphans)
+        done.append(f"deleted {len(orphans)} orphan passages")
+    if incomplete:
+        remove_documents(store, incomplete)  # the same sequence as `kb delete`
+        done += [f"removed incomplete document {doc_id}: ingest its file again" for doc_id in incomplete]
+    store.bump_generation()
+    store_sync.rebuild(sparse, store)
+    done.append("rebuilt the keyword index from Chroma")
+    if store.interrupted():
+        store.clear_writing()
+    if interrupted:
+        done.append("cleared the interrupted-write flag")
+    report.repaired = done
+    return report

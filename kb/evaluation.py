@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kb.errors import InvalidInput
+from kb.protocol import KnowledgeBaseLike
 
 
 class EvalRow(BaseModel):
@@ -53,7 +54,7 @@ def load_questions(path: Path) -> list[dict]:
     return questions
 
 
-def evaluate(kb, path: Path, top_k: int = 5) -> EvalReport:
+def evaluate(kb: KnowledgeBaseLike, path: Path, top_k: int = 5) -> EvalReport:
     questions = load_questions(path)
     kinds = {d.doc_id: d.kind for d in kb.documents()}
     ranks: dict[str, list[int | None]] = defaultdict(list)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from kb.contract import KINDS, MAX_WORDS, TOP_K, AnswerMode, AskMode, Kind  # noqa: F401  # re-exported: callers import the shapes from here
+from kb.contract import KINDS, MAX_WORDS, TOP_K, AnswerMode, AskMode, Kind, SearchMode  # noqa: F401  # re-exported: callers import the shapes from here
 
 FileStatus = Literal["added", "updated", "unchanged", "removed", "failed"]
 
@@ -103,6 +103,7 @@ class SearchRequest(BaseModel):
     query: str = Field(..., min_length=1, max_length=2000, pattern=r"\S", examples=["what do staff engineers do differently?"])
     top_k: int = Field(TOP_K.default, ge=TOP_K.low, le=TOP_K.high)
     filters: SearchFilters | None = None
+    mode: SearchMode = Field("hybrid", description="hybrid: meaning and keywords fused; dense: meaning alone; sparse: keywords (BM25) alone.")
 
 
 class AskResponse(BaseModel):
@@ -280,3 +281,26 @@ class IngestReport(BaseModel):
         setattr(self, report.status, getattr(self, report.status) + 1)
         if report.status != "removed":
             self.passages += report.passages
+
+
+class Finding(BaseModel):
+    """One inconsistency `kb doctor` found."""
+
+    problem: str = Field(..., description="orphan_passages | incomplete_document | bm25_missing | bm25_extra | interrupted_write")
+    doc_id: str | None = None
+    count: int = 0
+    detail: str
+
+
+class DoctorReport(BaseModel):
+    """`kb doctor`'s report, and POST /v1/doctor's answer."""
+
+    documents: int
+    passages: int
+    bm25_rows: int
+    findings: list[Finding] = Field(default_factory=list)
+    repaired: list[str] = Field(default_factory=list, description="What --repair did, one line each.")
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings

@@ -1,11 +1,12 @@
 """A store that a running `kb serve` owns, driven through its HTTP API.
 
-Why: an embedded store is opened by one process at a time (`kb.store_claim`).
+Why: an embedded store is opened by one process at a time (`kb.store.claim`).
 While `kb serve` has it, `kb ingest`, `kb search` and the rest of the command
 go through the server instead: the server does the reading, chunking and
 writing, so it sees every write at once and nobody's index goes stale. This
-client offers the part of `KnowledgeBase` the command uses, with the same
-models, and turns the API's error answers back into our errors.
+client offers the same surface as `KnowledgeBase` (`KnowledgeBaseLike`,
+kb/protocol.py) with the same models, and turns the API's error answers back
+into our errors.
 """
 
 from __future__ import annotations
@@ -13,27 +14,40 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 import httpx
 
-from kb.contract import AskMode
-from kb.doctor import DoctorReport
+from kb.contract import AskMode, SearchMode
 from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, StoreUnavailable, UnreadableDocument
-from kb.models import AskResponse, DocumentInfo, DocumentList, DocumentPassages, IngestReport, SearchFilters, SearchResponse
+from kb.models import (
+    AskResponse,
+    DoctorReport,
+    DocumentInfo,
+    DocumentList,
+    DocumentPassages,
+    FileReport,
+    Health,
+    IngestReport,
+    SearchFilters,
+    SearchResponse,
+)
 from kb.settings import Settings
+from kb.store.drafts import IncomingFile, Parser
+
+if TYPE_CHECKING:
+    from kb.embedding import TokenBudget
 
 ERRORS: dict[int, type[KBError]] = {404: NotFound, 409: StoreBusy, 422: InvalidInput, 503: StoreUnavailable}
+ERRORS_BY_CODE: dict[str, type[KBError]] = {error.code: error for error in ERRORS.values()}
 STARTING_WAIT = 60.0  # a server that has just claimed the store may still be loading the model
 
 
 class RemoteKnowledgeBase:
     """`KnowledgeBase`'s reads and writes, answered by the server at `url`."""
-
-    remote = True
 
     def __init__(self, url: str, token: str | None, settings: Settings | None = None, timeout: float = 300.0) -> None:
         self.url = url.rstrip("/")
@@ -51,13 +65,34 @@ class RemoteKnowledgeBase:
         self.close()
 
     # --- reading ------------------------------------------------------------------
-    def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None) -> SearchResponse:
-        body = {"query": query, "top_k": top_k, "filters": _filters(filters)}
+    def health(self) -> Health:
+        return Health.model_validate(self._call("GET", "/v1/health"))
+
+    def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: SearchMode = "hybrid") -> SearchResponse:
+        body = {"query": query, "top_k": top_k, "filters": _filters(filters), "mode": mode}
         return SearchResponse.model_validate(self._call("POST", "/v1/search", json=body))
 
-    def ask(self, question: str, top_k: int = 5, filters: SearchFilters | None = None, max_words: int = 120, mode: AskMode = "auto") -> AskResponse:
+    def ask(
+        self,
+        question: str,
+        top_k: int = 5,
+        filters: SearchFilters | None = None,
+        max_words: int = 120,
+        mode: AskMode = "auto",
+        on_delta: Callable[[str], None] | None = None,
+    ) -> AskResponse:
+        """The server's answer; with `on_delta`, read from its event stream so the text is heard as it is written."""
         body = {"question": question, "top_k": top_k, "filters": _filters(filters), "max_words": max_words, "mode": mode}
-        return AskResponse.model_validate(self._call("POST", "/v1/ask", json=body))
+        if on_delta is None:
+            return AskResponse.model_validate(self._call("POST", "/v1/ask", json=body))
+        for event, data in self._events("/v1/ask/stream", body):
+            if event == "delta":
+                on_delta(data["text"])
+            elif event == "answer":
+                return AskResponse.model_validate(data)
+            elif event == "error":
+                raise ERRORS_BY_CODE.get(data["error"]["code"], KBError)(f"{data['error']['message']} (from `kb serve` at {self.url})")
+        raise StoreUnavailable(f"`kb serve` at {self.url} ended the answer's stream without an answer: check its log")
 
     def documents(self) -> list[DocumentInfo]:
         return DocumentList.model_validate(self._call("GET", "/v1/documents")).documents
@@ -73,9 +108,13 @@ class RemoteKnowledgeBase:
             self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit})
         )
 
-    def doctor(self, repair: bool = False) -> DoctorReport:
-        """The server's `kb doctor` report, repaired when asked."""
+    def doctor(self, repair: bool = False, wait: float = 0.0) -> DoctorReport:
+        """The server's `kb doctor` report, repaired when asked (the server waits for its own write lock)."""
         return DoctorReport.model_validate(self._call("POST", "/v1/doctor", json={"repair": repair}))
+
+    def recover_interrupted(self) -> list[str]:
+        """The server repairs an interrupted write itself, before its next write."""
+        return []
 
     @cached_property
     def embedder(self):
@@ -84,7 +123,7 @@ class RemoteKnowledgeBase:
 
         return get_embedder(self.settings)
 
-    def token_budget(self):
+    def token_budget(self) -> TokenBudget:
         """The local model's token counting, for a dry run's passage counts."""
         from kb.embedding import TokenBudget
 
@@ -106,6 +145,10 @@ class RemoteKnowledgeBase:
         files = {"file": (doc_id.rsplit("/", 1)[-1], data, "application/octet-stream")}
         return IngestReport.model_validate(self._call("POST", "/v1/documents", data=fields, files=files))
 
+    def file_writer(self, parse: Parser) -> Uploads:
+        """Each file's bytes go to the server, which reads, chunks and writes them (`parse` is not needed here)."""
+        return Uploads(self)
+
     def delete(self, doc_id: str, wait: float = 0.0) -> None:
         self._call("DELETE", f"/v1/documents/{quote(doc_id)}")
 
@@ -125,14 +168,57 @@ class RemoteKnowledgeBase:
                 time.sleep(0.25)
             except httpx.HTTPError as exc:
                 raise StoreUnavailable(f"the request to `kb serve` at {self.url} failed ({exc.__class__.__name__}): check its log") from None
-        if response.is_success:
-            return response.json()
+        if not response.is_success:
+            self._raise(response, path)
+        return response.json()
+
+    def _events(self, path: str, body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """A request answered with Server-Sent Events, as (event, data) pairs; an error answer becomes our error."""
+        try:
+            with self._http.stream("POST", path, json=body) as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise(response, path)
+                event, data = "message", []
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[len("event:") :].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[len("data:") :].lstrip())
+                    elif not line and data:  # a blank line ends an event; comments (keep-alives) have no data
+                        yield event, json.loads("\n".join(data))
+                        event, data = "message", []
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the request to `kb serve` at {self.url} failed ({exc.__class__.__name__}): check its log") from None
+
+    def _raise(self, response: httpx.Response, path: str) -> NoReturn:
         try:
             message = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = response.text[:200] or response.reason_phrase
         error = UnreadableDocument if response.status_code == 422 and path == "/v1/documents" else ERRORS.get(response.status_code, KBError)
         raise error(f"{message} (from `kb serve` at {self.url})")
+
+
+class Uploads:
+    """`RemoteKnowledgeBase.file_writer`: each file uploaded as it comes; the server's answer is its report."""
+
+    def __init__(self, kb: RemoteKnowledgeBase) -> None:
+        self.kb = kb
+
+    def add(self, file: IncomingFile) -> IngestReport:
+        try:
+            return self.kb.upload(file.doc_id, file.data, file.kind, source_root=file.source_root, speaker_names=file.speaker_names)
+        except StoreUnavailable:
+            raise  # the server is gone: every file would fail the same way
+        except KBError as exc:
+            report = IngestReport()
+            report.record(FileReport(doc_id=file.doc_id, status="failed", error=exc.message))
+            return report
+
+    def flush(self) -> IngestReport:
+        """Every upload was answered when it was sent."""
+        return IngestReport()
 
 
 def _filters(filters: SearchFilters | None) -> dict[str, Any] | None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from ingest import ingest_paths
-from kb.answer import NOTHING_RELEVANT, count_words, keep_valid_markers
+from kb.answers.markers import count_words, keep_valid_markers
+from kb.answers.relevance import NOTHING_RELEVANT
 from kb.errors import InvalidInput
 from kb.models import Passage, SearchFilters
-from kb.sentences import clean_spoken
+from kb.text.sentences import clean_spoken
 from tests.conftest import write
 
 
@@ -137,7 +138,8 @@ def test_replies_to_a_question_like_the_users_are_quoted(filled) -> None:
 
 
 def test_reply_coverage_goes_to_other_speakers_for_a_few_turns() -> None:
-    from kb.answer import REPLY_TURNS, Sentence, _reply_coverage
+    from kb.answers.extractive import REPLY_TURNS, _reply_coverage
+    from kb.answers.units import Sentence
 
     passage = Passage(n=1, text="t", score=1.0, doc_id="d", title="T", kind="transcript", source="d", chunk_id="c")
     lines = [("Host", "What changed in your week?"), ("Host", "Take your time."), ("Guest", "I write more.")]
@@ -150,7 +152,7 @@ def test_reply_coverage_goes_to_other_speakers_for_a_few_turns() -> None:
 
 
 def test_one_turn_leaves_room_for_other_voices(kb, tmp_path: Path) -> None:
-    from kb.answer import RUN_CAP
+    from kb.answers.extractive import RUN_CAP
 
     long_turn = (
         "Staff engineers write the design documents for the storage migration. "
@@ -174,7 +176,7 @@ def test_one_turn_leaves_room_for_other_voices(kb, tmp_path: Path) -> None:
 
 def _stump(feature: str, threshold: float, low: float, high: float) -> dict:
     """One LightGBM-dump tree: `feature <= threshold` gives `low`, else `high`."""
-    from kb.answer_model import FEATURES
+    from kb.answers.learned_scores import FEATURES
 
     return {
         "tree_structure": {
@@ -191,8 +193,8 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
     """Trees from a LightGBM dump, scored with numpy alone; the composer uses them when a model is installed."""
     import math
 
-    import kb.answer as answer
-    from kb.answer_model import FEATURES, SentenceModel, feature_matrix
+    import kb.answers.extractive as answer
+    from kb.answers.learned_scores import FEATURES, SentenceModel, feature_matrix
 
     model = SentenceModel.from_lightgbm({"tree_info": [_stump("log_words", math.log1p(9), 1.0, 0.1), _stump("coverage", 0.5, 0.0, 0.5)]}, offset=0.5)
     rows = [
@@ -208,7 +210,7 @@ def test_a_learned_model_scores_with_its_trees_and_replaces_the_hand_weights(fil
         (_stump("log_words", math.log1p(15), 1.0, 0.1), short, long),
         (_stump("log_words", math.log1p(15), 0.1, 1.0), long, short),
     ):
-        monkeypatch.setattr(answer, "load_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
+        monkeypatch.setattr(answer, "load_sentence_model", lambda model=model: SentenceModel.from_lightgbm({"tree_info": [model]}, offset=0.0))
         text, _ = filled.composer.compose("what should a promotion packet show", [passage], max_words=25)  # room for one of them
         assert wanted in text and unwanted not in text
 
@@ -265,7 +267,7 @@ LONG_TALK = """WEBVTT
 
 def test_each_quoted_sentence_carries_the_time_of_its_own_cue(kb, tmp_path: Path) -> None:
     """One speaker's cues merge into one long turn; a quote from its end is not stamped with its start."""
-    from kb.answer import split_passage
+    from kb.answers.units import split_passage
 
     write(tmp_path / "talks" / "ladders.vtt", LONG_TALK)
     ingest_paths([tmp_path / "talks"], kb)
@@ -332,7 +334,8 @@ def _transcript(doc_id: str, title: str, text: str, n: int) -> Passage:
 
 
 def test_one_panels_lines_come_together_and_name_the_panel_once() -> None:
-    from kb.answer import render, split_passage
+    from kb.answers.extractive import render
+    from kb.answers.units import split_passage
 
     first = _transcript("a.vtt", "Panel A", "Maya Chen: Staff engineers write the design documents that settle a quarter of debate.", 1)
     essay = Passage(
@@ -356,7 +359,8 @@ def test_one_panels_lines_come_together_and_name_the_panel_once() -> None:
 
 
 def test_an_answer_stops_short_rather_than_quote_weak_sentences() -> None:
-    from kb.answer import MIN_RELATIVE_SCORE, ExtractiveComposer, split_passage
+    from kb.answers.extractive import MIN_RELATIVE_SCORE, ExtractiveComposer
+    from kb.answers.units import split_passage
 
     passage = Passage(
         text="Strong sentence about the design documents and reviews that staff engineers write. "

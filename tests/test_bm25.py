@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import bm25_file
-from kb.bm25_postings import MIN_DELTA, Rows, SparseRow
+from kb.bm25 import index_file as bm25_file
+from kb.bm25.postings import MIN_DELTA, Rows, SparseRow
 
 
 def _row(i: int, tokens: list[str], speakers: tuple[str, ...] = ()) -> SparseRow:

@@ -21,7 +21,6 @@ import pytest
 from conftest import CORPUS, KB_COMMAND, kb_env, passage_ids_by_doc
 
 from kb import KnowledgeBase, Settings
-from kb.doctor import examine
 
 KILLS = int(os.environ.get("PANEL_KB_KILLS", "3"))
 
@@ -83,6 +82,6 @@ def test_killed_ingests_converge_to_the_clean_store(tmp_path: Path) -> None:
         assert finish.wait(timeout=300) == 0, f"seed {seed}, round {round_number}: {finish.stderr.read()[-2000:]}"
         assert passage_ids_by_doc(data) == clean[variant], f"seed {seed}, round {round_number}, killed at {moment:.2f} s"
         with KnowledgeBase(Settings(data_dir=data)) as kb:  # closed again: the next round's kb ingest opens the store
-            report, _, _ = examine(kb)
+            report = kb.doctor()
         assert report.healthy, (seed, round_number, moment, report.findings)
     assert killed >= max(1, KILLS * 2 // 3), f"only {killed} of {KILLS} runs were still going when killed (step times {duration})"

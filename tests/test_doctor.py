@@ -10,14 +10,13 @@ from typer.testing import CliRunner
 from api.cli import app
 from ingest import ingest_paths
 from kb import KnowledgeBase, Settings
-from kb.doctor import examine
-from kb.store import StoredPassage
+from kb.store.chroma import StoredPassage
 
 runner = CliRunner()
 
 
 def _problems(kb: KnowledgeBase) -> dict[str, int]:
-    report, _, _ = examine(kb)
+    report = kb.doctor()
     return {f.problem: f.count for f in report.findings}
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from kb import KnowledgeBase, Settings
-from kb.generative_prompt import LEFT_OUT
+from kb.answers.prompt import LEFT_OUT
 from tests.conftest import CORPUS, KB_COMMAND, ingest_into, kb_env, write
 from tests.llm_stub import ScriptedLLM, passages_in, spoken
 

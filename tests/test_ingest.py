@@ -162,8 +162,8 @@ def test_uploaded_bytes_use_the_same_pipeline(backend, kb) -> None:
 def test_half_written_new_version_is_invisible_until_committed(backend, kb, small_corpus: Path) -> None:
     """Simulate a crash after new passages were written but before the document record switched."""
     ingest_paths([small_corpus], kb)
-    from kb.passage_draft import PassageDraft
-    from kb.records import DocumentWrite
+    from kb.store.drafts import PassageDraft
+    from kb.store.records import DocumentWrite
 
     original_put = kb.store.put_documents
     kb.store.put_documents = lambda records: (_ for _ in ()).throw(RuntimeError("crash"))

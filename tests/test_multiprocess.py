@@ -1,6 +1,6 @@
 """One store, many processes: a running `kb serve` sees every write a `kb` command makes from a shell.
 
-An embedded store is opened by one process at a time (kb/store_claim.py): while
+An embedded store is opened by one process at a time (kb/store/claim.py): while
 `kb serve` owns it, `kb ingest`, `kb delete`, `kb doctor` and the reading
 commands go through the server's API. With a Chroma server every process opens
 it, and a server sees another's writes within the generation check (1 s).
@@ -125,7 +125,7 @@ def test_a_second_process_is_told_who_has_the_store(tmp_path: Path, small_corpus
 
 def test_library_users_and_a_second_server_are_refused_while_a_server_owns_it(tmp_path: Path, small_corpus: Path, serve) -> None:
     from kb import KnowledgeBase, Settings
-    from kb.store_claim import StoreServed
+    from kb.store.claim import StoreServed
 
     data = tmp_path / "owned-kb"
     ingest_into(data, [small_corpus])
@@ -186,3 +186,35 @@ def test_a_server_on_a_chroma_server_sees_other_processes_writes_within_two_seco
         traffic.stop.set()
         traffic.join(timeout=60)
     assert traffic.errors == []
+
+
+def test_both_facades_offer_the_same_surface_and_answers(tmp_path: Path, small_corpus: Path, serve) -> None:
+    """`open_knowledge_base` gives the served store's client while `kb serve` owns it, this process's store once it
+    stops; the same calls give the same results either way (search in each mode, ask with its stream, doctor,
+    an upload through ingest's one-file path)."""
+    from ingest import ingest_bytes
+    from kb import KnowledgeBase, RemoteKnowledgeBase, Settings, open_knowledge_base
+
+    data = tmp_path / "either-kb"
+    ingest_into(data, [small_corpus])
+    settings = Settings(data_dir=data)
+    server = serve(data, KB_RATE_LIMIT="0")
+    with open_knowledge_base(settings) as remote:
+        assert isinstance(remote, RemoteKnowledgeBase)
+        served = {
+            mode: [p.chunk_id for p in remote.search("written rollback plan", top_k=3, mode=mode).results] for mode in ("hybrid", "dense", "sparse")
+        }
+        heard: list[str] = []
+        answer = remote.ask("what should a rollout have before production?", on_delta=heard.append)
+        assert answer.answered and heard == [answer.answer]  # an extractive answer is one delta, as the page gets it
+        assert remote.doctor().healthy and remote.recover_interrupted() == []
+        note = b"# On-call notes\n\nA quiet pager is earned: every alert names its owner and its runbook.\n"
+        assert ingest_bytes("notes/on-call.md", note, remote).added == 1
+        assert ingest_bytes("notes/on-call.md", note, remote).unchanged == 1  # unchanged: nothing sent twice
+        assert remote.health().documents == 4
+    server.stop()
+    with open_knowledge_base(settings) as local:
+        assert isinstance(local, KnowledgeBase)
+        assert {mode: [p.chunk_id for p in local.search("written rollback plan", top_k=3, mode=mode).results] for mode in served} == served
+        assert local.ask("what should a rollout have before production?").answer == answer.answer
+        assert local.document("notes/on-call.md") is not None and local.doctor().healthy

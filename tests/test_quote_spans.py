@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.quote_spans import quote_span
+from kb.text.quote_spans import quote_span
 
 WORDS = re.compile(r"\w+")
 

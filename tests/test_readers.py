@@ -232,7 +232,7 @@ def test_unnamed_turns_and_sound_tags() -> None:
     text = ">> Thank you all for coming. (applause)\n>> It is good to be here. [MUSIC]\n>> Let us talk about design reviews and how they fail.\n>> They fail when nobody reads the document first.\n"
     units = read_document("talk.txt", text.encode())
     assert units[0].metadata["kind"] == "transcript" and len(units) == 4 and set(_speakers(units)) == {None}
-    from kb.sentences import clean_spoken
+    from kb.text.sentences import clean_spoken
 
     assert clean_spoken(units[0].text) == "Thank you all for coming." and clean_spoken(units[1].text) == "It is good to be here."
 

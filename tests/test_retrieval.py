@@ -7,10 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest import ingest_paths
-from kb import KnowledgeBase, Settings, bm25_file
+from kb import KnowledgeBase, Settings
+from kb.bm25 import index_file as bm25_file
 from kb.models import SearchFilters
-from kb.retrieval import Candidate, FusionConfig, fuse, shape_results
-from kb.store import QueryHit
+from kb.search.fusion import Candidate, FusionConfig, fuse
+from kb.search.results import shape_results
+from kb.store.chroma import QueryHit
 from tests.conftest import write
 
 RARE = "---\ntitle: Keys\n---\n# Keys\n\nEvery payment service needs an idempotency key so retries never charge twice.\n"
@@ -184,7 +186,7 @@ def test_merged_results_read_as_one_exchange(kb, tmp_path: Path) -> None:
 def _passage_stump(feature: str, threshold: float, low: float, high: float):
     """Trees of one split on a passage feature: `feature <= threshold` scores `low`, else `high`."""
     from kb.boosted_trees import Trees
-    from kb.passage_model import FEATURES
+    from kb.search.learned_order import FEATURES
 
     node = {
         "split_feature": FEATURES.index(feature),
@@ -197,7 +199,7 @@ def _passage_stump(feature: str, threshold: float, low: float, high: float):
 
 
 def test_passage_features_read_neighbours_in_the_same_document_and_rerank_only_the_top() -> None:
-    from kb.passage_model import DEPTH, FEATURES, feature_matrix, rerank
+    from kb.search.learned_order import DEPTH, FEATURES, feature_matrix, rerank
 
     ranked = [
         replace(_candidate("a", 5), fused=1.0),
@@ -220,10 +222,10 @@ def test_passage_features_read_neighbours_in_the_same_document_and_rerank_only_t
 
 
 def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(kb, tmp_path: Path, monkeypatch) -> None:
-    import kb.searching as searching
-    from kb.passage_model import load_model
+    import kb.search.searcher as searching
+    from kb.search.learned_order import load_order_trees
 
-    assert load_model() is not None  # the trained trees ship in the package, made for today's features
+    assert load_order_trees() is not None  # the trained trees ship in the package, made for today's features
     topics = ["idempotency keys for payment retries", "on-call rotations", "design reviews", "career ladders", "hiring loops", "incident reviews"]
     turns = [
         f"Speaker {'AB'[i % 2]}: We talked about {topic} for a while. " + " ".join(f"Point {j} about {topic} matters to the team." for j in range(40))
@@ -237,7 +239,7 @@ def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(
     fused = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
     everywhere = [p.chunk_id for p in kb.search(query, top_k=4).results]
     kb.fusion = FusionConfig(merge_neighbours=False)
-    monkeypatch.setattr(searching, "load_passage_model", lambda: _passage_stump("rank", 0.5, 0.0, 1.0))  # trees: the first fused is worst
+    monkeypatch.setattr(searching, "load_order_trees", lambda: _passage_stump("rank", 0.5, 0.0, 1.0))  # trees: the first fused is worst
     learned = [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results]
     assert len(fused) == 4
     assert learned[:3] == fused[1:4] and fused[0] not in learned[:3]
@@ -246,7 +248,7 @@ def test_the_shipped_passage_order_is_used_within_one_document_in_hybrid_search(
     def unused():
         raise AssertionError("the learned order is for hybrid search")
 
-    monkeypatch.setattr(searching, "load_passage_model", unused)
+    monkeypatch.setattr(searching, "load_order_trees", unused)
     assert kb.search(query, top_k=3, filters=within, mode="dense").results and kb.search(query, top_k=3, filters=within, mode="sparse").results
     kb.fusion = FusionConfig(merge_neighbours=False, learned_order=False)
     assert [p.chunk_id for p in kb.search(query, top_k=4, filters=within).results] == fused

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from kb import Settings
-from kb.bm25_postings import Rows, SparseRow
+from kb.answers.prompt import LEFT_OUT, build_prompt, data_text
+from kb.answers.verification import Verifier, assemble, split_answer
+from kb.bm25.postings import Rows, SparseRow
+from kb.bm25.term_weights import TermWeights
+from kb.bm25.tokens import tokenize
 from kb.embedding import get_embedder
-from kb.generative_prompt import LEFT_OUT, build_prompt, data_text
 from kb.models import Passage
-from kb.prompt_injection import addresses_a_model
-from kb.term_weights import TermWeights
-from kb.tokens import tokenize
-from kb.verification import Verifier, assemble, split_answer
+from kb.text.prompt_injection import addresses_a_model
 
 PANEL = (
     "Maya Chen: The first thing that changed was how little of my week was spent in my editor. "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,7 +14,9 @@ from api.cli.options import AsJson, DocFilter, KindFilter, MaxWords, SpeakerFilt
 from api.cli.output import console, err_console, open_kb, print_json, user_errors
 from api.cli.search_command import citation
 from kb.contract import MAX_WORDS, TOP_K, AskMode
-from kb.models import AskResponse
+
+if TYPE_CHECKING:
+    from kb.models import AskResponse  # pydantic's models load when a command runs, not for `kb --help`
 
 
 def ask(

@@ -18,13 +18,8 @@ def doctor(
     as_json: AsJson = False,
 ) -> None:
     """Check the store's consistency; exit code 1 when problems remain."""
-    from kb.doctor import examine
-    from kb.doctor import repair as fix
-
     with user_errors():
-        kb = open_kb(wait if repair else READ_WAIT)
-        # a kb serve that owns the store checks (and repairs) it itself
-        report = kb.doctor(repair) if kb.remote else fix(kb, wait) if repair else examine(kb)[0]
+        report = open_kb(wait if repair else READ_WAIT).doctor(repair, wait)  # a kb serve that owns the store checks it itself
     if as_json:
         print_json(report)
     else:

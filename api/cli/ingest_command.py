@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,9 @@ from rich.table import Table
 
 from api.cli.options import KindOption, Wait
 from api.cli.output import READ_WAIT, console, err_console, open_kb, print_json, user_errors
+
+if TYPE_CHECKING:
+    from kb.protocol import KnowledgeBaseLike
 
 
 class _BarProgress:
@@ -88,7 +91,7 @@ def ingest(
     raise typer.Exit(1 if report.failed else 0)
 
 
-def _watch(paths: list[Path], kb, kind, prune: bool, names: dict[str, str], as_json: bool) -> None:
+def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: dict[str, str], as_json: bool) -> None:
     """Apply each batch of changes as it settles, a line per document changed (a JSON report per batch with --json)."""
     import time
 

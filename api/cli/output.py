@@ -6,10 +6,14 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from kb.protocol import KnowledgeBaseLike
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -45,24 +49,15 @@ def user_errors() -> Iterator[None]:
 READ_WAIT = 10.0  # seconds a reading command waits for another kb command to let go of an embedded store
 
 
-def open_kb(wait: float = READ_WAIT, model: bool = False):
-    """The store: opened by this process, or, when a `kb serve` owns it, driven through that server.
-
-    An embedded store is opened by one process at a time (kb/store_claim.py);
-    `wait` is how long to wait for another kb command that has it open. With
-    `model`, the embedding model is loaded too (this process embeds), with a
-    word when its first use builds it.
+def open_kb(wait: float = READ_WAIT, model: bool = False) -> KnowledgeBaseLike:
+    """The store: opened by this process, or, when a `kb serve` owns it, driven through that server
+    (`kb.open_knowledge_base`). `wait` is how long to wait for another kb command that has it open. With
+    `model`, the embedding model is loaded too (this process embeds), with a word when its first use builds it.
     """
-    from kb import KnowledgeBase, Settings
-    from kb.remote import RemoteKnowledgeBase
-    from kb.store_claim import StoreServed
+    from kb import Settings, open_knowledge_base
 
     settings = Settings()
-    kb = KnowledgeBase(settings)
-    try:
-        kb.claim(wait)
-    except StoreServed as served:
-        return RemoteKnowledgeBase(served.holder.url or "", served.holder.token, settings)
+    kb = open_knowledge_base(settings, wait)
     if model:
         prepare_model(settings)
     return kb

@@ -170,13 +170,13 @@ def _own_store(settings, host: str, port: int) -> None:
     server that owns it is an error.
     """
     from kb.errors import InvalidInput, StoreBusy
-    from kb.store_claim import StoreServed, claim_store
+    from kb.opening import StoreServed, serve_store
 
     told = False
     while True:
         try:
-            held = claim_store(settings.data_dir, wait=1.0)
-            break
+            serve_store(settings, local_url(host, port), wait=1.0)
+            return
         except StoreServed as served:
             raise InvalidInput(
                 f"another `kb serve` ({served.holder.describe()}) already serves this store at {served.holder.url}: use it, or stop it first"
@@ -185,7 +185,6 @@ def _own_store(settings, host: str, port: int) -> None:
             if not told:
                 err_console.print(f"Waiting for the store: {busy.message.split(';')[0]} (Ctrl+C to give up)")
                 told = True
-    held.publish(local_url(host, port))
 
 
 def local_url(host: str, port: int) -> str:

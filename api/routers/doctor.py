@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.dependencies import get_kb, get_settings
 from api.responses import error_responses
 from kb import KnowledgeBase, Settings
-from kb.doctor import DoctorReport, examine, repair
+from kb.models import DoctorReport
 
 router = APIRouter(prefix="/v1", tags=["maintenance"])
 
@@ -24,4 +24,4 @@ class DoctorRequest(BaseModel):
 @router.post("/doctor", response_model=DoctorReport, responses=error_responses(409))
 def doctor(body: DoctorRequest, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> DoctorReport:
     """Do Chroma's passages, the document records and the keyword index agree? With `repair`, make them."""
-    return repair(kb, settings.write_wait) if body.repair else examine(kb)[0]
+    return kb.doctor(body.repair, settings.write_wait)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.dependencies import get_kb, get_settings
+from api.errors import TooLarge
 from api.responses import error_responses
 from api.security import is_local_command
 from ingest import ingest_bytes
@@ -19,7 +20,7 @@ from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
 from kb.contract import PASSAGE_PAGE, SUPPORTED
-from kb.errors import NotFound, TooLarge, UnreadableDocument, UnsupportedType
+from kb.errors import NotFound, UnreadableDocument, UnsupportedType
 from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger("panel_kb.api")
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, kb: KnowledgeBase = Depends(get_kb)) -> SearchResponse:
     """Passages ranked by hybrid (meaning + keyword) relevance, each with its citation."""
-    return kb.search(body.query, top_k=body.top_k, filters=body.filters)
+    return kb.search(body.query, top_k=body.top_k, filters=body.filters, mode=body.mode)
 
 
 @router.post("/ask", response_model=AskResponse)

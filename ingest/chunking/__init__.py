@@ -16,7 +16,7 @@ from ingest.chunking.packing import Piece, TokenCounter, split_oversize
 from ingest.chunking.prose_chunker import chunk_prose
 from ingest.chunking.section_chunker import chunk_markdown
 from ingest.chunking.turn_chunker import chunk_turns
-from kb.passage_draft import PassageDraft
+from kb.store.drafts import PassageDraft
 
 TARGET_TOKENS = 192
 MAX_HEADER_TOKENS = 32

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kb.sentences import split_sentences
+from kb.text.sentences import split_sentences
 
 TokenCounter = Callable[[str], int]
 

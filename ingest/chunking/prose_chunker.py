@@ -7,7 +7,7 @@ import re
 from llama_index.core.schema import Document
 
 from ingest.chunking.packing import Piece, TokenCounter, pack, paragraph_pieces
-from kb.passage_draft import PassageDraft
+from kb.store.drafts import PassageDraft
 
 
 def chunk_prose(units: list[Document], count: TokenCounter, target: int, limit: int) -> list[PassageDraft]:

@@ -16,7 +16,7 @@ from ingest.chunking.packing import (
     pack,
     paragraph_pieces,
 )
-from kb.passage_draft import PassageDraft
+from kb.store.drafts import PassageDraft
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # A section's paragraphs under this many tokens (a heading and a line or two) join the group next to them:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from llama_index.core.schema import Document
 
 from ingest.chunking.packing import Piece, TokenCounter, pack, split_oversize
-from kb.passage_draft import PassageDraft
-from kb.sentences import clean_spoken
+from kb.store.drafts import PassageDraft
+from kb.text.sentences import clean_spoken
 
 
 def chunk_turns(

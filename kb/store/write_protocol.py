@@ -1,4 +1,4 @@
-"""The write protocol on the store (kb/store.py says why it is safe without transactions).
+"""The write protocol on the store (kb/store/chroma.py says why it is safe without transactions).
 
 Replacing: new passages are written first, then the document records switch to
 the new content hashes (the commit point), then the old passages are deleted.
@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from kb.records import DocumentWrite, chunk_id, document_record, passage_metadata
-from kb.store import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+import numpy as np
+
+from kb.store.chroma import ChromaStore, DocumentRecord, QueryHit, StoredPassage
+from kb.store.records import DocumentWrite, chunk_id, document_record, passage_metadata
 
 
 def is_live(hit: QueryHit, records: dict[str, DocumentRecord]) -> bool:
@@ -29,7 +31,7 @@ def is_live_version(doc_id: str, doc_hash: object, records: dict[str, DocumentRe
 
 
 def replace_documents(
-    store: ChromaStore, writes: Sequence[DocumentWrite], vectors: Sequence[Sequence[float]]
+    store: ChromaStore, writes: Sequence[DocumentWrite], vectors: Sequence[Sequence[float]] | np.ndarray
 ) -> tuple[list[StoredPassage], set[str]]:
     """Store new versions of these documents (their passages' vectors in draft order); returns (the passages
     written, the ids of old passages deleted). The caller clears the writing flag once its indexes follow."""

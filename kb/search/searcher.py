@@ -1,9 +1,9 @@
 """Search orchestration: both retrieval sides, fusion, smoothing, the learned order, then text for the results.
 
-The dense side (Chroma, kb/dense_side.py) and the BM25 side (kb/sparse_index.py)
-share one shape (kb/retrieval_side.py) and each return ids and scores; fusion,
-smoothing and the in-document learned order run on those alone (kb/retrieval.py,
-kb/passage_model.py). Text is fetched last, a batch at a time, only for the
+The dense side (Chroma, kb/search/dense_side.py) and the BM25 side (kb/bm25/index.py)
+share one shape (kb/search/side.py) and each return ids and scores; fusion,
+smoothing and the in-document learned order run on those alone (kb/search/fusion.py,
+kb/search/learned_order.py). Text is fetched last, a batch at a time, only for the
 candidates that become results, skipping passages of replaced versions.
 `KnowledgeBase.search` and `.ranked` delegate here with the fusion settings of
 the moment.
@@ -12,19 +12,19 @@ the moment.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from kb.contract import TOP_K
+from kb.bm25.index import SparseIndex, SparseScores
+from kb.contract import TOP_K, SearchMode
 from kb.errors import InvalidInput
 from kb.models import SearchFilters, SearchResponse
-from kb.passage_model import load_model as load_passage_model
-from kb.passage_model import rerank
-from kb.read_cache import ReadCache
-from kb.records import to_passage
-from kb.retrieval import Candidate, FusionConfig, Mode, fuse, rescore, shape_results, smooth_transcripts
-from kb.retrieval_side import RetrievalSide
-from kb.sparse_index import SparseIndex, SparseScores
-from kb.store import ChromaStore, DocumentRecord
-from kb.write_protocol import is_live
+from kb.search.fusion import Candidate, FusionConfig, fuse, rescore, smooth_transcripts
+from kb.search.learned_order import load_order_trees, rerank
+from kb.search.results import shape_results, to_passage
+from kb.search.side import RetrievalSide
+from kb.store.chroma import ChromaStore, DocumentRecord
+from kb.store.read_cache import ReadCache
+from kb.store.write_protocol import is_live
 
 
 class Searcher:
@@ -38,7 +38,7 @@ class Searcher:
     def __init__(self, store: ChromaStore, dense: RetrievalSide[Sequence[float]], sparse: Callable[[], SparseIndex], reads: ReadCache) -> None:
         self.store, self.dense, self.sparse, self.reads = store, dense, sparse, reads
 
-    def search(self, query: str, top_k: int, filters: SearchFilters | None, mode: Mode, config: FusionConfig) -> SearchResponse:
+    def search(self, query: str, top_k: int, filters: SearchFilters | None, mode: SearchMode, config: FusionConfig) -> SearchResponse:
         """Hybrid search over live passages, best first, with the contract's Passage fields."""
         query = query.strip()
         if not query:
@@ -52,7 +52,7 @@ class Searcher:
         results = [to_passage(c, rank, records[c.doc_id]) for rank, c in enumerate(shaped, start=1)]
         return SearchResponse(query=query, results=results)
 
-    def ranked(self, query: str, n: int, filters: SearchFilters, mode: Mode, config: FusionConfig) -> list[Candidate]:
+    def ranked(self, query: str, n: int, filters: SearchFilters, mode: SearchMode, config: FusionConfig) -> list[Candidate]:
         """Every candidate from the mode's sides (up to `n` each), fused and smoothed, best first (within one
         document, the learned passage order); no text yet."""
         sparse = self.sparse() if mode != "dense" else None  # BM25, and where every passage sits
@@ -69,7 +69,7 @@ class Searcher:
         ranked = sorted(candidates.values(), key=lambda c: -c.fused)
         # The trees judge which stretch of one conversation answers (trained within one meeting); across
         # documents they cost precise lookups (corpus kb eval), so they order a search within one document.
-        trees = load_passage_model() if mode == "hybrid" and config.learned_order and filters.doc_id else None
+        trees = load_order_trees() if mode == "hybrid" and config.learned_order and filters.doc_id else None
         if trees is None or sparse is None:
             return ranked
         return rerank(ranked, len(sparse.weights.query_weights(query)), trees)
@@ -120,3 +120,10 @@ def _text_batch(top_k: int) -> int:
     """How many candidates' texts to fetch at a time: twice top_k covers neighbours merged into one result and
     passages of replaced versions skipped, and a few more spare a second round trip when top_k is small."""
     return 2 * top_k + 4
+
+
+if TYPE_CHECKING:  # mypy checks that both retrieval sides keep the shape they share
+    from kb.search.dense_side import DenseSide
+
+    _dense: type[RetrievalSide[Sequence[float]]] = DenseSide
+    _sparse: type[RetrievalSide[SparseScores]] = SparseIndex

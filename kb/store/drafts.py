@@ -1,8 +1,13 @@
-"""What the write path takes: a passage before it has a vector and an id."""
+"""What the write path takes: documents and their passages before they have vectors and ids (ingest makes them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kb.models import FileReport, FileStatus
 
 
 @dataclass
@@ -28,3 +33,29 @@ class PassageDraft:
     line_starts: list[float] = field(default_factory=list)  # transcripts: start of each text line (turn)
     # transcripts: (line, word index after "Speaker: ", seconds) triples, flattened, where a caption cue began
     cue_marks: list[float] = field(default_factory=list)
+
+
+@dataclass
+class DocumentWrite:
+    """One document to store: its id, the hash of its source, its metadata and passages."""
+
+    doc_id: str
+    content_hash: str
+    metadata: dict[str, Any]
+    drafts: list[PassageDraft] = field(default_factory=list)
+
+
+@dataclass
+class IncomingFile:
+    """A file on its way into the store, read and hashed by ingest: `status` is added or updated."""
+
+    doc_id: str
+    data: bytes
+    content_hash: str
+    status: FileStatus
+    kind: str | None = None
+    speaker_names: dict[str, str] = field(default_factory=dict)
+    source_root: str | None = None
+
+
+Parser = Callable[[IncomingFile], "DocumentWrite | FileReport"]  # a document to write, or the file's failure

@@ -7,7 +7,7 @@ transcript as turns with their times), so both read a line the same way.
 from __future__ import annotations
 
 from kb.models import Turn
-from kb.timecodes import seconds_to_clock
+from kb.text.timecodes import seconds_to_clock
 
 
 def speaker_of(line: str, speakers: list[str]) -> tuple[str | None, str]:

@@ -1,24 +1,17 @@
-"""Hybrid retrieval: dense (Chroma) and sparse (BM25) candidates, fused, then shaped into results.
+"""Fusion: dense (Chroma) and sparse (BM25) candidates combined into one score, then smoothed along transcripts.
 
-Fusion is relative-score fusion by default (each side normalised by its best
-score, then a weighted sum), with reciprocal rank fusion as an option; both are
-compared in benchmarks/README.md. Filters apply to both sides
-before ranking. Adjacent passages of one transcript that both rank are merged
-(a reader wants the exchange, not two halves of it), and without a doc filter
-one document may fill at most about half of the results.
+Relative-score fusion by default (each side normalised by its best score, then
+a weighted sum), with reciprocal rank fusion as an option; both are compared in
+benchmarks/README.md. Filters apply to both sides before ranking (each side's
+own business); shaping the fused order into results is kb/search/results.py.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-from kb.models import SearchFilters
-from kb.store import QueryHit
-
-Mode = Literal["hybrid", "dense", "sparse"]
+from kb.store.chroma import QueryHit
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,7 @@ class FusionConfig:
     candidates: int = 100  # per side, at least; more for large top_k
     merge_neighbours: bool = True
     smoothing: float = 2.0  # transcripts: weight of the neighbours' mean in a blend with the own score (scores only rise)
-    learned_order: bool = True  # hybrid search within one document: the shipped passage model re-ranks the top (kb/passage_model.py)
+    learned_order: bool = True  # hybrid search within one document: the shipped passage model re-ranks the top (kb/search/learned_order.py)
 
 
 @dataclass
@@ -54,22 +47,6 @@ class Candidate:
     position: int = -1
     hit: QueryHit | None = None  # text and metadata, fetched only for candidates near the top
     merged: list[QueryHit] = field(default_factory=list)
-
-
-def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
-    """The filters as a Chroma `where` (AND of the ones that are set)."""
-    if filters is None:
-        return None
-    clauses: list[dict[str, Any]] = []
-    if filters.doc_id:
-        clauses.append({"doc_id": filters.doc_id})
-    if filters.kind:
-        clauses.append({"kind": filters.kind})
-    if filters.speaker:
-        clauses.append({"speakers": {"$contains": filters.speaker}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def fuse(dense: list[tuple[str, float]], sparse: list[tuple[str, float]], config: FusionConfig) -> dict[str, Candidate]:
@@ -136,35 +113,3 @@ def smooth_transcripts(candidates: dict[str, Candidate], share: float) -> None:
         if key in by_position:
             around = (by_position.get((key[0], key[1] - 1), 0.0) + by_position.get((key[0], key[1] + 1), 0.0)) / 2
             candidate.fused = max(candidate.fused, (candidate.fused + share * around) / (1 + share))
-
-
-def shape_results(ranked: Iterable[Candidate], top_k: int, doc_filter: bool, merge_neighbours: bool) -> list[Candidate]:
-    """Merge adjacent transcript passages that both rank; cap one document's share.
-
-    `ranked` is read only as far as needed, so the caller can fetch text lazily.
-    """
-    per_doc_cap = top_k if doc_filter else max(2, math.ceil(top_k / 2))
-    chosen: list[Candidate] = []
-    per_doc: dict[str, int] = {}
-    for candidate in ranked:
-        if merge_neighbours and _merge_into(chosen, candidate):
-            continue
-        if per_doc.get(candidate.doc_id, 0) >= per_doc_cap:
-            continue
-        chosen.append(replace(candidate, merged=[]))  # a copy: merging must not touch the input
-        per_doc[candidate.doc_id] = per_doc.get(candidate.doc_id, 0) + 1
-        if len(chosen) == top_k:
-            break
-    return chosen
-
-
-def _merge_into(chosen: list[Candidate], candidate: Candidate) -> bool:
-    if candidate.kind != "transcript" or candidate.hit is None:
-        return False
-    for result in chosen:
-        if result.doc_id != candidate.doc_id or result.merged:
-            continue  # merge pairs only, so a result stays a readable size
-        if abs(result.position - candidate.position) == 1:
-            result.merged.append(candidate.hit)
-            return True
-    return False

@@ -18,7 +18,7 @@ import numpy as np
 
 from kb.boosted_trees import Trees
 
-MODEL_FILE = Path(__file__).resolve().parent / "data" / "answer_model.npz"
+MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "answer_model.npz"
 BASE = (
     "weighted",
     "static",
@@ -93,7 +93,7 @@ class SentenceModel:
 
 
 @lru_cache(maxsize=1)
-def load_model(path: Path = MODEL_FILE) -> SentenceModel | None:
+def load_sentence_model(path: Path = MODEL_FILE) -> SentenceModel | None:
     """The shipped model, or None when there is none (the hand-tuned score is used)."""
     loaded = Trees.load(path, FEATURES)
     return SentenceModel(loaded[0], loaded[1]["offset"]) if loaded else None

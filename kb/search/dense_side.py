@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from kb.models import SearchFilters
-from kb.retrieval import where_clause
-from kb.store import ChromaStore
+from kb.store.chroma import ChromaStore
 
 
 class DenseSide:
@@ -25,3 +25,19 @@ class DenseSide:
 
     def scores_of(self, vector: Sequence[float], chunk_ids: list[str]) -> dict[str, float]:
         return self.store.similarities(chunk_ids, vector)
+
+
+def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
+    """The filters as a Chroma `where` (AND of the ones that are set)."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_id:
+        clauses.append({"doc_id": filters.doc_id})
+    if filters.kind:
+        clauses.append({"kind": filters.kind})
+    if filters.speaker:
+        clauses.append({"speakers": {"$contains": filters.speaker}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

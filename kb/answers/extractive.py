@@ -10,43 +10,28 @@ are dropped, the pick is capped at `max_words`, and sentences are put back in
 reading order within each passage. Transcript sentences are attributed: who
 said it, in which panel, at what time.
 
-A generative composer (an OpenAI-compatible server) can replace
-`ExtractiveComposer`; whatever composes the text, `keep_valid_markers` makes sure
-every [n] in it points into the citations.
+Units come from kb/answers/units.py, and a quoted unit becomes a citation's
+`Quote` through kb/answers/quotes.py, as in a verified generative answer.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from kb.answer_model import load_model
-from kb.models import Passage, Quote
-from kb.passage_lines import speaker_of
-from kb.prompt_injection import addresses_a_model
-from kb.question_speaker import topic_of
-from kb.quote_spans import quote_span
-from kb.timecodes import seconds_to_clock
+from kb.answers.learned_scores import load_sentence_model
+from kb.answers.quotes import quote_of
+from kb.answers.relevance import any_relevant
+from kb.answers.speaker_scope import spoken_by
+from kb.answers.units import FILLER, TRANSITION, Sentence, quotable_units, split_passage
+from kb.models import Passage
+from kb.text.question_speaker import topic_of
+from kb.text.timecodes import seconds_to_clock
 
-FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.IGNORECASE)
-# A host moving the conversation along, greeting or thanking: it says what comes next, not what is so.
-TRANSITION = re.compile(
-    r"^(let'?s (talk|move|turn|start|get|go|switch|wrap|begin|hear|come|jump|dig|shift|open)\b|welcome (to|everyone|back|all)\b|"
-    r"thanks?( you)?\b|good (morning|afternoon|evening)\b|(that'?s|that is|what) a (great|good|striking|interesting|fair|lovely) "
-    r"(question|point|thing|place|story|note)\b|great (question|point)\b|moving on\b|next question\b|over to you\b)",
-    re.IGNORECASE,
-)
-MARKER = re.compile(r"\s*\[(\d+)\]")
-# Best passage-to-question cosine (the encoder's) below which we say nothing relevant is stored
-# (calibrated on corpus/questions.jsonl and QMSum vs off-topic questions: benchmarks/README.md).
-RELEVANCE_THRESHOLD = 0.25
 # Sentence score = (meaning, rare query words, passage rank) weighted, times a length factor that
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
 WEIGHTS = (0.40, 0.30, 0.30)
@@ -56,7 +41,6 @@ STATIC_SHARE = 0.5  # of a sentence's meaning score from its own static vector; 
 JOIN_GAP_SECONDS = 2  # a passage starting this soon after another ends continues it (its first turn may reply)
 REPLY_FADE, REPLY_FLOOR = 0.15, 0.4  # a reply's later units inherit less: the direct answer comes first
 REPLY_TURNS = 4  # turns after a question (by other speakers) that count as its replies
-UNIT_WORDS = 10  # a quoted unit joins short sentences of one line until it has this many words
 RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: room for other voices
 # A speaker asked about a topic did not address it when their sentences use under SPEAKER_SHARE of its
 # words (idf-weighted) while other sentences on it use OTHERS_SHARE or more (benchmarks/README.md).
@@ -64,37 +48,6 @@ SPEAKER_SHARE = 1 / 3
 OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
-NOTHING_RELEVANT = "I found nothing in the knowledge base that answers this directly. The nearest passages are listed as related."
-
-
-@dataclass
-class Sentence:
-    text: str
-    passage: Passage
-    line: int  # text line within the passage (a turn, for transcripts)
-    order: int  # position within the passage
-    speaker: str | None
-    seconds: float | None
-    score: float = 0.0
-    similarity: float = 0.0
-    asked: frozenset[str] = frozenset()  # the words of a question another speaker put to this reply (transcripts)
-    terms: frozenset[str] = frozenset()
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
-
-class Composer(Protocol):
-    def compose(
-        self,
-        question: str,
-        passages: list[Passage],
-        max_words: int,
-        max_citations: int = 5,
-        speaker: str | None = None,
-        elsewhere: Callable[[str], list[Passage]] | None = None,
-    ) -> tuple[str, list[Passage]]: ...
 
 
 class ExtractiveComposer:
@@ -123,14 +76,13 @@ class ExtractiveComposer:
         """
         if not any_relevant(passages):
             return "", []
-        # A sentence addressed to a language model ("ignore your previous instructions ...") never answers a person.
-        sentences = [s for p in passages for s in split_passage(p) if not addresses_a_model(s.text)]
+        sentences = [s for p in passages for s in quotable_units(p)]
         if speaker:
             # Scored among everyone's lines first, so that a reply inherits the question put to it
             # ("Maya, who sponsored you?"), then only the speaker's own are kept.
             if sentences:
                 self._score(question, sentences, passages)
-            sentences = [s for s in sentences if s.speaker and s.speaker.casefold() == speaker.casefold()]
+            sentences = spoken_by(sentences, speaker)
         elif sentences:
             self._score(question, sentences, passages)
         if not sentences:
@@ -170,9 +122,9 @@ class ExtractiveComposer:
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
         """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers.
 
-        A learned model (kb/answer_model.py) replaces the weighting when one is installed.
+        A learned model (kb/answers/learned_scores.py) replaces the weighting when one is installed.
         """
-        model = load_model()
+        model = load_sentence_model()
         features = self.features(question, sentences, passages, extended=model is not None)
         scores = model.score(features) if model is not None else [f["weighted"] for f in features]
         for sentence, f, score in zip(sentences, features, scores):
@@ -317,7 +269,7 @@ def _said(term: str, said: set[str]) -> bool:
 def _questions_across_passages(sentences: list[Sentence]) -> None:
     """A question that ends one passage is answered at the start of the next (cut at a passage boundary): the
     reply's first units get the question's words in `asked`, as within a passage."""
-    from kb.timecodes import clock_to_seconds
+    from kb.text.timecodes import clock_to_seconds
 
     by_passage: dict[int, list[Sentence]] = {}
     for sentence in sentences:
@@ -345,61 +297,6 @@ def _same_point(a: Sentence, b: Sentence) -> bool:
     return len(a.terms & b.terms) > 0.7 * min(len(a.terms), len(b.terms))
 
 
-def split_passage(passage: Passage) -> list[Sentence]:
-    """Quotable units with their line's speaker (transcript lines are `Name: text`) and their own start time.
-
-    A unit is a sentence, or a run of short ones: spoken answers often come as
-    short sentences ("Start by making your work visible. Present at forums."),
-    and each alone says too little to be chosen, so consecutive plain sentences
-    of one line are joined until the unit has UNIT_WORDS words. Questions,
-    fillers and transitions stay units of their own (they are never answers).
-    Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters).
-    A unit's time is that of the caption cue it starts in, when the line's cues
-    are known, else its line's start.
-    """
-    from kb.sentences import clean_spoken, split_sentences
-
-    units: list[Sentence] = []
-    lines = passage.text.split("\n")
-    starts = passage.line_starts if len(passage.line_starts) == len(lines) else []
-    cues = _cues_by_line(passage.cue_marks)
-    order = 0
-    for index, line in enumerate(lines):
-        speaker, raw = speaker_of(line, passage.speakers)
-        body = clean_spoken(raw) if passage.kind == "transcript" else raw
-        said, words_before = len(body.split()) or 1, 0
-        for text in _units(split_sentences(body)):
-            # where the unit starts among the line's verbatim words (cleaning drops a few: scale)
-            word = words_before * len(raw.split()) / said
-            seconds = max((s for w, s in cues.get(index, []) if w <= word), default=starts[index] if starts else None)
-            if len(text.split()) >= 3:
-                units.append(Sentence(text, passage, index, order, speaker, seconds))
-            order += 1
-            words_before += len(text.split())
-    return units
-
-
-def _units(sentences: list[str]) -> list[str]:
-    """Consecutive plain sentences joined until each unit has UNIT_WORDS words; others left alone."""
-    units: list[str] = []
-    open_unit = False  # whether the last unit is plain and still short
-    for sentence in sentences:
-        plain = not (sentence.rstrip().endswith("?") or FILLER.match(sentence) or TRANSITION.match(sentence))
-        if plain and open_unit:
-            units[-1] += " " + sentence
-        else:
-            units.append(sentence)
-        open_unit = plain and len(units[-1].split()) < UNIT_WORDS
-    return units
-
-
-def _cues_by_line(flat: list[float]) -> dict[int, list[tuple[float, float]]]:
-    lines: dict[int, list[tuple[float, float]]] = {}
-    for i in range(0, len(flat) - 2, 3):
-        lines.setdefault(int(flat[i]), []).append((flat[i + 1], flat[i + 2]))
-    return lines
-
-
 def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Passage]]:
     """Group by passage in rank order (one document's passages together), sentences in reading order; attribute transcript lines."""
     cited = [p for p in passages if any(s.passage is p for s in chosen)]
@@ -412,9 +309,7 @@ def render(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[P
     previous = None  # the document of the line before: its title is not repeated
     for number, passage in enumerate(cited, start=1):
         mine = sorted((s for s in chosen if s.passage is passage), key=lambda s: s.order)
-        quotes = [
-            Quote(text=s.text, speaker=s.speaker, start=seconds_to_clock(s.seconds), span=quote_span(passage.text, s.line, s.text)) for s in mine
-        ]
+        quotes = [quote_of(s, passage) for s in mine]
         renumbered.append(passage.model_copy(update={"n": number, "quotes": quotes}))
         runs: list[list[Sentence]] = []
         for sentence in mine:
@@ -446,24 +341,3 @@ def attribution(sentence: Sentence, passage: Passage, same_document: bool = Fals
         return ""
     where = [sentence.speaker, None if same_document else passage.title, seconds_to_clock(sentence.seconds)]
     return ", ".join(part for part in where if part) + ": "
-
-
-def any_relevant(passages: list[Passage]) -> bool:
-    """Is any passage close enough in meaning to the question (RELEVANCE_THRESHOLD) to answer from?"""
-    return max((p.dense_score or 0.0 for p in passages), default=0.0) >= RELEVANCE_THRESHOLD
-
-
-def nothing_from(speaker: str) -> str:
-    """The plain answer when a speaker asked about never addressed the question."""
-    return f"{speaker} does not address this in the stored passages. The nearest passages where {speaker} speaks are listed as related."
-
-
-def keep_valid_markers(answer: str, citations: list[Passage]) -> str:
-    """Remove any [n] that does not point into `citations` (a composer must never invent one)."""
-    valid = {p.n for p in citations}
-    return MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", answer)
-
-
-def count_words(answer: str) -> int:
-    """Words of an answer, [n] markers not counted."""
-    return len(MARKER.sub(" ", answer).split())

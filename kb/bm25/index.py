@@ -1,11 +1,11 @@
 """The sparse (BM25) side of retrieval: keyword scores with filters, kept in step with the store.
 
 Chroma's own BM25 is cloud-only, so this side is ours: the postings engine is
-kb/bm25_postings.py, the file kb/bm25_file.py, the tokenizer kb/tokens.py. The
+kb/bm25/postings.py, the file kb/bm25/index_file.py, the tokenizer kb/bm25/tokens.py. The
 index lives in memory and under KB_DATA_DIR/bm25/<collection>.npz and knows
 the store *generation* it reflects. Writes through this process update it
 directly; when the store's generation differs (another process or machine
-wrote), the KnowledgeBase syncs it from Chroma by diffing passage ids, so no
+wrote), kb/bm25/store_sync.py syncs it from Chroma by diffing passage ids, so no
 process serves a stale index.
 
 Its rows also form a catalogue of where each passage sits (document, kind,
@@ -19,15 +19,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb import bm25_file
-from kb.bm25_postings import Rows, SparseRow, live_mask
+from kb.bm25 import index_file as bm25_file
+from kb.bm25.postings import Rows, SparseRow, live_mask
+from kb.bm25.term_weights import TermWeights
+from kb.bm25.tokens import tokenize
 from kb.models import SearchFilters
-from kb.term_weights import TermWeights
-from kb.tokens import tokenize
 
 __all__ = ["Location", "SparseIndex", "SparseRow", "SparseScores"]
 
@@ -58,7 +57,7 @@ class SparseScores:
 class SparseIndex:
     """BM25 over the live collection, with doc_id / kind / speaker filters applied before ranking.
 
-    One of the two retrieval sides (kb/retrieval_side.py): `prepare` scores
+    One of the two retrieval sides (kb/search/side.py): `prepare` scores
     every passage once, `top` ranks them under filters, `scores_of` reads the
     same scores for candidates the dense side found.
     """
@@ -160,9 +159,3 @@ class SparseIndex:
         loaded = bm25_file.load(self.path)
         if loaded is not None:  # else the caller resyncs from Chroma
             self._generation, self._rows = loaded
-
-
-if TYPE_CHECKING:  # mypy checks that the BM25 side keeps the shape both sides share
-    from kb.retrieval_side import RetrievalSide
-
-    _shape: type[RetrievalSide[SparseScores]] = SparseIndex

@@ -12,7 +12,7 @@ A sentence is kept only when:
   token vectors answers use put every pair of sentences at ~0.85 and cannot
   tell). Both thresholds were calibrated on QMSum
   (benchmarks/calibrate_verification.py, benchmarks/README.md).
-Sentences of a passage that address a language model (kb/prompt_injection.py)
+Sentences of a passage that address a language model (kb/text/prompt_injection.py)
 never count as support: an obeyed injection finds its words there.
 """
 
@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.answer import Sentence, split_passage
-from kb.models import Passage, Quote
-from kb.prompt_injection import addresses_a_model
-from kb.quote_spans import quote_span
-from kb.term_weights import TermWeights
-from kb.timecodes import seconds_to_clock
+from kb.answers.quotes import quote_of
+from kb.answers.speaker_scope import spoken_by
+from kb.answers.units import Sentence, quotable_units
+from kb.bm25.term_weights import TermWeights
+from kb.models import Passage
+from kb.text.sentences import split_sentences
 
 # Calibrated on QMSum train: the pair that keeps the most reference-answer sentences against the passage of their
 # annotated turns (75 %, val 70 %) while letting through at most 8 % against the best-matching passage of another
@@ -126,10 +126,8 @@ class Verifier:
         return lexical, float(cosines[best]), best
 
     def _units(self, passage: Passage, speaker: str | None) -> list[Sentence]:
-        units = [u for u in split_passage(passage) if not addresses_a_model(u.text)]
-        if speaker:
-            units = [u for u in units if u.speaker and u.speaker.casefold() == speaker.casefold()]
-        return units
+        units = quotable_units(passage)
+        return spoken_by(units, speaker) if speaker else units
 
     def _first_fault(self, item: Checked, passages: list[Passage], units: dict[int, list[Sentence]], named_before: set[str]) -> str | None:
         if not item.cites:
@@ -212,14 +210,12 @@ def assemble(checked: list[Checked], passages: list[Passage], max_words: int) ->
     for n, number in numbers.items():
         passage = passages[n - 1]
         units = sorted(quotes.get(n, []), key=lambda u: u.order)
-        said = [Quote(text=u.text, speaker=u.speaker, start=seconds_to_clock(u.seconds), span=_span(passage, u)) for u in units]
+        said = [quote_of(u, passage) for u in units]
         cited.append(passage.model_copy(update={"n": number, "quotes": said}))
     return " ".join(parts), cited
 
 
 def _sentences_of(unit: str) -> list[str]:
-    from kb.sentences import split_sentences
-
     return split_sentences(unit) or [unit]
 
 
@@ -230,11 +226,6 @@ def _unlabelled(sentence: str, labels: Sequence[str]) -> str:
         sentence = re.sub(rf"(?i)(?<!\w){re.escape(label)}(?!\w)", " ", sentence)
     sentence = _REPORTS.sub(" ", sentence)
     return " ".join(re.sub(r"^[\s,:;—-]+", "", sentence).split()) or sentence
-
-
-def _span(passage: Passage, unit: Sentence) -> list[int] | None:
-    found = quote_span(passage.text, unit.line, unit.text)
-    return list(found) if found else None
 
 
 def _words(text: str) -> set[str]:

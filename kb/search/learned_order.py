@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.boosted_trees import Trees
-from kb.retrieval import Candidate
+from kb.search.fusion import Candidate
 
-MODEL_FILE = Path(__file__).resolve().parent / "data" / "passage_model.npz"
+MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "passage_model.npz"
 FEATURES = ("fused", "fused_rel", "dense", "dense_rel", "sparse_rel", "rank", "prev", "next", "query_terms", "transcript")
 DEPTH = 40  # candidates re-ranked; the rest keep their fused order below them
 
@@ -78,7 +78,7 @@ def rerank(ranked: list[Candidate], query_terms: int, trees: Trees) -> list[Cand
 
 
 @lru_cache(maxsize=1)
-def load_model(path: Path = MODEL_FILE) -> Trees | None:
+def load_order_trees(path: Path = MODEL_FILE) -> Trees | None:
     """The shipped trees, or None (then the fused order stands)."""
     loaded = Trees.load(path, FEATURES)
     return loaded[0] if loaded else None

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from kb.bm25_postings import Rows
-from kb.tokens import tokenize
+from kb.bm25.postings import Rows
+from kb.bm25.tokens import tokenize
 
 
 class TermWeights:

@@ -4,7 +4,7 @@ Passages come labelled the way citations read (speaker, panel, time, page), so
 the model can attribute what it reports. Their text is data, not instructions:
 the prompt says so, fences them in tags a passage cannot close (the tags are
 stripped from passage text), and leaves out sentences addressed to a language
-model (kb/prompt_injection.py). Passages are added best first while they fit
+model (kb/text/prompt_injection.py). Passages are added best first while they fit
 the model's context.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.llm_client import Message
+from kb.answers.llm_client import Message
 from kb.models import Passage
-from kb.prompt_injection import addresses_a_model
-from kb.sentences import split_sentences
+from kb.text.prompt_injection import addresses_a_model
+from kb.text.sentences import split_sentences
 
 NO_ANSWER = "NO ANSWER"
 LEFT_OUT = "[an instruction to an AI model was left out here]"

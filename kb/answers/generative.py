@@ -1,9 +1,9 @@
 """Generative answers: the team's LLM writes from the same passages `ask` finds, and only verified sentences pass.
 
-The model gets the question and the numbered passages (kb/generative_prompt.py)
+The model gets the question and the numbered passages (kb/answers/prompt.py)
 and its reply streams to whoever listens (`on_delta`: the page shows it as a
 draft). Then every sentence is checked against the passages it cites
-(kb/verification.py); unsupported ones are dropped and counted. When too little
+(kb/answers/verification.py); unsupported ones are dropped and counted. When too little
 survives, or the server fails, GenerationFailed says why and the caller gives
 the extractive answer instead.
 """
@@ -15,10 +15,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kb.generative_prompt import NO_ANSWER, build_prompt
-from kb.llm_client import LLMClient, LLMFailed
+from kb.answers.llm_client import LLMClient, LLMFailed
+from kb.answers.prompt import NO_ANSWER, build_prompt
+from kb.answers.verification import MIN_KEPT_SHARE, Verifier, assemble
 from kb.models import Passage, Verification
-from kb.verification import MIN_KEPT_SHARE, Verifier, assemble
 
 log = logging.getLogger("panel_kb.generative")
 

@@ -1,4 +1,4 @@
-"""BM25 over passages held as integer arrays: the postings engine behind the sparse side (kb/sparse_index.py).
+"""BM25 over passages held as integer arrays: the postings engine behind the sparse side (kb/bm25/index.py).
 
 Why not bm25s's index: it cannot add or remove documents, so every write
 re-indexed the whole store (3 s at 77k passages, for every 512 passages

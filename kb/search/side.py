@@ -1,8 +1,8 @@
 """The one shape both retrieval sides share, so search orchestration does not care which it talks to.
 
 txtai's scoring backends are the model: a small interface, one module per
-backend. The dense side (kb/dense_side.py) asks Chroma for nearest vectors;
-the sparse side (kb/sparse_index.py) is our BM25. Each prepares a query once
+backend. The dense side (kb/search/dense_side.py) asks Chroma for nearest vectors;
+the sparse side (kb/bm25/index.py) is our BM25. Each prepares a query once
 (embedding it; scoring every passage), returns its best candidates under the
 filters, and scores candidates the other side found, so fusion compares every
 candidate on both scales.

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.bm25_postings import Rows
+from kb.bm25.postings import Rows
 
 FORMAT, VERSION = "panel-kb-bm25", 4
 

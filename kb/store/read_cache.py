@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
-from kb.store import ChromaStore, DocumentRecord
+from kb.store.chroma import ChromaStore, DocumentRecord
 
 
 class ReadCache:
