@@ -32,6 +32,16 @@ def test_search_returns_contract_passages(server: str) -> None:
     assert all(set(p) >= PASSAGE_KEYS and p["kind"] == "transcript" for p in body["results"])
 
 
+def test_search_modes_rank_by_meaning_keywords_or_both(server: str) -> None:
+    """A keyword search (sparse) scores only passages holding the words; meaning alone (dense) also ranks the rest."""
+    ranked = {
+        mode: httpx.post(f"{server}/v1/search", json={"query": "zebrafish", "top_k": 3, "mode": mode}).json()["results"]
+        for mode in ("hybrid", "dense", "sparse")
+    }
+    assert ranked["sparse"] == []  # no stored passage says it
+    assert len(ranked["dense"]) == 3 and len(ranked["hybrid"]) == 3
+
+
 def test_ask_returns_an_answer_with_resolvable_citations(server: str) -> None:
     body = httpx.post(f"{server}/v1/ask", json={"question": "who owns technical direction?", "max_words": 60}).json()
     assert set(body) >= {"question", "answer", "citations"}
@@ -47,6 +57,7 @@ def test_ask_returns_an_answer_with_resolvable_citations(server: str) -> None:
         ("/v1/search", {"top_k": 5}),
         ("/v1/ask", {"question": "x", "max_words": 10}),
         ("/v1/search", {"query": "x", "filters": {"kind": "poem"}}),
+        ("/v1/search", {"query": "x", "mode": "fuzzy"}),
     ],
 )
 def test_bad_requests_get_422_in_the_contract_shape(server: str, path: str, payload: dict) -> None:
