@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages crash load clean
+.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages train-reader crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -105,6 +105,14 @@ train-answers: setup
 train-passages: setup
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python benchmarks/train_passage_model.py --save
+
+# The reader (kb/data/reader.npz): pairs from QMSum train, FriendsQA and SciFact, then LoRA on the bundled MiniLM
+# as a cross-encoder, seeded, on the CPU (torch's CPU wheel where the index has one: no GPU libraries to fetch).
+train-reader: setup
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0+cpu' 2>/dev/null || true
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python benchmarks/reader_data.py
+	$(BIN)/python benchmarks/train_reader.py --save
 
 clean:
 	rm -rf $(VENV) .kb .pytest_cache

@@ -6,6 +6,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO.parent / "shared" / "eval"
+RESULTS_DIR = REPO / "benchmarks" / "results"  # generated data and caches (git-ignored)
 
 
 def print_table(title: str, header: list[str], rows: list[list]) -> None:

@@ -71,7 +71,7 @@ def split_passage(passage: Passage) -> list[Sentence]:
         speaker, raw = speaker_of(line, passage.speakers)
         body = clean_spoken(raw) if passage.kind == "transcript" else raw
         said, words_before = len(body.split()) or 1, 0
-        for text in _units(split_sentences(body)):
+        for text in join_short(split_sentences(body)):
             # where the unit starts among the line's verbatim words (cleaning drops a few: scale)
             word = words_before * len(raw.split()) / said
             seconds = max((s for w, s in cues.get(index, []) if w <= word), default=starts[index] if starts else None)
@@ -82,7 +82,7 @@ def split_passage(passage: Passage) -> list[Sentence]:
     return units
 
 
-def _units(sentences: list[str]) -> list[str]:
+def join_short(sentences: list[str]) -> list[str]:
     """Consecutive plain sentences joined until each unit has UNIT_WORDS words; others left alone."""
     units: list[str] = []
     open_unit = False  # whether the last unit is plain and still short

@@ -108,12 +108,10 @@ class _DropMessage(logging.Filter):
         return self.fragment not in record.getMessage()
 
 
-def _build(source: Path, work: Path) -> None:
+def quantize_int8(fp32: Path, out: Path, exclude: list[str] = FP32_NODES) -> None:
+    """The fp32 graph's weight matrices to int8, per channel (dynamic quantization); the fp32 file is removed."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from kb.embedding.onnx_bert import build_bert_onnx
-
-    fp32 = build_bert_onnx(source / "model.safetensors", source / "config.json", work / "fp32.onnx")
     # The quantizer logs a "consider pre-processing" hint on the root logger: that one record is dropped,
     # while the root logger's level (the application's choice) stays as it is.
     root = logging.getLogger()
@@ -122,16 +120,23 @@ def _build(source: Path, work: Path) -> None:
     try:
         quantize_dynamic(
             str(fp32),
-            str(work / "model.onnx"),
+            str(out),
             per_channel=True,
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=FP32_NODES,
+            nodes_to_exclude=exclude,
             extra_options={"MatMulConstBOnly": True},
         )
     finally:
         root.removeFilter(hint)
     fp32.unlink()
+
+
+def _build(source: Path, work: Path) -> None:
+    from kb.embedding.onnx_bert import build_bert_onnx
+
+    fp32 = build_bert_onnx(source / "model.safetensors", source / "config.json", work / "fp32.onnx")
+    quantize_int8(fp32, work / "model.onnx")
     for name in ("tokenizer.json", "LICENSE", "NOTICE"):
         if (source / name).is_file():
             shutil.copy2(source / name, work / name)

@@ -17,14 +17,21 @@ import numpy as np
 OPSET = 17
 
 
-def build_bert_onnx(weights_file: Path, config_file: Path, out_file: Path) -> Path:
-    """Write an fp32 ONNX model whose output is BERT's last hidden state."""
+def build_bert_onnx(
+    weights_file: Path | dict[str, np.ndarray], config_file: Path, out_file: Path, classifiers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+) -> Path:
+    """Write an fp32 ONNX model whose output is BERT's last hidden state.
+
+    `weights_file` may be the weights themselves (a cross-encoder's, adapters merged in). With `classifiers`
+    (name -> (weight (k, hidden), bias (k,))), the outputs are instead each one applied to the [CLS]
+    vector: (batch,) for a one-logit head, (batch, k) otherwise.
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     from safetensors.numpy import load_file
 
     config = json.loads(config_file.read_text())
-    weights = load_file(str(weights_file))
+    weights = weights_file if isinstance(weights_file, dict) else load_file(str(weights_file))
     hidden = int(config["hidden_size"])
     heads = int(config["num_attention_heads"])
     layers = int(config["num_hidden_layers"])
@@ -110,13 +117,37 @@ def build_bert_onnx(weights_file: Path, config_file: Path, out_file: Path) -> Pa
         out = dense(gelu, f"{key}.output.dense", f"{name}/out")
         x = layer_norm(node("Add", [out, x], f"{name}/out_res"), f"{key}.output.LayerNorm", f"{name}/out_ln")
 
-    nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+    outputs = []
+    if classifiers:
+        cls = node("Gather", [x, zero], "cls", axis=1)  # (batch, hidden): the [CLS] position
+        for head, (matrix, bias_vector) in classifiers.items():
+            logits = node(
+                "Add",
+                [
+                    node("MatMul", [cls, const(f"head.{head}.w", matrix.astype(np.float32).T.copy())], f"head/{head}/matmul"),
+                    const(f"head.{head}.b", bias_vector.astype(np.float32)),
+                ],
+                f"head/{head}/add",
+            )
+            single = matrix.shape[0] == 1
+            nodes.append(
+                helper.make_node(
+                    "Squeeze" if single else "Identity",
+                    [logits, const(f"head.{head}.axis", np.array([1], dtype=np.int64))] if single else [logits],
+                    [head],
+                    name=f"head/{head}",
+                )
+            )
+            outputs.append(helper.make_tensor_value_info(head, TensorProto.FLOAT, ["batch"] if single else ["batch", int(matrix.shape[0])]))
+    else:
+        nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+        outputs.append(helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden]))
     int_input = lambda n: helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"])  # noqa: E731
     graph = helper.make_graph(
         nodes,
         "bert_encoder",
         [int_input("input_ids"), int_input("attention_mask"), int_input("token_type_ids")],
-        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden])],
+        outputs,
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="panel-kb")

@@ -52,8 +52,8 @@ class OnnxEmbedding(BaseEmbedding):
         self._pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="embed")
         # Many texts: one core each, side by side on the pool. One text (a query): every core on it,
         # ~1.3 vs 2.3 ms. The kernels split rows, not sums, across threads, so both give the same bits.
-        self._session = _session(Path(model_dir) / "model.onnx", threads=1)
-        self._solo = _session(Path(model_dir) / "model.onnx", threads=cores)
+        self._session = cpu_session(Path(model_dir) / "model.onnx", threads=1)
+        self._solo = cpu_session(Path(model_dir) / "model.onnx", threads=cores)
         self._input_names = [item.name for item in self._session.get_inputs()]
         tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         # MiniLM's tokenizer.json hard-codes 128-token truncation and padding; set our own.
@@ -129,7 +129,7 @@ class OnnxEmbedding(BaseEmbedding):
         return self.embed(texts).tolist()
 
 
-def _session(model_file: Path, threads: int):
+def cpu_session(model_file: Path, threads: int):
     """An onnxruntime session on `threads` cores (onnxruntime imported here: `kb --help` stays fast)."""
     import onnxruntime as ort
 
