@@ -11,6 +11,7 @@ Run: `.venv/bin/python benchmarks/qmsum_eval.py` (part of `make eval`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -52,8 +53,33 @@ def covered(turn: str, text: str, text_shingles: set[tuple[str, ...]]) -> bool |
     return sum(g in text_shingles for g in grams) >= len(grams) / 2
 
 
-def load_meetings() -> dict[str, dict]:
-    return {path.stem: json.loads(path.read_text()) for path in sorted(DATA.glob("*.json"))}
+def four_grams(text: str) -> set[tuple[str, ...]]:
+    words = normalise(text).split()
+    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+
+
+def from_gold(sentence: str, gold: set[tuple[str, ...]]) -> bool:
+    """The answer measure: a quoted sentence comes from the annotated turns when half its word 4-grams occur there."""
+    grams = four_grams(sentence)
+    return bool(grams) and sum(g in gold for g in grams) >= len(grams) / 2
+
+
+def gold_turns(query: dict, turns: list[dict]) -> list[int]:
+    """The annotated relevant turns of a query (spans are inclusive, written as strings)."""
+    return [i for start, end in query["relevant_text_span"] for i in range(int(start), int(end) + 1) if i < len(turns)]
+
+
+def tuning_meeting(name: str) -> bool:
+    """One QMSum train meeting in five (by a hash of its name) is kept out of the reader's training, to tune how
+    answers weigh it on queries it has not seen; val stays for judging."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 5 == 0
+
+
+def load_meetings(split: str = "val") -> dict[str, dict]:
+    """QMSum val, train, or `tune`: the train meetings the reader did not learn from."""
+    folder = EVAL_DIR / f"qmsum-{'train' if split == 'tune' else split}"
+    meetings = {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+    return {name: meeting for name, meeting in meetings.items() if split != "tune" or tuning_meeting(name)}
 
 
 def write_transcripts(meetings: dict[str, dict], folder: Path) -> None:
@@ -73,7 +99,7 @@ def score(kb: KnowledgeBase, meetings: dict[str, dict], mode: str, top_k: int) -
             words = " ".join(p.text for p in results).split()[:BUDGET_WORDS]
             text = normalise(" ".join(words))
             text_shingles = shingles(text.split())
-            gold = [int(i) for start, end in query["relevant_text_span"] for i in range(int(start), int(end) + 1) if int(i) < len(turns)]
+            gold = gold_turns(query, turns)
             outcomes = [c for c in (covered(turns[i]["content"], text, text_shingles) for i in gold) if c is not None]
             if not outcomes:
                 continue
@@ -84,9 +110,9 @@ def score(kb: KnowledgeBase, meetings: dict[str, dict], mode: str, top_k: int) -
 
 
 @contextmanager
-def ingested_meetings():
+def ingested_meetings(split: str = "val"):
     """(meetings, a KnowledgeBase holding them), in a temp store removed afterwards."""
-    meetings = load_meetings()
+    meetings = load_meetings(split)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "meetings"
         folder.mkdir()
@@ -94,7 +120,7 @@ def ingested_meetings():
         kb = KnowledgeBase(Settings(data_dir=Path(tmp) / "kb"))
         started = time.perf_counter()
         report = ingest_paths([folder], kb, kind="transcript")
-        print(f"QMSum val: {report.added} meetings, {report.passages} passages ingested in {time.perf_counter() - started:.0f} s")
+        print(f"QMSum {split}: {report.added} meetings, {report.passages} passages ingested in {time.perf_counter() - started:.0f} s")
         yield meetings, kb
 
 

@@ -33,11 +33,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import EVAL_DIR, RESULTS_DIR  # noqa: E402
-from benchmarks.qmsum_eval import write_transcripts  # noqa: E402
+from benchmarks.qmsum_eval import four_grams, from_gold, gold_turns, write_transcripts  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, SearchFilters, Settings  # noqa: E402
 from kb.answers.asker import ASK_POOL  # noqa: E402
-from kb.answers.units import Sentence, quotable_units  # noqa: E402
+from kb.answers.units import quotable_units, reader_text  # noqa: E402
 from kb.text.sentences import clean_spoken, split_sentences  # noqa: E402
 
 SEED = 13
@@ -91,26 +91,6 @@ def units_of_turns(turns: list[dict]) -> list[tuple[int, str, str]]:
             if len(text.split()) >= 3:
                 found.append((index, turn["speaker"], text))
     return found
-
-
-def four_grams(text: str) -> set[tuple[str, ...]]:
-    words = re.sub(r"[^\w\s]", " ", re.sub(r"\{\w+\}", " ", text.lower())).split()
-    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
-
-
-def from_gold(unit: str, gold: set[tuple[str, ...]]) -> bool:
-    """The answer measure's test: half the unit's word 4-grams occur in the annotated turns."""
-    grams = four_grams(unit)
-    return bool(grams) and sum(g in gold for g in grams) >= len(grams) / 2
-
-
-def gold_turns(query: dict, turns: list[dict]) -> list[int]:
-    return [i for start, end in query["relevant_text_span"] for i in range(int(start), int(end) + 1) if i < len(turns)]
-
-
-def reader_text(unit: Sentence) -> str:
-    """What the reader reads of a unit: its speaker's name, when known, then its words (as at run time)."""
-    return f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
 
 
 def qmsum_answer_pairs(split: str, rng: random.Random) -> Iterator[dict]:

@@ -19,7 +19,6 @@ top utterance the one that answers?), and the verify pairs of QMSum val made by 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import random
@@ -34,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, print_table  # noqa: E402
+from benchmarks.qmsum_eval import tuning_meeting  # noqa: E402
 
 SEED = 13
 STEPS = 2400
@@ -46,13 +46,6 @@ TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dens
 ANSWER_SHARE = 0.6  # of the steps; the rest train `verify`
 VERDICTS = ["support", "contradict", "unaddressed"]
 OUT = Path(__file__).resolve().parent.parent / "kb" / "data" / "reader.npz"
-
-
-def tuning_meeting(group: str) -> bool:
-    """One QMSum train meeting in five is kept out of the reader's training, to tune how answers weigh the
-    reader against their other signals on queries it has not seen (val stays for judging)."""
-    meeting = group.split("/")[1]
-    return int(hashlib.sha256(meeting.encode()).hexdigest(), 16) % 5 == 0
 
 
 def rows(name: str) -> list[dict]:
@@ -262,7 +255,7 @@ def main() -> None:
     torch.set_num_threads(2)
     model, pairs = build_model(), Pairs()
     header = ["validation set", "queries", "reader top-1", "word overlap", "first passage"]
-    answer_rows = [r for r in rows("qmsum-train") if not tuning_meeting(r["group"])] + rows("friends-train")
+    answer_rows = [r for r in rows("qmsum-train") if not tuning_meeting(r["group"].split("/")[1])] + rows("friends-train")
     train(model, pairs, answer_rows, rows("verify-train"), args.steps)
     print_table(f"answer: the top unit of each query's pool, after {args.steps} steps", header, validate(model, pairs))
     print_table("verify: QMSum val reference sentences and versions made wrong by the training rules", *verify_table(model, pairs))

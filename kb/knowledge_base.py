@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kb.answers.generative import GenerativeAnswerer
     from kb.embedding import ModelCache, TokenBudget
     from kb.embedding.onnx_embedding import OnnxEmbedding
+    from kb.reader.reader import Reader
 
 
 class KnowledgeBase:
@@ -87,11 +88,12 @@ class KnowledgeBase:
         self.close()
 
     def warm_up(self) -> None:
-        """Load the model and its token vectors, open the store and bring BM25 up to date: a server does this
-        before its first request, so that no user waits for it."""
+        """Load the model and its token vectors (and the reader), open the store and bring BM25 up to date: a server
+        does this before its first request, so that no user waits for it."""
         self.embedder.token_vectors()
         self.store.count_documents()
         self.sync_sparse()
+        _ = self.reader
 
     # --- the parts, wired on first use ----------------------------------------------
     @property
@@ -147,7 +149,15 @@ class KnowledgeBase:
         from kb.answers.extractive import ExtractiveComposer
 
         self.sync_sparse()
-        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse.weights)
+        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse.weights, reader=self.reader)
+
+    @cached_property
+    def reader(self) -> Reader | None:
+        """The cross-encoder that reads question and sentence together (kb/reader/), built on first use; None when
+        none ships or KB_READER is off."""
+        from kb.reader.reader import load_reader
+
+        return load_reader(self.settings.model_cache) if self.settings.reader else None
 
     @cached_property
     def generator(self) -> GenerativeAnswerer:

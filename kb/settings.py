@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     embed_model: str = Field(BUNDLED_MODEL, description="'bundled', a local model folder, or a hub repo id.")
     model_cache: Path = Field(default_factory=_default_model_cache, description="Where built/downloaded models are kept.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
+    reader: bool = Field(
+        True,
+        description="Answers read each candidate sentence together with the question (the bundled reader, when one ships); false: the hand-tuned score alone.",
+    )
     api_key: str | None = Field(None, description="When set, writes need `Authorization: Bearer <key>`; unset: writes only from loopback.")
     read_key: str | None = Field(None, description="When set, reads (search, ask, documents) need this key or the api key.")
     cors_origins: str = Field("", description="Comma-separated browser origins allowed to call the API.")

@@ -394,3 +394,81 @@ def test_a_composer_can_be_injected(small_corpus: Path) -> None:
         ingest_paths([small_corpus], kb)
         response = kb.ask("who owns technical direction?")
     assert response.answer.endswith("for: who owns technical direction? [1]") and [p.n for p in response.citations] == [1]
+
+
+class _ScriptedReader:
+    """Scores units by a table (a reader whose verdicts a test chooses); anything not listed scores `rest`."""
+
+    def __init__(self, table: dict[str, float], rest: float = 0.05) -> None:
+        self.table, self.rest = table, rest
+
+    def answers(self, question: str, texts: list[str]):
+        import numpy as np
+
+        return np.array([next((p for start, p in self.table.items() if text.split(": ", 1)[-1].startswith(start)), self.rest) for text in texts])
+
+
+def test_an_answer_never_opens_on_a_sentence_that_points_back(filled) -> None:
+    """ "That's the part ..." is quoted only after the sentence it points to; without room for both, not at all."""
+    from kb.answers.extractive import ExtractiveComposer
+
+    text = (
+        "A sponsor spends their own reputation to put your name forward for the hard project. "
+        "That's the part most people who are sponsored never see, and it is why they should thank them. "
+        "Mentors, by contrast, mostly give advice and keep their reputation out of it entirely."
+    )
+    passage = Passage(n=1, text=text, score=0.9, dense_score=0.6, doc_id="s", title="Sponsors", kind="essay", source="s", chunk_id="s")
+    reader = _ScriptedReader({"That's the part": 0.95, "Mentors, by contrast": 0.6, "A sponsor spends": 0.2})
+    composer = ExtractiveComposer(filled.composer.quick_embed, filled.composer.idf, reader=reader)
+    roomy, _ = composer.compose("what do sponsored people miss?", [passage], max_words=60)
+    assert roomy.index("A sponsor spends") < roomy.index("That's the part")  # the sentence it points to comes first
+    tight, _ = composer.compose("what do sponsored people miss?", [passage], max_words=20)
+    assert "That's the part" not in tight and tight.startswith("Mentors, by contrast")
+
+
+def test_headings_lists_epigraphs_and_page_fragments_are_never_quoted() -> None:
+    from kb.answers.units import quotable_units
+
+    written = "\n".join(
+        [
+            "2.1 Easy to learn and memorize An easy-to-learn API names things consistently across its modules.",
+            "… (IV iii 151) • Handle normal errors where they happen, and let the rest propagate.",
+            "and so the reviewers asked for a smaller change before they would approve it.",
+            "“Brevity is the soul of wit.” — Polonius",
+            "A good API is easy to use correctly and hard to use incorrectly.",
+        ]
+    )
+    essay = Passage(n=1, text=written, score=0.9, doc_id="api.pdf", title="API design", kind="essay", source="api.pdf", chunk_id="a")
+    assert [u.text for u in quotable_units(essay)] == ["A good API is easy to use correctly and hard to use incorrectly."]
+    spoken = Passage(
+        n=1, text="Maya Chen: and so we shipped it on a Friday after all.", score=0.9, doc_id="p", title="P", kind="transcript", source="p",
+        chunk_id="p", speakers=["Maya Chen"],
+    )  # fmt: skip
+    assert [u.text for u in quotable_units(spoken)] == ["and so we shipped it on a Friday after all."]  # speech opens lower-case
+
+
+def test_when_several_documents_answer_the_answer_draws_on_more_than_one(filled) -> None:
+    """One panel's sentences score best and could fill the words alone; the essay that also answers is heard too."""
+    from kb.answers.extractive import ExtractiveComposer
+
+    said = [
+        "Staff engineers find the problems that nobody has been assigned yet and make them theirs.",
+        "Staff engineers write the design documents that align several teams on one direction.",
+        "Good staff engineers spend time sponsoring others so that good work is seen by the right people.",
+        "The best staff engineers keep a short list of the few things that matter most this quarter.",
+    ]
+    panel = Passage(
+        n=1, text="\n".join(f"Maya Chen: {line}" for line in said), score=0.9, dense_score=0.6, doc_id="panel.vtt", title="Panel",
+        kind="transcript", source="panel.vtt", chunk_id="p", speakers=["Maya Chen"],
+    )  # fmt: skip
+    essay = Passage(
+        n=2, text="A staff engineer is measured by the outcomes of the teams around them, not by their own commits.", score=0.8,
+        dense_score=0.55, doc_id="essay.md", title="Essay", kind="essay", source="essay.md", chunk_id="e",
+    )  # fmt: skip
+    reader = _ScriptedReader(
+        {"Staff engineers find": 0.95, "Staff engineers write": 0.9, "Good staff": 0.9, "The best staff": 0.9, "A staff engineer is measured": 0.7}
+    )
+    composer = ExtractiveComposer(filled.composer.quick_embed, filled.composer.idf, reader=reader)
+    answer, cited = composer.compose("what do staff engineers do differently?", [panel, essay], max_words=60)
+    assert {p.doc_id for p in cited} == {"panel.vtt", "essay.md"}
+    assert "measured by the outcomes" in answer

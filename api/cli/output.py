@@ -64,13 +64,20 @@ def open_kb(wait: float = READ_WAIT, model: bool = False) -> KnowledgeBaseLike:
 
 
 def prepare_model(settings) -> None:
-    """Load the embedding model now, saying so when its first use builds it (half a minute, once) so that
-    the wait is not a silent hang; loaded once per process, so the command that follows does not wait again."""
+    """Load the embedding model (and the reader answers use) now, saying so when their first use builds them (half
+    a minute, once) so that the wait is not a silent hang; loaded once per process, so the command that follows
+    does not wait again."""
     from kb.embedding import first_use_work, get_embedder
+    from kb.reader.build import first_use_work as reader_work
+    from kb.reader.reader import load_reader
 
     work = first_use_work(settings)
-    if work is None:
-        return
-    err_console.print(f"{escape(work)}…")
-    with err_console.status(work):
-        get_embedder(settings).token_vectors()
+    if work is not None:
+        err_console.print(f"{escape(work)}…")
+        with err_console.status(work):
+            get_embedder(settings).token_vectors()
+    work = reader_work(settings.model_cache) if settings.reader else None
+    if work is not None:
+        err_console.print(f"{escape(work)}…")
+        with err_console.status(work):
+            load_reader(settings.model_cache)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,10 +29,13 @@ from kb.answers.learned_scores import load_sentence_model
 from kb.answers.quotes import quote_of
 from kb.answers.relevance import any_relevant
 from kb.answers.speaker_scope import spoken_by
-from kb.answers.units import FILLER, TRANSITION, Sentence, quotable_units, split_passage
+from kb.answers.units import FILLER, TRANSITION, Sentence, quotable_units, reader_text, split_passage
 from kb.models import Passage
 from kb.text.question_speaker import topic_of
 from kb.text.timecodes import seconds_to_clock
+
+if TYPE_CHECKING:
+    from kb.reader.reader import Reader
 
 # Sentence score = (meaning, rare query words, passage rank) weighted, times a length factor that
 # reaches 1 at FULL_LENGTH_WORDS words (tuned on QMSum val answers: benchmarks/README.md).
@@ -47,15 +52,22 @@ RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: r
 SPEAKER_SHARE = 1 / 3
 OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
+# A sentence opening with these words points back to one before it ("That's the part sponsees miss.").
+POINTS_BACK = re.compile(
+    r"^(that|this|these|those|it|its|they|them|their|he|his|she|her|such)\b|^(and|but|also)\s+(that|this|it|he|she|they)\b", re.IGNORECASE
+)
+DOCUMENT_SHARE = 0.6  # of an answer's words one document may fill while others answer too (a first pass)
 MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
+READER_RELATIVE_SCORE = 0.5  # the same floor on the reader's probability, when a reader scores units
 
 
 class ExtractiveComposer:
     """Picks and attributes sentences; returns (answer text, the passages it cites, renumbered)."""
 
-    def __init__(self, quick_embed, idf) -> None:
+    def __init__(self, quick_embed, idf, reader: Reader | None = None) -> None:
         self.quick_embed = quick_embed  # texts -> unit vectors, fast (static token vectors)
         self.idf = idf  # query -> {stemmed term: weight}, and texts -> stemmed terms
+        self.reader = reader  # reads question and unit together (kb/reader/); None: the hand-tuned score alone
 
     def compose(
         self,
@@ -113,7 +125,7 @@ class ExtractiveComposer:
         for sentence in sentences:
             if sentence.similarity < floor:
                 sentence.score = -1.0  # off the question's topic, however well its passage ranked
-        weakest = MIN_RELATIVE_SCORE * max(s.score for s in sentences)
+        weakest = (READER_RELATIVE_SCORE if self.reader is not None else MIN_RELATIVE_SCORE) * max(s.score for s in sentences)
         for sentence in sentences:
             if sentence.score < weakest:
                 sentence.score = -1.0  # an answer stops short rather than fill its words with weak sentences
@@ -126,7 +138,11 @@ class ExtractiveComposer:
         """
         model = load_sentence_model()
         features = self.features(question, sentences, passages, extended=model is not None)
-        scores = model.score(features) if model is not None else [f["weighted"] for f in features]
+        scores: list[float]
+        if self.reader is not None:  # the question and each unit read together: does it answer?
+            scores = [float(p) for p in self.reader.answers(question, [reader_text(s) for s in sentences])]
+        else:
+            scores = [float(x) for x in model.score(features)] if model is not None else [f["weighted"] for f in features]
         for sentence, f, score in zip(sentences, features, scores):
             sentence.similarity = f["similarity"]
             answerable = not (f["filler"] or f["question"])  # fillers and questions are not answers
@@ -201,24 +217,81 @@ class ExtractiveComposer:
         """Best sentences first, skipping near-duplicates; attributions count toward the cap.
 
         At most RUN_CAP sentences come from one turn, so a long answer by one panelist
-        leaves room for the next perspective (it cost no ROUGE on QMSum: benchmarks/README.md).
+        leaves room for the next perspective (it cost no ROUGE on QMSum: benchmarks/README.md). A sentence that
+        points back to one the answer cannot show is left out and the pick made again without it.
         """
+        left_out: set[int] = set()
+        for _ in range(len(sentences)):
+            chosen, dangling = _without_dangling_openers(self._greedy(sentences, max_words, max_citations, left_out), sentences, max_words)
+            if dangling is None:
+                return chosen
+            left_out.add(id(dangling))
+        return []
+
+    def _greedy(self, sentences: list[Sentence], max_words: int, max_citations: int, left_out: set[int]) -> list[Sentence]:
+        """Best first while words remain. When sentences of several documents answer, the first pass lets no
+        document fill more than DOCUMENT_SHARE of the words (a panel, an essay and book notes that all answer
+        are all heard); a second pass fills what is left."""
+        ranked = sorted((s for s in sentences if id(s) not in left_out), key=lambda s: -s.score)
+        several = len({s.passage.doc_id for s in ranked if s.score > 0}) > 1
         chosen: list[Sentence] = []
         used = 0
-        for sentence in sorted(sentences, key=lambda s: -s.score):
-            cited = {id(o.passage) for o in chosen}
-            if id(sentence.passage) not in cited and len(cited) >= max_citations:
-                continue
-            same_run = sum(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
-            same_document = any(o.passage.doc_id == sentence.passage.doc_id for o in chosen)
-            cost = sentence.words + (len(attribution(sentence, sentence.passage, same_document).split()) if not same_run else 0)
-            if sentence.score <= 0 or used + cost > max_words or same_run >= RUN_CAP:
-                continue
-            if any(_same_point(sentence, other) for other in chosen):
-                continue  # says what an already chosen sentence says
-            chosen.append(sentence)
-            used += cost
+        for capped in (several, False):
+            for sentence in ranked:
+                if any(sentence is o for o in chosen):
+                    continue
+                if (
+                    capped
+                    and sum(_cost(o, chosen) for o in chosen if o.passage.doc_id == sentence.passage.doc_id) + sentence.words
+                    > DOCUMENT_SHARE * max_words
+                ):
+                    continue
+                if self._fits(sentence, chosen, used, max_words, max_citations):
+                    chosen.append(sentence)
+                    used += _cost(sentence, chosen[:-1])
+            if not capped:
+                break
         return chosen
+
+    def _fits(self, sentence: Sentence, chosen: list[Sentence], used: int, max_words: int, max_citations: int) -> bool:
+        """May this sentence join the answer: a positive score, room in the words, the citation cap and its turn's
+        share, and not a near-duplicate of one already chosen?"""
+        cited = {id(o.passage) for o in chosen}
+        if id(sentence.passage) not in cited and len(cited) >= max_citations:
+            return False
+        same_run = sum(o.passage is sentence.passage and o.line == sentence.line for o in chosen)
+        if sentence.score <= 0 or used + _cost(sentence, chosen) > max_words or same_run >= RUN_CAP:
+            return False
+        return not any(_same_point(sentence, other) for other in chosen)  # a near-duplicate says what is said
+
+
+def _cost(sentence: Sentence, chosen: list[Sentence]) -> int:
+    """Words a sentence adds to an answer: its own, and its attribution when it opens a new run."""
+    if any(o.passage is sentence.passage and o.line == sentence.line for o in chosen):
+        return sentence.words
+    same_document = any(o.passage.doc_id == sentence.passage.doc_id for o in chosen)
+    return sentence.words + len(attribution(sentence, sentence.passage, same_document).split())
+
+
+def _without_dangling_openers(chosen: list[Sentence], pool: list[Sentence], max_words: int) -> tuple[list[Sentence], Sentence | None]:
+    """No quoted run opens on words that point back ("That's the part ...", "He also notes ...", "It ...") to a
+    sentence the reader is not shown: the sentence just before it in the same line is quoted too when it is a
+    candidate and fits. Returns (the sentences, None), or (the rest, the pointing sentence) when it cannot stay."""
+    before_of = {(id(s.passage), s.line, s.order): s for s in pool}
+    chosen = list(chosen)
+    for _ in range(len(pool)):  # each round adds one antecedent
+        quoted = {id(s) for s in chosen}
+        opener = next(
+            (s for s in chosen if POINTS_BACK.match(s.text) and id(before_of.get((id(s.passage), s.line, s.order - 1))) not in quoted), None
+        )
+        if opener is None:
+            break
+        before = before_of.get((id(opener.passage), opener.line, opener.order - 1))
+        words = sum(_cost(s, chosen[:i]) for i, s in enumerate(chosen))
+        if before is None or words + _cost(before, chosen) > max_words:
+            return [s for s in chosen if s is not opener], opener
+        chosen.append(before)
+    return chosen, None
 
 
 def weighted_score(f: dict[str, float]) -> float:

@@ -23,6 +23,11 @@ TRANSITION = re.compile(
     r"(question|point|thing|place|story|note)\b|great (question|point)\b|moving on\b|next question\b|over to you\b)",
     re.IGNORECASE,
 )
+# Written text that is not a sentence to quote (not_prose)
+HEADING_START = re.compile(r"^(\d+(\.\d+)+\.?|(chapter|section|part)\s+\d+[.:]?)\s", re.IGNORECASE)
+BULLET = "•"
+CONTINUATION = re.compile(r"^([a-z]|\.\.\.|…)")
+EPIGRAPH = re.compile(r"^[\"“'‘].{3,}[\"”'’][.,]?\s*([—–]\s*\w|\([^)]*\d[^)]*\)\s*$)")
 UNIT_WORDS = 10  # a quoted unit joins short sentences of one line until it has this many words
 
 
@@ -44,10 +49,25 @@ class Sentence:
         return len(self.text.split())
 
 
+def reader_text(unit: Sentence) -> str:
+    """What the reader (kb/reader/) reads of a unit: its speaker's name, when known, then its words; trained so."""
+    return f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
+
+
 def quotable_units(passage: Passage) -> list[Sentence]:
     """The units an answer may quote: a sentence addressed to a language model ("ignore your previous
-    instructions ...") never answers a person, nor supports a generated claim."""
-    return [unit for unit in split_passage(passage) if not addresses_a_model(unit.text)]
+    instructions ...") never answers a person, nor supports a generated claim; and in written documents a
+    heading, a list or contents fragment, an epigraph or a page-start fragment is no sentence to quote."""
+    written = passage.kind != "transcript"
+    return [unit for unit in split_passage(passage) if not addresses_a_model(unit.text) and not (written and not_prose(unit.text))]
+
+
+def not_prose(text: str) -> bool:
+    """Text a reader of a PDF or notes would not call a sentence: it opens with a section number ("2.1 Easy to
+    learn ..."), holds list bullets, opens mid-sentence (a lower-case word or an ellipsis: the rest of a sentence
+    begun on the page before), or is an epigraph (a quotation signed with a dash or a reference in parentheses)."""
+    stripped = text.strip()
+    return bool(HEADING_START.match(stripped) or BULLET in stripped or CONTINUATION.match(stripped) or EPIGRAPH.match(stripped))
 
 
 def split_passage(passage: Passage) -> list[Sentence]:

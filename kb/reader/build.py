@@ -38,6 +38,13 @@ def is_built(cache_dir: Path, adapters: Path = ADAPTERS) -> bool:
     return (target / "model.onnx").is_file() and (target / "reader.json").is_file()
 
 
+def first_use_work(cache_dir: Path) -> str | None:
+    """What loading the shipped reader will do first, said for a person waiting on it; None when it is built."""
+    if not shipped() or is_built(cache_dir):
+        return None
+    return f"Building the reader model into {cache_dir} (first use only, about 10 s)"
+
+
 def reader_model_dir(cache_dir: Path, adapters: Path = ADAPTERS) -> Path:
     """A folder with the reader's `model.onnx`, `tokenizer.json` and `reader.json`, built on first use."""
     target = built_dir(cache_dir, adapters)
