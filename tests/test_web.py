@@ -289,7 +289,10 @@ def test_widget_works_across_origins_and_keeps_styles_apart(site, page) -> None:
     widget.locator("input").press("Enter")
     widget.locator("li").first.wait_for()
     assert "[1]" in widget.locator(".answer").inner_text()
-    assert 1 <= widget.locator("li").count() <= 3
+    assert widget.locator(".answer p.label").text_content() == "Answer"  # labelled as an answer, not as a search's results
+    cited = widget.locator("li").count()
+    assert 1 <= cited <= 3
+    expect(widget.locator(".status")).to_have_text(f"Answer from {cited} source{'s' if cited > 1 else ''}.")
     styles = page.evaluate("""() => {
         const root = document.querySelector('#ask').shadowRoot;
         const css = (el, p) => getComputedStyle(el)[p];
@@ -396,6 +399,8 @@ def test_each_citation_marker_brings_its_quoted_words_into_view(site, page) -> N
         marks = card.locator("mark.quote")
         assert marks.count() >= len(citation["quotes"])  # every quoted sentence shown in the cut card, marked
         assert _in_view(page, marks.first), n
+        expect(marks.first).to_have_class(re.compile(r"\bflash\b"))  # the quoted words flash, not the whole card
+        assert "flash" not in (card.get_attribute("class") or "").split()
         shown = _words(" ".join(marks.all_inner_texts()))
         for quote in citation["quotes"]:
             said = _words(quote["text"])
@@ -499,7 +504,9 @@ def test_a_speaker_filter_marks_that_speakers_turns_in_every_card(site, page) ->
         card = cards.nth(i)
         assert card.locator(".said-by").count() >= 1, card.inner_text()
         assert card.locator(".where").inner_text().startswith("Fatima Zahra")
-    assert all(t.startswith("Fatima Zahra: ") for t in page.locator("#results .said-by").all_inner_texts())
+    marked = page.locator("#results .said-by").all_inner_texts()
+    # a line of hers opens with her name, or is shown from a cut in the middle of her turn (a quote deep in it)
+    assert marked and all(t.startswith("Fatima Zahra: ") or not re.match(r"^[A-Z][\w.' -]*: ", t) for t in marked), marked
     assert not any(t.startswith("Fatima Zahra: ") for t in page.locator("#results .others").all_inner_texts())
 
 
@@ -511,7 +518,7 @@ def test_widget_citations_reveal_quotes_and_link_to_the_context_view(site, page)
     card = widget.locator(f"li[data-n='{n}']")
     assert _in_view(page, card.locator("mark.quote").first)
     context = card.locator("a.context")
-    assert context.get_attribute("href").startswith(f"{site.api}/doc/panels/")
+    assert context.get_attribute("href").startswith(f"{site.api}/doc/")
     before = card.locator(".text").inner_text()
     if card.locator("button.more").count():
         card.locator(".text").click()

@@ -255,16 +255,24 @@
     });
   }
 
-  /** Bring an answer's source into view with its quoted words: the first quote centred, card and quotes flashed. */
+  /** Bring an answer's source into view with its quoted words: the first quote centred and the quoted words
+   * flashed (the whole card only when it shows no quote), so the eye lands on what the answer used. */
   function reveal(card) {
-    const quote = card.querySelector("mark.quote");
-    (quote || card).scrollIntoView({ block: "center" });
+    const quotes = [...card.querySelectorAll("mark.quote")];
+    (quotes[0] || card).scrollIntoView({ block: "center" });
     card.focus({ preventScroll: true });
-    for (const node of [card, ...card.querySelectorAll("mark.quote")]) {
+    for (const node of quotes.length ? quotes : [card]) {
       node.classList.remove("flash");
       void node.offsetWidth; // restart the animation
       node.classList.add("flash");
     }
+  }
+
+  /** What the status line says of an answer: how many sources it quotes, or that it found none. */
+  function answerStatus(data) {
+    const n = data.citations.length;
+    if (!data.answered) return n ? `No answer found; ${n} related passage${n > 1 ? "s" : ""} below.` : "No answer found.";
+    return `Answer from ${n} source${n > 1 ? "s" : ""}.`;
   }
 
   /** POST or GET against the API; errors become Error(message) from the contract's error shape. */
@@ -395,6 +403,7 @@
     .answer p { margin: .4em 0; }
     .answer p.draft { color: var(--kb-muted, #5b6475); white-space: pre-wrap; }
     .answer p.how { color: var(--kb-muted, #5b6475); font-size: .8em; }
+    .answer p.label { font-weight: 600; font-size: .8em; text-transform: uppercase; letter-spacing: .04em; color: var(--kb-muted, #5b6475); margin-bottom: .2em; }
     .answer a { font-size: .8em; vertical-align: super; color: var(--kb-accent, #2458c5); text-decoration: none; }
     ol { list-style: none; margin: 0; padding: 0; }
     li { border-top: 1px solid var(--kb-border, #cfd6e0); padding: 8px 0; cursor: pointer; }
@@ -476,7 +485,7 @@
         const passages = this.mode === "ask" ? data.citations : data.results;
         if (this.mode === "ask") this.showAnswer(data);
         this.showPassages(passages, query);
-        this.status.textContent = passages.length ? `${passages.length} passage${passages.length > 1 ? "s" : ""} found.` : "Nothing matches. Try other words.";
+        this.status.textContent = this.mode === "ask" ? answerStatus(data) : passages.length ? `${passages.length} passage${passages.length > 1 ? "s" : ""} found.` : "Nothing matches. Try other words.";
         this.dispatchEvent(new CustomEvent("kb-results", { detail: data, bubbles: true, composed: true }));
       } catch (error) {
         this.status.textContent = error.message;
@@ -495,9 +504,9 @@
     }
 
     showAnswer(data) {
-      this.answer.replaceChildren();
+      this.answer.replaceChildren(element(document, "p", "label", "Answer"));
       if (!data.answered) {
-        this.answer.textContent = "Nothing stored answers this closely; the nearest passages are below.";
+        this.answer.append(element(document, "p", "", "Nothing stored answers this closely; the nearest passages are below."));
         return;
       }
       const link = (n) => {
