@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from kb.errors import ModelUnavailable
@@ -84,11 +85,16 @@ def bundled_model_dir(cache_dir: Path) -> Path:
     if is_built(cache_dir):
         return target
     source = source_dir()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    # Build in a private folder, then rename: two processes racing both succeed.
-    work = Path(tempfile.mkdtemp(prefix=".building-", dir=cache_dir))
+    return build_into(target, lambda work: _build(source, work))
+
+
+def build_into(target: Path, build: Callable[[Path], None]) -> Path:
+    """Build a model folder in a private folder beside `target`, then rename it into place: two processes racing
+    both succeed, and a build that fails or is killed leaves no half-built `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
-        _build(source, work)
+        build(work)
         try:
             os.replace(work, target)
         except OSError:

@@ -4,20 +4,18 @@ The adapters (kb/data/reader.npz, written by benchmarks/train_reader.py) are low
 encoder's projections: W' = W + (B @ A) * alpha / rank. They are merged into the sha256-checked
 safetensors of the bundled model, the two heads read the [CLS] vector, and the graph is quantized to
 int8 like the embedder's. The result is cached under a name holding both sources' hashes, built in a
-private folder and renamed into place (two processes racing both succeed).
+private folder and renamed into place like the embedder (`build_into`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from kb.embedding.bundled_model import SOURCE_SHA256, quantize_int8, sha256_of, source_dir
+from kb.embedding.bundled_model import SOURCE_SHA256, build_into, quantize_int8, sha256_of, source_dir
 from kb.errors import ModelUnavailable
 
 ADAPTERS = Path(__file__).resolve().parent.parent / "data" / "reader.npz"
@@ -50,18 +48,7 @@ def reader_model_dir(cache_dir: Path, adapters: Path = ADAPTERS) -> Path:
     target = built_dir(cache_dir, adapters)
     if is_built(cache_dir, adapters):
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".building-reader-", dir=cache_dir))
-    try:
-        _build(adapters, work)
-        try:
-            os.replace(work, target)
-        except OSError:
-            if not (target / "model.onnx").is_file():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+    return build_into(target, lambda work: _build(adapters, work))
 
 
 def load_adapters(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
