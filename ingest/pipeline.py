@@ -21,9 +21,10 @@ from ingest.readers import read_document
 from ingest.sources import Source, discover
 from kb.contract import SUPPORTED
 from kb.errors import KBError
-from kb.models import FileReport, IngestReport
+from kb.models import FileReport, FileStatus, IngestReport
 from kb.protocol import IncomingFile, KnowledgeBaseLike
 from kb.store.drafts import DocumentWrite, PassageDraft
+from kb.store.write_batch import WriteBatch
 
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
 # 4: every text embedded alone (its vector no longer depends on its batch-mates). 5: caption cue times kept per word.
@@ -42,7 +43,7 @@ class Progress(Protocol):
 @dataclass
 class PlannedFile:
     source: Source
-    status: str  # added | updated | unchanged
+    status: FileStatus  # added | updated | unchanged
     content_hash: str
     passages: int = 0
     kind: str | None = None
@@ -125,7 +126,8 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dr
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    writer = _DryRun(lambda file: _parse(file, kb)) if dry_run else kb.file_writer(lambda file: _parse(file, kb))
+    parse = lambda file: _parse(file, kb)  # noqa: E731
+    writer = WriteBatch(parse, write=lambda _: None) if dry_run else kb.file_writer(parse)  # a dry run parses and counts, stores nothing
     for item in plan:
         if item.status == "unchanged":
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
@@ -213,28 +215,9 @@ def _stale(stored: dict, folders: list[Path], present: set[str]) -> list[str]:
     return sorted(doc_id for doc_id, doc in stored.items() if doc.source_root in roots and doc_id not in present)
 
 
-class _DryRun:
-    """A dry run's file writer: files are parsed (their passages counted), nothing is stored."""
-
-    def __init__(self, parse) -> None:
-        self.parse = parse
-
-    def add(self, file: IncomingFile) -> IngestReport:
-        parsed = self.parse(file)
-        report = IngestReport()
-        if isinstance(parsed, FileReport):
-            report.record(parsed)
-        else:
-            report.record(FileReport(doc_id=parsed.doc_id, status=file.status, kind=parsed.metadata["kind"], passages=len(parsed.drafts)))
-        return report
-
-    def flush(self) -> IngestReport:
-        return IngestReport()
-
-
 def _incoming(item: PlannedFile, data: bytes, reading: Reading) -> IncomingFile:
     root = str(item.source.root) if item.source.root else None
-    return IncomingFile(item.source.doc_id, data, item.content_hash, item.status, reading.kind, dict(reading.speaker_names), root)  # type: ignore[arg-type]
+    return IncomingFile(item.source.doc_id, data, item.content_hash, item.status, reading.kind, dict(reading.speaker_names), root)
 
 
 def _merge(report: IngestReport, part: IngestReport, progress: Progress | None) -> None:

@@ -71,13 +71,15 @@ def prepare_model(settings) -> None:
     from kb.reader.build import first_use_work as reader_work
     from kb.reader.reader import load_reader
 
-    work = first_use_work(settings)
-    if work is not None:
-        err_console.print(f"{escape(work)}…")
-        with err_console.status(work):
-            get_embedder(settings).token_vectors()
-    work = reader_work(settings.model_cache) if settings.reader else None
-    if work is not None:
-        err_console.print(f"{escape(work)}…")
-        with err_console.status(work):
-            load_reader(settings.model_cache)
+    _announced(first_use_work(settings), lambda: get_embedder(settings).token_vectors())
+    if settings.reader:
+        _announced(reader_work(settings.model_cache), lambda: load_reader(settings.model_cache))
+
+
+def _announced(work: str | None, load) -> None:
+    """Do `load` under a spinner naming `work` (a first use's build), or nothing when there is none to do."""
+    if work is None:
+        return
+    err_console.print(f"{escape(work)}…")
+    with err_console.status(work):
+        load()

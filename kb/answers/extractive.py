@@ -52,13 +52,13 @@ RUN_CAP = 3  # sentences quoted from one turn (or one paragraph line) at most: r
 SPEAKER_SHARE = 1 / 3
 OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
+MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
+READER_RELATIVE_SCORE = 0.5  # the same floor on the reader's probability, when a reader scores units
+DOCUMENT_SHARE = 0.6  # of an answer's words one document may fill while others answer too (a first pass)
 # A sentence opening with these words points back to one before it ("That's the part sponsees miss.").
 POINTS_BACK = re.compile(
     r"^(that|this|these|those|it|its|they|them|their|he|his|she|her|such)\b|^(and|but|also)\s+(that|this|it|he|she|they)\b", re.IGNORECASE
 )
-DOCUMENT_SHARE = 0.6  # of an answer's words one document may fill while others answer too (a first pass)
-MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
-READER_RELATIVE_SCORE = 0.5  # the same floor on the reader's probability, when a reader scores units
 
 
 class ExtractiveComposer:
@@ -134,7 +134,8 @@ class ExtractiveComposer:
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
         """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers.
 
-        A learned model (kb/answers/learned_scores.py) replaces the weighting when one is installed.
+        The reader's probability that the unit answers replaces it when a reader is given, else a learned model
+        (kb/answers/learned_scores.py) when one is installed.
         """
         model = load_sentence_model()
         features = self.features(question, sentences, passages, extended=model is not None)
@@ -236,21 +237,16 @@ class ExtractiveComposer:
         several = len({s.passage.doc_id for s in ranked if s.score > 0}) > 1
         chosen: list[Sentence] = []
         used = 0
-        for capped in (several, False):
+        for capped in (True, False) if several else (False,):
             for sentence in ranked:
                 if any(sentence is o for o in chosen):
                     continue
-                if (
-                    capped
-                    and sum(_cost(o, chosen) for o in chosen if o.passage.doc_id == sentence.passage.doc_id) + sentence.words
-                    > DOCUMENT_SHARE * max_words
-                ):
+                mine = sum(o.words for o in chosen if o.passage.doc_id == sentence.passage.doc_id)
+                if capped and mine + sentence.words > DOCUMENT_SHARE * max_words:
                     continue
                 if self._fits(sentence, chosen, used, max_words, max_citations):
+                    used += _cost(sentence, chosen)
                     chosen.append(sentence)
-                    used += _cost(sentence, chosen[:-1])
-            if not capped:
-                break
         return chosen
 
     def _fits(self, sentence: Sentence, chosen: list[Sentence], used: int, max_words: int, max_citations: int) -> bool:
