@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages train-reader crash load clean
+.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages train-reader tune-reader crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -93,6 +93,7 @@ eval: setup
 	$(BIN)/python benchmarks/qmsum_eval.py
 	$(BIN)/python benchmarks/scifact_eval.py
 	$(BIN)/python benchmarks/answers_eval.py
+	$(BIN)/python benchmarks/reader_eval.py
 
 # Answer-sentence model: candidates and labels from QMSum train and val, then trees fitted on train, judged on val.
 train-answers: setup
@@ -113,6 +114,10 @@ train-reader: setup
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python benchmarks/reader_data.py
 	$(BIN)/python benchmarks/train_reader.py --save
+
+# How answers weigh the reader (rank weight, relative floor), on the QMSum train meetings it did not learn from.
+tune-reader: setup
+	$(BIN)/python benchmarks/reader_answer_grid.py
 
 clean:
 	rm -rf $(VENV) .kb .pytest_cache

@@ -44,6 +44,9 @@ WARMUP = 120
 RANK, ALPHA = 16, 32
 TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
 ANSWER_SHARE = 0.6  # of the steps; the rest train `verify`
+LIST_SIZE = 8  # an answer step reads BATCH // LIST_SIZE questions, each with one answering unit and the rest not
+POINTWISE_SHARE = 0.5  # of the answer loss that is per pair (keeps probabilities comparable across questions)
+POOLING = "mean"  # the heads read the mean of the last layer (what the base model was trained to pool), or "cls"
 VERDICTS = ["support", "contradict", "unaddressed"]
 OUT = Path(__file__).resolve().parent.parent / "kb" / "data" / "reader.npz"
 
@@ -74,9 +77,15 @@ def build_model():
             self.bert = bert
             self.answer = torch.nn.Linear(config.hidden_size, 1)
             self.verify = torch.nn.Linear(config.hidden_size, len(VERDICTS))
+            self.pooling = POOLING
 
         def forward(self, batch: dict, task: str):
-            hidden = self.bert(**batch).last_hidden_state[:, 0]
+            states = self.bert(**batch).last_hidden_state
+            if self.pooling == "cls":
+                hidden = states[:, 0]
+            else:
+                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+                hidden = (states * mask).sum(dim=1) / mask.sum(dim=1)
             return self.answer(hidden).squeeze(-1) if task == "answer" else self.verify(hidden)
 
     return Reader()
@@ -117,10 +126,43 @@ class Pairs:
         }
 
 
+def answer_lists(answer_rows: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+    """(answering units, the others) per question that has both."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in answer_rows:
+        groups[row["group"]].append(row)
+    lists = [([r for r in g if r["label"]], [r for r in g if not r["label"]]) for g in groups.values()]
+    return [(yes, no) for yes, no in lists if yes and no]
+
+
+def sample_lists(lists: list[tuple[list[dict], list[dict]]], rng: random.Random) -> list[list[dict]]:
+    """BATCH // LIST_SIZE lists, each one answering unit first, then up to LIST_SIZE - 1 units that do not."""
+    chosen = []
+    for yes, no in rng.sample(lists, BATCH // LIST_SIZE):
+        chosen.append([rng.choice(yes)] + rng.sample(no, min(len(no), LIST_SIZE - 1)))
+    return chosen
+
+
+def answer_loss(model, pairs: Pairs, lists: list[list[dict]]):
+    """Softmax over each list (the answering unit should win its list) plus a per-pair share (calibration)."""
+    import torch
+
+    flat = [row for rows_ in lists for row in rows_]
+    logits = model(pairs.batch([r["question"] for r in flat], [r["text"] for r in flat]), "answer")
+    listwise, start = [], 0
+    for rows_ in lists:
+        listwise.append(torch.nn.functional.cross_entropy(logits[start : start + len(rows_)].unsqueeze(0), torch.tensor([0])))
+        start += len(rows_)
+    target = torch.tensor([float(r["label"]) for r in flat])
+    pointwise = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+    return (1 - POINTWISE_SHARE) * torch.stack(listwise).mean() + POINTWISE_SHARE * pointwise
+
+
 def train(model, pairs: Pairs, answer_rows: list[dict], verify_rows: list[dict], steps: int) -> None:
     import torch
 
     rng = random.Random(SEED)
+    lists = answer_lists(answer_rows)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=LEARNING_RATE, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -130,12 +172,10 @@ def train(model, pairs: Pairs, answer_rows: list[dict], verify_rows: list[dict],
     started, losses = time.perf_counter(), defaultdict(list)
     for step in range(steps):
         task = "answer" if rng.random() < ANSWER_SHARE else "verify"
-        chosen = rng.sample(answer_rows if task == "answer" else verify_rows, BATCH)
         if task == "answer":
-            batch = pairs.batch([r["question"] for r in chosen], [r["text"] for r in chosen])
-            target = torch.tensor([float(r["label"]) for r in chosen])
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch, task), target)
+            loss = answer_loss(model, pairs, sample_lists(lists, rng))
         else:
+            chosen = rng.sample(verify_rows, BATCH)
             batch = pairs.batch([r["premise"] for r in chosen], [r["claim"] for r in chosen])
             target = torch.tensor([VERDICTS.index(r["label"]) for r in chosen])
             loss = torch.nn.functional.cross_entropy(model(batch, task), target)
@@ -172,11 +212,15 @@ def scores(model, pairs: Pairs, firsts: list[str], seconds: list[str], task: str
 
 
 def top1(rows_: list[dict], score: np.ndarray) -> float:
-    """Share of groups (queries) whose best-scored row is labelled 1."""
+    """Share of groups (queries) whose best-scored row is labelled 1 (rows tied for best share the credit)."""
     groups: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for row, s in zip(rows_, score):
         groups[row["group"]].append((float(s), row["label"]))
-    judged = [max(items)[1] for items in groups.values() if any(label for _, label in items)]
+    judged = []
+    for items in groups.values():
+        if any(label for _, label in items):
+            best = max(s for s, _ in items)
+            judged.append(float(np.mean([label for s, label in items if s == best])))
     return float(np.mean(judged)) if judged else 0.0
 
 
@@ -186,18 +230,23 @@ def overlap(question: str, text: str) -> float:
     return float(len(words & set(re.findall(r"\w+", text.lower()))))
 
 
-def validate(model, pairs: Pairs) -> list[list]:
+def validate(model, pairs: Pairs, limit: int | None = None) -> list[list]:
     table = []
     for name in ("qmsum-val", "friends-heldout"):
         data = rows(name)
+        if limit:  # a quick look: the first `limit` questions
+            kept = sorted({r["group"] for r in data})[:limit]
+            data = [r for r in data if r["group"] in set(kept)]
         reader = scores(model, pairs, [r["question"] for r in data], [r["text"] for r in data], "answer")
         baseline = np.array([overlap(r["question"], r["text"]) + 1e-3 * (1.0 / r.get("rank", 1)) for r in data])
         first = np.array([1.0 / r["rank"] if "rank" in r else 0.0 for r in data])
+        with_rank = reader - np.log(np.array([r.get("rank", 1) for r in data], dtype=float))
         table.append(
             [
                 name,
                 len({r["group"] for r in data}),
                 f"{top1(data, reader):.3f}",
+                f"{top1(data, with_rank):.3f}" if "rank" in data[0] else "-",
                 f"{top1(data, baseline):.3f}",
                 f"{top1(data, first):.3f}" if "rank" in data[0] else "-",
             ]
@@ -217,7 +266,7 @@ def verify_table(model, pairs: Pairs) -> tuple[list[str], list[list]]:
     return ["true label", "pairs", "judged supported", "judged right"], table
 
 
-def save(model) -> None:
+def save(model, out: Path = OUT) -> None:
     """The adapters (fp16) and heads (fp32) as plain arrays, named by the weights they change."""
     from kb.embedding.bundled_model import SOURCE_SHA256
 
@@ -237,10 +286,11 @@ def save(model) -> None:
         "alpha": ALPHA,
         "max_tokens": MAX_TOKENS,
         "verdicts": VERDICTS,
+        "pooling": model.pooling,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB, {sum(a.size for a in arrays.values()):,} numbers)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {sum(a.size for a in arrays.values()):,} numbers)")
 
 
 def main() -> None:
@@ -249,18 +299,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--save", action="store_true", help=f"write the adapters and heads to {OUT}")
+    parser.add_argument("--out", type=Path, default=OUT, help="where --save writes (a trial elsewhere, to compare first)")
+    parser.add_argument("--pooling", choices=["mean", "cls"], default=POOLING)
+    parser.add_argument("--val-questions", type=int, default=None, help="validate on this many questions per set (a quick look)")
     args = parser.parse_args()
     torch.manual_seed(SEED)
     random.seed(SEED)
     torch.set_num_threads(2)
     model, pairs = build_model(), Pairs()
-    header = ["validation set", "queries", "reader top-1", "word overlap", "first passage"]
+    model.pooling = args.pooling
+    header = ["validation set", "queries", "reader top-1", "reader - log rank", "word overlap", "first passage"]
     answer_rows = [r for r in rows("qmsum-train") if not tuning_meeting(r["group"].split("/")[1])] + rows("friends-train")
     train(model, pairs, answer_rows, rows("verify-train"), args.steps)
-    print_table(f"answer: the top unit of each query's pool, after {args.steps} steps", header, validate(model, pairs))
+    print_table(f"answer: the top unit of each query's pool, after {args.steps} steps", header, validate(model, pairs, args.val_questions))
+    if args.val_questions:
+        return
     print_table("verify: QMSum val reference sentences and versions made wrong by the training rules", *verify_table(model, pairs))
     if args.save:
-        save(model)
+        save(model, args.out)
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ class KnowledgeBase:
         from kb.answers.verification import Verifier
 
         self.sync_sparse()
-        verifier = Verifier(self.embedder.embed, self.sparse.weights, self.reads.speakers)
+        verifier = Verifier(self.embedder.embed, self.sparse.weights, self.reads.speakers, reader=self.reader)
         return GenerativeAnswerer(LLMClient(self.settings), verifier, self.settings.llm_context, self.settings.llm_concurrency)
 
     @cached_property

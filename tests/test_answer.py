@@ -472,3 +472,30 @@ def test_when_several_documents_answer_the_answer_draws_on_more_than_one(filled)
     answer, cited = composer.compose("what do staff engineers do differently?", [panel, essay], max_words=60)
     assert {p.doc_id for p in cited} == {"panel.vtt", "essay.md"}
     assert "measured by the outcomes" in answer
+
+
+def test_the_reader_reads_only_the_units_worth_reading(filled) -> None:
+    """However big the pool, the reader reads at most READER_UNITS units: the ones the hand-tuned score ranks best."""
+    from kb.answers.extractive import READER_UNITS, ExtractiveComposer
+
+    class CountingReader(_ScriptedReader):
+        read: list[str] = []
+
+        def answers(self, question: str, texts: list[str]):
+            self.read.extend(texts)
+            return super().answers(question, texts)
+
+    topics = ["sponsor", "pager rotation", "design review", "promotion packet", "glue work", "mentoring", "on-call", "hiring loop"]
+    lines = [
+        f"Maya Chen: Item {i}: the team talked about the {topics[i % len(topics)]} for the {i}th time this quarter." for i in range(READER_UNITS + 20)
+    ]
+    lines.append("Maya Chen: A sponsor spends their own reputation to put your name forward for the hard project.")
+    passage = Passage(
+        n=1, text="\n".join(lines), score=0.9, dense_score=0.6, doc_id="p", title="P", kind="transcript", source="p", chunk_id="p",
+        speakers=["Maya Chen"],
+    )  # fmt: skip
+    reader = CountingReader({"A sponsor spends": 0.9})
+    composer = ExtractiveComposer(filled.composer.quick_embed, filled.composer.idf, reader=reader)
+    answer, _ = composer.compose("what does a sponsor spend for you?", [passage], max_words=40)
+    assert len(reader.read) == READER_UNITS  # of 61 units
+    assert any("A sponsor spends" in text for text in reader.read) and "A sponsor spends" in answer

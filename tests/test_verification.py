@@ -135,3 +135,55 @@ def test_according_to_is_attribution_too(verifier: Verifier, passages: list[Pass
     wrong = "According to Daniel Okafor, a good week is measured by how many decisions got made that would otherwise have stalled. [1]"
     right = "According to Maya Chen, a good week is measured by how many decisions got made that would otherwise have stalled. [1]"
     assert _reasons(verifier, f"{wrong} {right}", passages) == ["gives Maya Chen's words to Daniel Okafor", None]
+
+
+def test_numbers_in_words_are_checked_like_digits(verifier: Verifier, passages: list[Passage]) -> None:
+    made_up = _reasons(verifier, "Daniel Okafor says they cut review time from nine days to three days in the first eighteen months. [1]", passages)[
+        0
+    ]
+    assert made_up is not None and made_up.startswith("the number “eighteen” is not in the passage it cites"), made_up
+    spelled = _reasons(
+        verifier, "Daniel Okafor says they cut review time from nine days to three days by writing the decision record first. [1]", passages
+    )
+    assert spelled == [None]  # nine and three are the passage's 9 and 3
+
+
+def test_quotes_in_single_and_curly_marks_are_checked(verifier: Verifier, passages: list[Passage]) -> None:
+    for quoted in ("'the hardest job in the building'", "‘the hardest job in the building’"):
+        found = _reasons(verifier, f"The essay calls sponsorship {quoted}. [2]", passages)[0]
+        assert found is not None and found.startswith("the quoted words “the hardest job in the building”"), found
+    kept = _reasons(verifier, "A sponsor spends their own reputation to get you 'opportunities'. [2]", passages)
+    assert kept == [None]
+
+
+def test_a_name_anywhere_and_in_any_case_is_checked(verifier: Verifier, passages: list[Passage]) -> None:
+    for sentence in (
+        "Priya Raman: a good week is measured by how many decisions got made that would otherwise have stalled. [1]",
+        "A good week is measured by how many decisions got made that would otherwise have stalled (Priya Raman). [1]",
+        "According to priya raman, a good week is measured by how many decisions got made that would otherwise have stalled. [1]",
+    ):
+        found = _reasons(verifier, sentence, passages)[0]
+        assert found is not None and "Priya Raman" in found, (sentence, found)
+
+
+def test_a_shared_first_name_or_surname_is_not_a_stranger() -> None:
+    """Kwame Mensah speaks in the passage; Kwame Asante and Rosa Lindqvist speak elsewhere in the store."""
+    rows = Rows()
+    rows.add(SparseRow("r0", tokenize([PANEL])[0], "d0", "transcript"))
+    store_speakers = ["Kwame Mensah", "Kwame Asante", "Sofia Lindqvist", "Rosa Lindqvist"]
+    checker = Verifier(get_embedder(Settings()).embed, TermWeights(lambda: rows), lambda: store_speakers)
+    text = "Kwame Mensah: We cut review time from 9 days to 3 days by writing the decision record first.\nSofia Lindqvist: That matched what we saw."
+    passage = _passage(1, text, ["Kwame Mensah", "Sofia Lindqvist"], "Reviews")
+    for sentence in (
+        "Kwame Mensah said they cut review time from 9 days to 3 days by writing the decision record first. [1]",
+        "Kwame said they cut review time from 9 days to 3 days by writing the decision record first. [1]",
+        "Lindqvist agreed with Mensah that review time fell from 9 days to 3 days by writing the decision record first. [1]",
+    ):
+        assert [c.reason for c in checker.check(sentence, [passage])] == [None], sentence
+
+
+def test_a_hosts_question_never_supports_a_claim(verifier: Verifier) -> None:
+    text = "Host: Do staff engineers still write most of the production code themselves?\nMaya Chen: I measured a good week by decisions made."
+    passage = _passage(1, text, ["Host", "Maya Chen"], "Coding")
+    found = _reasons(verifier, "Staff engineers still write most of the production code themselves. [1]", [passage])[0]
+    assert found is not None and found.startswith("not supported"), found

@@ -54,6 +54,8 @@ OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
 READER_RELATIVE_SCORE = 0.5  # the same floor on the reader's probability, when a reader scores units
+READER_UNITS = 40  # units the reader reads per answer at most: the hand-tuned score's best (bounds the time)
+READER_RANK_WEIGHT = 1.0  # the reader's log-odds lose this times log(passage rank): where search ranked it still counts
 DOCUMENT_SHARE = 0.6  # of an answer's words one document may fill while others answer too (a first pass)
 # A sentence opening with these words points back to one before it ("That's the part sponsees miss.").
 POINTS_BACK = re.compile(
@@ -134,20 +136,31 @@ class ExtractiveComposer:
     def _score(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
         """(meaning, rare query words, passage rank) weighted, times a shape factor; -1 for non-answers.
 
-        The reader's probability that the unit answers replaces it when a reader is given, else a learned model
-        (kb/answers/learned_scores.py) when one is installed.
+        When a reader is given, it reads the READER_UNITS answerable units the hand-tuned score ranks highest, and
+        its probability that the unit answers (search rank weighed in) replaces their score; the rest are not
+        quoted. That bounds an answer's reading time whatever the pool. Else a learned model
+        (kb/answers/learned_scores.py) scores them when one is installed.
         """
         model = load_sentence_model()
-        features = self.features(question, sentences, passages, extended=model is not None)
+        features = self.features(question, sentences, passages, extended=model is not None and self.reader is None)
         scores: list[float]
-        if self.reader is not None:  # the question and each unit read together: does it answer?
-            scores = [float(p) for p in self.reader.answers(question, [reader_text(s) for s in sentences])]
+        if self.reader is not None:
+            scores = self._read(question, sentences, features)
         else:
             scores = [float(x) for x in model.score(features)] if model is not None else [f["weighted"] for f in features]
         for sentence, f, score in zip(sentences, features, scores):
             sentence.similarity = f["similarity"]
-            answerable = not (f["filler"] or f["question"])  # fillers and questions are not answers
-            sentence.score = float(score) if answerable else -1.0
+            sentence.score = float(score) if _answerable(f) else -1.0
+
+    def _read(self, question: str, sentences: list[Sentence], features: list[dict[str, float]]) -> list[float]:
+        """The reader's scores for the units worth reading (the hand-tuned score's best); -1 for the others."""
+        assert self.reader is not None
+        candidates = sorted((i for i, f in enumerate(features) if _answerable(f)), key=lambda i: -features[i]["weighted"])[:READER_UNITS]
+        read = self.reader.answers(question, [reader_text(sentences[i]) for i in candidates])
+        scores = [-1.0] * len(sentences)
+        for i, score in zip(candidates, reader_scores(read, [sentences[i].passage.n for i in candidates])):
+            scores[i] = score
+        return scores
 
     def features(self, question: str, sentences: list[Sentence], passages: list[Passage], extended: bool = False) -> list[dict[str, float]]:
         """What is known about each candidate sentence: for the hand-tuned score, and (extended) for learned ones.
@@ -259,6 +272,18 @@ class ExtractiveComposer:
         if sentence.score <= 0 or used + _cost(sentence, chosen) > max_words or same_run >= RUN_CAP:
             return False
         return not any(_same_point(sentence, other) for other in chosen)  # a near-duplicate says what is said
+
+
+def _answerable(features: dict[str, float]) -> bool:
+    """Fillers and questions are not answers."""
+    return not (features["filler"] or features["question"])
+
+
+def reader_scores(probabilities: np.ndarray, ranks: list[int]) -> list[float]:
+    """The reader's probability that each unit answers, with its passage's search rank weighed in (log-odds lose
+    READER_RANK_WEIGHT x log rank): the reader sees one sentence, search saw the whole passage and its neighbours."""
+    odds = np.log(np.clip(probabilities, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(probabilities, 1e-6, 1 - 1e-6))
+    return [float(x) for x in 1.0 / (1.0 + np.exp(-(odds - READER_RANK_WEIGHT * np.log(np.asarray(ranks, dtype=float)))))]
 
 
 def _cost(sentence: Sentence, chosen: list[Sentence]) -> int:

@@ -13,7 +13,14 @@ A sentence is kept only when:
   tell). Both thresholds were calibrated on QMSum
   (benchmarks/calibrate_verification.py, benchmarks/README.md).
 Sentences of a passage that address a language model (kb/text/prompt_injection.py)
-never count as support: an obeyed injection finds its words there.
+never count as support: an obeyed injection finds its words there, and nor do questions (a host's
+question says nothing a panelist claimed).
+
+With a reader (kb/reader/), meaning is judged by a model that reads the cited sentences and the claim
+together and says whether they support it, contradict it or do not address it: word overlap and cosine
+cannot tell "is" from "is not", nor an appended clause from a quoted one. The sentence is kept when the
+reader's support probability is at least SUPPORT_MIN and a lower word floor (READER_LEXICAL_MIN) holds
+(benchmarks/reader_eval.py measures both on fabricated sentences made by rules the reader never saw).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,17 +39,27 @@ from kb.bm25.term_weights import TermWeights
 from kb.models import Passage
 from kb.text.sentences import split_sentences
 
+if TYPE_CHECKING:
+    from kb.reader.reader import Reader
+
 # Calibrated on QMSum train: the pair that keeps the most reference-answer sentences against the passage of their
 # annotated turns (75 %, val 70 %) while letting through at most 8 % against the best-matching passage of another
 # meeting (8 %, val 7 %); benchmarks/calibrate_verification.py prints the whole grid.
 LEXICAL_MIN = 0.35
 SEMANTIC_MIN = 0.40
 MIN_KEPT_SHARE = 0.5  # below this share of sentences kept, the extractive answer is given instead
+READER_LEXICAL_MIN = 0.2  # the word floor when a reader judges meaning (benchmarks/reader_eval.py)
+SUPPORT_MIN = 0.5  # the reader's P(support) a kept sentence needs (benchmarks/reader_eval.py)
+PREMISE_UNITS = 3  # the cited sentences closest in meaning the reader reads as the premise
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-Z\"“])|\n+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*(?![\w])")
-_QUOTED = re.compile(r"[\"“]([^\"”]{2,}?)[\"”]")
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,}?)[\"”]|‘([^’]{2,}?)’|(?<![\w'])'([^']{2,}?)'(?![\w'])")
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+_NUMBER_WORDS: dict[str, float] = {word: float(value) for value, word in enumerate(_UNITS.split())}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100})
+_NUMBER_WORDS.update({"thousand": 1000, "million": 10**6, "billion": 10**9, "dozen": 12, "half": 0.5, "twice": 2, "double": 2})
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _WORD = re.compile(r"\w+")
 _REPORTS = re.compile(
@@ -65,6 +83,7 @@ class Checked:
     lexical: float = 0.0
     semantic: float = 0.0
     support: list[tuple[int, Sentence]] = field(default_factory=list)  # (cited n, the unit closest in meaning)
+    verdict: tuple[float, float, float] | None = None  # the reader's (support, contradict, unaddressed), when one read it
 
     @property
     def kept(self) -> bool:
@@ -95,9 +114,19 @@ def _numbers(text: str) -> list[int]:
 class Verifier:
     """Judges answer sentences against passages; `embed` gives unit vectors (the embedding model), `weights` idf."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], weights: TermWeights, speakers: Callable[[], list[str]] = list) -> None:
-        """`speakers()` names everyone who speaks anywhere in the store (a sentence must not put words in their mouths)."""
-        self.embed, self.weights, self.speakers = embed, weights, speakers
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        weights: TermWeights,
+        speakers: Callable[[], list[str]] = list,
+        reader: Reader | None = None,
+    ) -> None:
+        """`speakers()` names everyone who speaks anywhere in the store (a sentence must not put words in their mouths);
+        `reader` judges meaning when given (kb/reader/)."""
+        self.embed, self.weights, self.speakers, self.reader = embed, weights, speakers, reader
+        self.lexical_min = LEXICAL_MIN if reader is None else READER_LEXICAL_MIN
+        self.semantic_min = SEMANTIC_MIN if reader is None else 0.0
+        self.support_min = SUPPORT_MIN
 
     def check(self, answer: str, passages: list[Passage], speaker: str | None = None) -> list[Checked]:
         """Every sentence of `answer`, judged; `passages[i]` is what [i+1] refers to."""
@@ -112,8 +141,16 @@ class Verifier:
     def support(self, sentence: str, units: list[str], labels: Sequence[str] = ()) -> tuple[float, float, int]:
         """(idf-weighted share of the sentence's words found in the units or their labels (speakers, title),
         best cosine to a unit, that unit's index)."""
+        lexical, cosines = self.closeness(sentence, units, labels)
         if not units:
             return 0.0, 0.0, -1
+        best = int(np.argmax(cosines))
+        return lexical, float(cosines[best]), best
+
+    def closeness(self, sentence: str, units: list[str], labels: Sequence[str] = ()) -> tuple[float, np.ndarray]:
+        """(the idf-weighted word share, as in `support`; the cosine of the sentence to every unit)."""
+        if not units:
+            return 0.0, np.zeros(0)
         terms = self.weights.terms_of([sentence, *units, *labels])
         said = set(terms[0])
         have = set().union(*map(set, terms[1:]))
@@ -121,9 +158,7 @@ class Verifier:
         total = sum(weights.values())
         lexical = sum(w for t, w in weights.items() if t in have) / total if total else 0.0
         vectors = np.asarray(self.embed([_unlabelled(sentence, labels), *units]))
-        cosines = vectors[1:] @ vectors[0]
-        best = int(np.argmax(cosines))
-        return lexical, float(cosines[best]), best
+        return lexical, vectors[1:] @ vectors[0]
 
     def _units(self, passage: Passage, speaker: str | None) -> list[Sentence]:
         units = quotable_units(passage)
@@ -139,9 +174,13 @@ class Verifier:
         said_in = " ".join(p.text for p in cited)
         heard = _words(" ".join([said_in, *(p.title for p in cited), *(s for p in cited for s in p.speakers)]))
         for number in _NUMBER.findall(item.text):
-            if not re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", said_in):
+            if not re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", said_in) and _value(number) not in _spelled_numbers(said_in):
                 return f"the number {number} is not in the passage it cites"
-        for phrase in _QUOTED.findall(item.text):
+        said_numbers = _spelled_numbers(said_in) | {_value(n) for n in _NUMBER.findall(said_in)}
+        for word in _number_words(item.text):
+            if _NUMBER_WORDS[word] not in said_numbers:
+                return f"the number “{word}” is not in the passage it cites"
+        for phrase in (next(g for g in groups if g) for groups in _QUOTED.findall(item.text)):
             if f" {' '.join(_words_in_order(phrase))} " not in f" {' '.join(_words_in_order(said_in))} ":
                 return f"the quoted words “{phrase}” are not in the passage it cites"
         speakers = {s for p in cited for s in p.speakers}
@@ -155,18 +194,30 @@ class Verifier:
                 return f"the name {name} is not in the passage it cites"
         # Quotable units join short spoken sentences; meaning is compared sentence by sentence (as calibrated),
         # and the unit holding the closest sentence is what the citation quotes.
-        pool = [(n, u, said) for n in dict.fromkeys(item.cites) for u in units[n] for said in _sentences_of(u.text)]
+        pool = [
+            (n, u, said) for n in dict.fromkeys(item.cites) for u in units[n] if not u.text.rstrip().endswith("?") for said in _sentences_of(u.text)
+        ]
         labels = [*(p.title for p in cited), *(s for p in cited for s in p.speakers)]
-        item.lexical, item.semantic, best = self.support(item.text, [said for _, _, said in pool], labels)
-        if best < 0:
+        item.lexical, cosines = self.closeness(item.text, [said for _, _, said in pool], labels)
+        if not pool:
             return "the passage it cites has nothing it could rest on"
+        best = int(np.argmax(cosines))
+        item.semantic = float(cosines[best])
         item.support = [(pool[best][0], pool[best][1])]
-        if item.lexical < LEXICAL_MIN or item.semantic < SEMANTIC_MIN:
+        if item.lexical < self.lexical_min or item.semantic < self.semantic_min:
             return f"not supported by the passage it cites (words {item.lexical:.2f}, meaning {item.semantic:.2f})"
+        if self.reader is not None:
+            closest = sorted(np.argsort(-cosines)[:PREMISE_UNITS].tolist())  # in reading order
+            premise = " ".join(f"{pool[i][1].speaker}: {pool[i][2]}" if pool[i][1].speaker else pool[i][2] for i in closest)
+            support, contradict, unaddressed = (float(x) for x in self.reader.verdicts([premise], [item.text])[0])
+            item.verdict = (support, contradict, unaddressed)
+            if support < self.support_min:
+                return f"the passage it cites {'contradicts it' if contradict > unaddressed else 'does not say this'} (reader: support {support:.2f})"
         return self._attribution(item.text, cited, named_before, pool[best][1].speaker)
 
     def _speakers_in(self, text: str, passages: list[Passage]) -> list[str]:
-        return sorted(s for s in {*self.speakers(), *(s for p in passages for s in p.speakers)} if _mentions(text, s))
+        cited = {s for p in passages for s in p.speakers}
+        return mentioned(text, {*self.speakers(), *cited}, cited)
 
     def _attribution(self, text: str, cited: list[Passage], named_before: set[str], said_by: str | None) -> str | None:
         """Words reported as said go to the person who said them (the supporting sentence's speaker), named in
@@ -228,6 +279,23 @@ def _unlabelled(sentence: str, labels: Sequence[str]) -> str:
     return " ".join(re.sub(r"^[\s,:;—-]+", "", sentence).split()) or sentence
 
 
+def _value(number: str) -> float:
+    """A number written in digits as a value ("1,200" -> 1200, "2.5" -> 2.5); NaN when it is no plain number (a time)."""
+    try:
+        return float(number.replace(",", ""))
+    except ValueError:
+        return float("nan")
+
+
+def _number_words(text: str) -> list[str]:
+    """Numbers written in words ("eighteen months"); "one" and "a" are left out: "one of them" counts nothing."""
+    return [w for w in _words_in_order(text) if w in _NUMBER_WORDS and w not in {"one", "zero", "half", "twice", "double"}]
+
+
+def _spelled_numbers(text: str) -> set[float]:
+    return {_NUMBER_WORDS[w] for w in _words_in_order(text) if w in _NUMBER_WORDS}
+
+
 def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
@@ -245,6 +313,24 @@ def _names(text: str) -> list[str]:
             continue
         names.extend(w for w in _WORD.findall(match.group(0)) if w[:1].isupper() and len(w) > 1)
     return names
+
+
+def mentioned(text: str, everyone: set[str], cited: set[str]) -> list[str]:
+    """The people `text` names: by full name anywhere, in any case (a name of two words or more); or by one of
+    their names standing alone, capitalised, unless that word belongs to someone named in full ("Kwame Mensah"
+    does not name Kwame Asante) or, shared by several people, to one of the `cited` passages' speakers ("Lindqvist"
+    is the Lindqvist who speaks there)."""
+    full = {s for s in everyone if s in text or (len(s.split()) > 1 and re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text, re.IGNORECASE))}
+    taken = {part for s in full for part in s.split()}
+    by_part: dict[str, set[str]] = {}
+    for speaker in everyone - full:
+        for part in speaker.split():
+            if len(part) > 2 and part[:1].isupper() and part not in taken and re.search(rf"(?<![\w-]){re.escape(part)}(?![\w-])", text):
+                by_part.setdefault(part, set()).add(speaker)
+    named = set(full)
+    for people in by_part.values():
+        named |= (people & cited) or people
+    return sorted(named)
 
 
 def _mentions(text: str, speaker: str) -> bool:

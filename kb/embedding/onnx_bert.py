@@ -18,13 +18,18 @@ OPSET = 17
 
 
 def build_bert_onnx(
-    weights_file: Path | dict[str, np.ndarray], config_file: Path, out_file: Path, classifiers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    weights_file: Path | dict[str, np.ndarray],
+    config_file: Path,
+    out_file: Path,
+    classifiers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    pooling: str = "cls",
 ) -> Path:
     """Write an fp32 ONNX model whose output is BERT's last hidden state.
 
     `weights_file` may be the weights themselves (a cross-encoder's, adapters merged in). With `classifiers`
-    (name -> (weight (k, hidden), bias (k,))), the outputs are instead each one applied to the [CLS]
-    vector: (batch,) for a one-logit head, (batch, k) otherwise.
+    (name -> (weight (k, hidden), bias (k,))), the outputs are instead each one applied to the pooled
+    vector: (batch,) for a one-logit head, (batch, k) otherwise. `pooling` is "cls" (the [CLS] position) or
+    "mean" (the mean over the unmasked positions, as the base model pools its sentence vectors).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -119,7 +124,13 @@ def build_bert_onnx(
 
     outputs = []
     if classifiers:
-        cls = node("Gather", [x, zero], "cls", axis=1)  # (batch, hidden): the [CLS] position
+        if pooling == "cls":
+            cls = node("Gather", [x, zero], "cls", axis=1)  # (batch, hidden): the [CLS] position
+        else:
+            mask_3d = node("Unsqueeze", [mask_f, const("pool.axis2", np.array([2], dtype=np.int64))], "pool/mask")
+            axis1 = const("pool.axis1", np.array([1], dtype=np.int64))
+            summed = node("ReduceSum", [node("Mul", [x, mask_3d], "pool/masked"), axis1], "pool/sum", keepdims=0)
+            cls = node("Div", [summed, node("ReduceSum", [mask_3d, axis1], "pool/count", keepdims=0)], "pool/mean")
         for head, (matrix, bias_vector) in classifiers.items():
             logits = node(
                 "Add",

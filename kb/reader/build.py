@@ -2,7 +2,7 @@
 
 The adapters (kb/data/reader.npz, written by benchmarks/train_reader.py) are low-rank updates to the
 encoder's projections: W' = W + (B @ A) * alpha / rank. They are merged into the sha256-checked
-safetensors of the bundled model, the two heads read the [CLS] vector, and the graph is quantized to
+safetensors of the bundled model, the two heads read the pooled vector (the [CLS] position or the mean, as trained), and the graph is quantized to
 int8 like the embedder's. The result is cached under a name holding both sources' hashes, built in a
 private folder and renamed into place like the embedder (`build_into`).
 """
@@ -85,7 +85,8 @@ def _build(adapters: Path, work: Path) -> None:
         raise ModelUnavailable(f"{adapters} was trained on other base weights than the bundled model's: retrain it (make train-reader)")
     weights = merged_weights(load_file(str(source / "model.safetensors")), meta, arrays)
     classifiers = {head: (arrays[f"head.{head}.weight"], arrays[f"head.{head}.bias"]) for head in ("answer", "verify")}
-    fp32 = build_bert_onnx(weights, source / "config.json", work / "fp32.onnx", classifiers=classifiers)
+    pooling = str(meta.get("pooling", "cls"))
+    fp32 = build_bert_onnx(weights, source / "config.json", work / "fp32.onnx", classifiers=classifiers, pooling=pooling)
     quantize_int8(fp32, work / "model.onnx", exclude=[])
     shutil.copy2(source / "tokenizer.json", work / "tokenizer.json")
     shutil.copy2(source / "LICENSE", work / "LICENSE")
