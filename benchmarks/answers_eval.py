@@ -130,8 +130,12 @@ def main() -> None:
         return
     rows, quotes_located = [], float("nan")
     with ingested_meetings(split) as (meetings, kb):
-        reader = kb.composer.reader
-        runs = [("kb ask, reader", False, reader), ("kb ask, hand-tuned score", False, None), ("BM25 sentence selection", True, None)]
+        reader = kb.reader  # the shipped reader (KB_READER), tried in answers whether or not KB_READER_ANSWERS is on
+        runs = [
+            ("kb ask, reader (KB_READER_ANSWERS)", False, reader),
+            ("kb ask, hand-tuned score (default)", False, None),
+            ("BM25 sentence selection", True, None),
+        ]
         for label, baseline, reading in runs if reader is not None else runs[1:]:
             kb.composer.reader = reading  # the same composer, with or without its reader
             r = evaluate(kb, meetings, baseline=baseline)

@@ -22,8 +22,8 @@ from benchmarks.answers_eval import evaluate  # noqa: E402
 from benchmarks.common import print_table  # noqa: E402
 from benchmarks.qmsum_eval import DATA, ingested_meetings  # noqa: E402
 
-RANK_WEIGHTS = [0.0, 0.5, 1.0, 1.5]
-RELATIVE_SCORES = [0.3, 0.5, 0.7]
+RANK_WEIGHTS = [0.0, 0.25, 0.5, 1.0, 2.0]
+RELATIVE_SCORES = [0.3, 0.4, 0.6, 0.8]
 
 
 class RememberingReader:

@@ -88,12 +88,13 @@ class KnowledgeBase:
         self.close()
 
     def warm_up(self) -> None:
-        """Load the model and its token vectors (and the reader), open the store and bring BM25 up to date: a server
+        """Load the model and its token vectors (and the reader, when answers will use it), open the store and bring BM25 up to date: a server
         does this before its first request, so that no user waits for it."""
         self.embedder.token_vectors()
         self.store.count_documents()
         self.sync_sparse()
-        _ = self.reader
+        if self.settings.reader_in_use:
+            _ = self.reader
 
     # --- the parts, wired on first use ----------------------------------------------
     @property
@@ -149,7 +150,8 @@ class KnowledgeBase:
         from kb.answers.extractive import ExtractiveComposer
 
         self.sync_sparse()
-        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse.weights, reader=self.reader)
+        reader = self.reader if self.settings.reader_answers else None
+        return ExtractiveComposer(self.embedder.token_vectors().embed, self.sparse.weights, reader=reader)
 
     @cached_property
     def reader(self) -> Reader | None:

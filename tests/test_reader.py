@@ -147,3 +147,19 @@ def test_a_mean_pooled_reader_reads_the_mean_of_the_last_layer(tmp_path: Path) -
     expected = np.array([1 / (1 + np.exp(-(pooled(question, t) @ w + b))) for t in texts])
     got = reader.answers(question, texts)
     assert np.abs(got - expected).max() < 0.1 and np.corrcoef(got, expected)[0, 1] > 0.9
+
+
+def test_answers_read_with_the_reader_only_when_asked(tmp_path: Path) -> None:
+    """Verification (generative answers) uses the reader by default; extractive answers only with KB_READER_ANSWERS."""
+    from kb import KnowledgeBase, Settings
+    from kb.reader.build import shipped
+
+    assert not Settings(data_dir=tmp_path / "a").reader_in_use
+    assert Settings(data_dir=tmp_path / "a", llm_url="http://127.0.0.1:9/v1").reader_in_use
+    assert Settings(data_dir=tmp_path / "a", reader_answers=True).reader_in_use
+    assert not Settings(data_dir=tmp_path / "a", reader=False, reader_answers=True).reader_in_use
+    with KnowledgeBase(Settings(data_dir=tmp_path / "a")) as kb:
+        assert kb.composer.reader is None
+    if shipped():
+        with KnowledgeBase(Settings(data_dir=tmp_path / "b", reader_answers=True)) as kb:
+            assert kb.composer.reader is not None

@@ -64,7 +64,7 @@ def open_kb(wait: float = READ_WAIT, model: bool = False) -> KnowledgeBaseLike:
 
 
 def prepare_model(settings) -> None:
-    """Load the embedding model (and the reader answers use) now, saying so when their first use builds them (half
+    """Load the embedding model (and the reader, when answers will use it) now, saying so when their first use builds them (half
     a minute, once) so that the wait is not a silent hang; loaded once per process, so the command that follows
     does not wait again."""
     from kb.embedding import first_use_work, get_embedder
@@ -72,7 +72,7 @@ def prepare_model(settings) -> None:
     from kb.reader.reader import load_reader
 
     _announced(first_use_work(settings), lambda: get_embedder(settings).token_vectors())
-    if settings.reader:
+    if settings.reader_in_use:
         _announced(reader_work(settings.model_cache), lambda: load_reader(settings.model_cache))
 
 

@@ -53,9 +53,9 @@ SPEAKER_SHARE = 1 / 3
 OTHERS_SHARE = 2 / 3
 MIN_RELATIVE_SIMILARITY = 0.4  # a sentence needs at least this share of the best sentence's meaning score
 MIN_RELATIVE_SCORE = 0.7  # ... and this share of the best sentence's score (QMSum train: benchmarks/README.md)
-READER_RELATIVE_SCORE = 0.5  # the same floor on the reader's probability, when a reader scores units
+READER_RELATIVE_SCORE = 0.4  # the same floor on the reader's score, when a reader scores units (QMSum tune: make tune-reader)
 READER_UNITS = 40  # units the reader reads per answer at most: the hand-tuned score's best (bounds the time)
-READER_RANK_WEIGHT = 1.0  # the reader's log-odds lose this times log(passage rank): where search ranked it still counts
+READER_RANK_WEIGHT = 0.5  # the reader's log-odds lose this times log(passage rank): where search ranked it still counts (ditto)
 DOCUMENT_SHARE = 0.6  # of an answer's words one document may fill while others answer too (a first pass)
 # A sentence opening with these words points back to one before it ("That's the part sponsees miss.").
 POINTS_BACK = re.compile(
@@ -283,7 +283,8 @@ def reader_scores(probabilities: np.ndarray, ranks: list[int]) -> list[float]:
     """The reader's probability that each unit answers, with its passage's search rank weighed in (log-odds lose
     READER_RANK_WEIGHT x log rank): the reader sees one sentence, search saw the whole passage and its neighbours."""
     odds = np.log(np.clip(probabilities, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(probabilities, 1e-6, 1 - 1e-6))
-    return [float(x) for x in 1.0 / (1.0 + np.exp(-(odds - READER_RANK_WEIGHT * np.log(np.asarray(ranks, dtype=float)))))]
+    odds = odds - READER_RANK_WEIGHT * np.log(np.asarray(ranks, dtype=float))
+    return [float(x) for x in 1.0 / (1.0 + np.exp(-odds))]
 
 
 def _cost(sentence: Sentence, chosen: list[Sentence]) -> int:
