@@ -26,7 +26,7 @@ reader's support probability is at least SUPPORT_MIN and a lower word floor (REA
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -292,18 +292,20 @@ def _spelled(text: str) -> list[tuple[str, float]]:
     """Numbers written in words, a run of them read as one ("twenty-five" 25, "two hundred" 200, "a hundred" 100),
     with their words. Runs worth at most 3, or of "one", "half", "twice" or "double" alone, are left out: "the two
     panelists", "one of them" count the answer's own things as often as the passage's."""
-    found: list[tuple[str, float]] = []
+    return [
+        (" ".join(run), value) for run in _number_runs(text) if (value := _run_value(run)) > 3 and not (len(run) == 1 and run[0] in _LOOSE_NUMBERS)
+    ]
+
+
+def _number_runs(text: str) -> Iterator[list[str]]:
+    """Consecutive number words (a comma or other punctuation ends a run)."""
     run: list[str] = []
     for word in [*_number_tokens(text), ""]:
         if word in _NUMBER_WORDS:
             run.append(word)
-            continue
-        if run:
-            value = _run_value(run)
-            if value > 3 and not (len(run) == 1 and run[0] in _LOOSE_NUMBERS):
-                found.append((" ".join(run), value))
-        run = []
-    return found
+        elif run:
+            yield run
+            run = []
 
 
 def _number_tokens(text: str) -> list[str]:
@@ -329,16 +331,11 @@ def _run_value(run: list[str]) -> float:
 def _spelled_numbers(text: str, every: bool = False) -> set[float]:
     """The values of the numbers `text` writes in words: every run (`every`), else only those that name a
     number on their own (not "one", "half", "twice", "double": "one thing we did" says nothing about a 1)."""
-    values = set()
-    run: list[str] = []
-    for word in [*_number_tokens(text), ""]:
-        if word in _NUMBER_WORDS:
-            run.append(word)
-            continue
-        if run and (every or not (len(run) == 1 and run[0] in _LOOSE_NUMBERS)):
+    values: set[float] = set()
+    for run in _number_runs(text):
+        if every or not (len(run) == 1 and run[0] in _LOOSE_NUMBERS):
             values.add(_run_value(run))
             values.update(_NUMBER_WORDS[w] for w in run if every or w not in _LOOSE_NUMBERS)
-        run = []
     return values
 
 
