@@ -238,9 +238,9 @@ def judge(found: list[dict], reader) -> list[dict]:
     store_speakers = sorted(  # everyone who speaks in any val meeting, as a store holding them all would name them
         {t["speaker"] for path in sorted((EVAL_DIR / "qmsum-val").glob("*.json")) for t in json.loads(path.read_text())["meeting_transcripts"]}
     )
+    verifier = Verifier(embedder.embed, TermWeights(lambda: rows), lambda: store_speakers, reader=reader)
     results = []
     for case in found:
-        verifier = Verifier(embedder.embed, TermWeights(lambda: rows), lambda: store_speakers, reader=reader)
         markers = "".join(f"[{p.n}]" for p in case["passages"])
         checked = verifier.check(f"{case['sentence']} {markers}", case["passages"])
         item = checked[0] if len(checked) == 1 else None
