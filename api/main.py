@@ -20,6 +20,7 @@ from api.rate_limit import RateLimiter, rate_limited
 from api.responses import READ_ERRORS, STREAM_ERRORS, error_responses, guarded
 from api.routers import contract, doctor, documents, health, search, web
 from api.security import WriteGate, reader_guard, writer_guard
+from api.trusted_hosts import TrustedHosts
 from kb import KnowledgeBase, Settings
 from kb.contract import version
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
+    app.add_middleware(TrustedHosts, allowed=settings.allowed_host_list)  # before anything else reads the request
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     read_guard, write_guard = reader_guard(settings), writer_guard(settings)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="When set, writes need `Authorization: Bearer <key>`; unset: writes only from loopback.")
     read_key: str | None = Field(None, description="When set, reads (search, ask, documents) need this key or the api key.")
     cors_origins: str = Field("", description="Comma-separated browser origins allowed to call the API.")
+    allowed_hosts: str = Field(
+        "",
+        description="Comma-separated names the server answers to besides IP addresses, localhost and this machine's name "
+        "(a leading dot for a domain and its subdomains, '*' for any): the guard against DNS rebinding.",
+    )
     max_upload_mb: float = Field(25, gt=0, description="Largest file POST /v1/documents accepts (413 above it).")
     rate_limit: str = Field("300/minute", description="Per-client limit on /v1/search and /v1/ask, e.g. '300/minute'; '0' turns it off.")
     write_wait: float = Field(30, ge=0, description="Seconds an API upload or delete waits for another writer before answering 409.")
@@ -86,3 +91,7 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]

@@ -172,9 +172,9 @@ def test_without_a_key_writes_come_only_from_loopback(store: Path, serve) -> Non
 def test_loopback_rule_in_process(store: Path) -> None:
     """The same rule without a second interface: the ASGI client address decides."""
     app = create_app(Settings(data_dir=store))
-    with TestClient(app, client=("203.0.113.9", 50000)) as remote:
+    with TestClient(app, base_url="http://localhost", client=("203.0.113.9", 50000)) as remote:
         _error(remote.delete("/v1/documents/talk.vtt"), 403, "forbidden")
-    with TestClient(app, client=("::1", 50000)) as local:
+    with TestClient(app, base_url="http://localhost", client=("::1", 50000)) as local:
         assert local.delete("/v1/documents/talk.vtt").json() == {"deleted": "talk.vtt"}
 
 

@@ -113,7 +113,30 @@ def test_every_answer_is_locked_down_and_head_and_preflights_answer_properly(sto
 
 def test_serving_beyond_this_machine_without_keys_says_so(stored: Path, serve) -> None:
     server = serve(stored, host="0.0.0.0")
-    assert "Warning: listening on 0.0.0.0" in server.log.read_text().replace("\n", " ")
+    said = " ".join(server.log.read_text().split())
+    assert "Warning: listening on 0.0.0.0" in said and "set KB_ALLOWED_HOSTS" in said
+
+
+def test_a_rebinding_page_is_refused_by_its_host_name(stored: Path, serve) -> None:
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends its own name as Host and a matching Origin,
+    so the write looks same-origin to a server without keys; the Host names a server it is not."""
+    server = serve(stored)
+    port = server.url.rsplit(":", 1)[1]
+    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}", "Sec-Fetch-Site": "same-origin"}
+    refused = _upload(server.url, rebound)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_host"
+    assert "KB_ALLOWED_HOSTS" in refused.json()["error"]["message"]
+    for method, path in (("DELETE", "/v1/documents/talk.vtt"), ("GET", "/v1/documents"), ("POST", "/mcp")):
+        assert httpx.request(method, f"{server.url}{path}", headers=rebound).status_code == 400, (method, path)
+    assert httpx.get(f"{server.url}/v1/documents/talk.vtt").status_code == 200  # nothing was deleted
+    for name in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", f"{socket.gethostname()}:{port}", "app.localhost"):
+        assert httpx.get(f"{server.url}/v1/health", headers={"Host": name}).status_code == 200, name
+    server.stop()
+    named = serve(stored, KB_ALLOWED_HOSTS="kb.example.com, .corp.example")
+    port = named.url.rsplit(":", 1)[1]
+    for name, status in (("kb.example.com", 200), ("wiki.corp.example", 200), ("corp.example", 200), ("evil.example", 400), ("example.com", 400)):
+        assert httpx.get(f"{named.url}/v1/health", headers={"Host": f"{name}:{port}"}).status_code == status, name
+    assert "refused a request addressed to 'evil.example'" in named.log.read_text()
 
 
 def test_names_with_direction_changing_characters_are_refused(stored: Path, serve, tmp_path: Path) -> None:

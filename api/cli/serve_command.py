@@ -158,7 +158,11 @@ def access_summary(settings, host: str) -> str:
     reads = "need KB_READ_KEY" if settings.read_key else "open to anyone who can reach it"
     writes = "need KB_API_KEY" if settings.api_key else "accepted only from this machine"
     line = f"Reads {reads}; writes {writes}."
-    if host not in ("127.0.0.1", "localhost", "::1") and not (settings.read_key and settings.api_key):
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return line
+    names = ", ".join(settings.allowed_host_list) or "none besides IP addresses and this machine's name; set KB_ALLOWED_HOSTS for others"
+    line = f"{line} Names it answers to: {names}."
+    if not (settings.read_key and settings.api_key):
         return f"[bold yellow]Warning:[/] listening on {host}. {line} Set KB_READ_KEY and KB_API_KEY, or keep it behind your intranet's proxy."
     return line
 
