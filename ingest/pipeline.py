@@ -19,6 +19,7 @@ from ingest.chunking import chunk_units
 from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
+from ingest.upload_names import checked_doc_id
 from kb.contract import SUPPORTED
 from kb.errors import KBError
 from kb.models import FileReport, FileStatus, IngestReport
@@ -158,8 +159,10 @@ def ingest_bytes(
     """Ingest one uploaded file (the API's and MCP's path); `name` is its doc_id. Holds the write lock like `kb ingest`.
 
     `source_root` is the folder a `kb ingest` that goes through the server read
-    it from, so a later `--prune` of that folder knows the document.
+    it from, so a later `--prune` of that folder knows the document. The name is
+    checked here, so no way in (HTTP, MCP over HTTP or stdio) skips the check.
     """
+    checked_doc_id(name, "name")
     with kb.writing(wait, "upload"):
         return _ingest_bytes(name, data, kb, Reading.of(kind, speaker_names), source_root)
 

@@ -1,9 +1,11 @@
-"""The doc_id of an uploaded file: its bare file name, or a caller-chosen relative path.
+"""The doc_id of a document that arrives as bytes: an upload's bare file name, a chosen relative path, an MCP name.
 
-Uploads come from other machines, so nothing in a name may point outside the
-document's own id space: directory parts of the file name are dropped, and a
-chosen doc_id must be a plain relative POSIX path (no `..`, no leading `/`, no
-backslashes or control characters) ending in a supported suffix.
+Such names come from other machines, so nothing in a name may point outside the
+document's own id space: directory parts of an upload's file name are dropped,
+and a chosen doc_id must be a plain relative POSIX path (no `..`, no leading `/`,
+no backslashes, control or direction-changing characters, no hidden parts, at
+most MAX_DOC_ID_CHARS) ending in a supported suffix. `checked_doc_id` is that one
+rule; `ingest_bytes` applies it to every name, whichever way it came in.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ MAX_DOC_ID_CHARS = 512
 def upload_doc_id(file_name: str | None, doc_id: str | None = None) -> str:
     """The doc_id to store an upload under, or an error that names the field and the fix."""
     if doc_id is not None and doc_id.strip():
-        return _checked_doc_id(doc_id.strip(), "doc_id")
+        return checked_doc_id(doc_id.strip(), "doc_id")
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in {".", ".."}:
         raise InvalidInput("file: the upload has no file name; send it as multipart field 'file' with a name such as panel.vtt")
-    return _checked_doc_id(name, "file name")
+    return checked_doc_id(name, "file name")
 
 
-def _checked_doc_id(value: str, field: str) -> str:
+def checked_doc_id(value: str, field: str) -> str:
+    """`value` when it is a safe doc_id, else an error naming `field` and the fix."""
     if len(value) > MAX_DOC_ID_CHARS:
         raise InvalidInput(f"{field}: longer than {MAX_DOC_ID_CHARS} characters; use a shorter name")
     if "\\" in value:

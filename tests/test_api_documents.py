@@ -259,3 +259,16 @@ def test_path_tricks_cannot_reach_other_documents_or_files(server: str) -> None:
     response = raw.send(raw.build_request("DELETE", "/v1/documents/..%2Ftalk.vtt"))
     assert response.status_code == 404
     assert httpx.get(f"{server}/v1/documents").json()["documents"][-1]["doc_id"] == "talk.vtt"
+
+
+def test_a_stored_name_with_a_line_break_can_still_be_deleted(store: Path) -> None:
+    """Names with line breaks are refused now, but a store written before may hold one: DELETE must still reach it."""
+    from ingest.pipeline import Reading, _ingest_bytes
+    from kb import KnowledgeBase
+
+    legacy = "line\nbreak.md"
+    with KnowledgeBase(Settings(data_dir=store)) as kb, kb.writing(0, "test"):
+        assert _ingest_bytes(legacy, b"# Legacy\n\nStored before names were checked.\n", kb, Reading.of(None, None), None).added == 1
+    with TestClient(create_app(Settings(data_dir=store)), base_url="http://localhost", client=("127.0.0.1", 50000)) as local:
+        assert local.delete("/v1/documents/line%0Abreak.md").json() == {"deleted": legacy}
+        assert legacy not in {d["doc_id"] for d in local.get("/v1/documents").json()["documents"]}

@@ -128,3 +128,31 @@ def test_http_mcp_in_kb_serve_follows_the_read_and_write_keys(panels: Path, serv
 def test_http_mcp_never_offers_writes_without_a_write_key(panels: Path, serve) -> None:
     server = serve(panels)  # open reads, writes only from this machine by the API's loopback rule
     assert _run(_http(server.url, None), _names)["names"] == READ_TOOLS
+
+
+BAD_NAMES = ["../../etc/evil.md", "/abs/evil.md", "a/\u202egpj.md", ".hidden.md", "notes/.hidden.md", "line\nbreak.md", "x" * 600 + ".md"]
+
+
+async def _add_bad_names(client) -> dict:
+    results = [await client.call_tool("add_document", {"name": name, "text": "# Evil\n\nStored under a bad name."}) for name in BAD_NAMES]
+    listed = await client.call_tool("list_documents", {})
+    return {"results": results, "listed": listed}
+
+
+def _check_refused(seen: dict) -> None:
+    for name, result in zip(BAD_NAMES, seen["results"]):
+        assert result.is_error, name
+        assert "name" in result.content[0].text, (name, result.content[0].text)
+    stored = {doc["doc_id"] for doc in seen["listed"].structured_content["result"]}
+    assert "feedback-that-lands.md" in stored  # the listing is real
+    assert not any("evil" in doc_id or "break" in doc_id or "gpj" in doc_id or doc_id.startswith("x" * 10) for doc_id in stored)
+
+
+def test_mcp_names_get_the_uploads_checks_over_stdio_and_http(tmp_path: Path, serve) -> None:
+    """add_document skipped the upload's name checks: traversal, absolute, direction-changing, hidden, line-break and
+    overlong names were stored through `kb mcp --writes` and /mcp with the write key."""
+    data = tmp_path / "data"
+    assert ingest_into(data, [CORPUS / "essays"]).failed == 0
+    _check_refused(_run(_stdio(data, "--writes"), _add_bad_names))
+    server = serve(data, KB_API_KEY="write-key")
+    _check_refused(_run(_http(server.url, "write-key"), _add_bad_names))

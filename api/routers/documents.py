@@ -28,7 +28,7 @@ class DocIdConvertor(Convertor[str]):
     """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" (that is the
     document's passages). Every doc_id ends in a file suffix (.vtt, .md, ...), so none is shut out."""
 
-    regex = r".*(?<!/passages)"
+    regex = r"(?s:.*)(?<!/passages)"  # (?s): a stored id with a line break (written before names were checked) can be deleted
 
     def convert(self, value: str) -> str:
         return value
