@@ -29,6 +29,7 @@ class Script:
     delay: float = 0.0  # seconds before the first byte
     word_delay: float = 0.0  # seconds between streamed words
     garbage: bool = False  # a 200 whose body is not a chat completion
+    keepalive: float = 0.0  # seconds of SSE comments (": ping", one every 0.2 s) before the first word
     requests: list[dict] = field(default_factory=list)
     key: str | None = None  # when set, a request without `Bearer <key>` gets 401
     fetched: list[str] = field(default_factory=list)  # paths anyone GETs (an image a page must never load)
@@ -66,6 +67,10 @@ def build_app(script: Script) -> FastAPI:
         if body.get("stream"):
 
             async def events():
+                pinged = time.monotonic()
+                while time.monotonic() - pinged < script.keepalive:  # a busy server keeping the connection alive
+                    yield ": ping\n\n"
+                    await asyncio.sleep(0.2)
                 words = text.split(" ")
                 for i, word in enumerate(words):
                     yield _chunk(word if i == 0 else " " + word)

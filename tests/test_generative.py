@@ -157,6 +157,20 @@ def test_a_slow_server_is_cut_off_at_the_timeout(generative, script) -> None:
     assert answer.mode == "extractive" and answer.fallback and "KB_LLM_TIMEOUT=1 s" in answer.fallback
 
 
+def test_the_timeout_is_a_deadline_even_while_the_server_sends_keepalives(generative, script) -> None:
+    """SSE comments keep the connection's read timeout from firing: only a deadline from start to finish stops it."""
+    script.keepalive = 6.0
+    script.reply = lambda body: supported(body, 1)
+    started = time.monotonic()
+    answer = generative(llm_timeout=1.5).ask(QUESTION)
+    assert time.monotonic() - started < 4.0
+    assert answer.mode == "extractive" and answer.fallback and "KB_LLM_TIMEOUT=1.5 s" in answer.fallback
+    streamed: list[str] = []
+    started = time.monotonic()
+    answer = generative(llm_timeout=1.5).ask(QUESTION, on_delta=streamed.append)
+    assert time.monotonic() - started < 4.0 and answer.mode == "extractive"
+
+
 def test_a_server_that_is_down_is_named(corpus_kb) -> None:
     from tests.conftest import _free_port
 

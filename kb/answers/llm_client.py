@@ -8,8 +8,10 @@ extractive answer, so a broken LLM server never breaks `ask`.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -53,25 +55,30 @@ class LLMClient:
         )
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
-        """The reply's text as it arrives; LLMFailed on any failure, including running past KB_LLM_TIMEOUT."""
+        """The reply's text as it arrives; LLMFailed on any failure, including running past KB_LLM_TIMEOUT.
+
+        KB_LLM_TIMEOUT is a deadline from start to finish: the connection's own read
+        timeout restarts with every byte, and a busy server may send nothing but SSE
+        keep-alive comments (which yield no chunk) for minutes. So the reply is read
+        in a thread of its own and waited for here only until the deadline.
+        """
         from llama_index.core.llms import ChatMessage
 
-        deadline = time.monotonic() + self.settings.llm_timeout
         chat = [ChatMessage(role=m.role, content=m.content) for m in messages]
         wrote = False
-        try:
-            for chunk in self._llm.stream_chat(chat, max_tokens=max_tokens):
-                if time.monotonic() > deadline:
-                    raise LLMFailed(self._slow())
-                if chunk.delta:
-                    wrote = True
-                    yield chunk.delta
-        except LLMFailed:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure of the server becomes a reason, never a 5xx
-            raise LLMFailed(self.explain(exc)) from None
+        for delta in _before(time.monotonic() + self.settings.llm_timeout, lambda: self._deltas(chat, max_tokens), self._slow()):
+            wrote = True
+            yield delta
         if not wrote:  # a proxy's error page or another protocol parses as a stream of nothing
             raise LLMFailed(f"the LLM server at {self.url} sent no text: not an OpenAI-compatible chat completion stream (KB_LLM_URL ends in /v1)")
+
+    def _deltas(self, chat: list, max_tokens: int) -> Iterator[str]:
+        try:
+            for chunk in self._llm.stream_chat(chat, max_tokens=max_tokens):
+                if chunk.delta:
+                    yield chunk.delta
+        except Exception as exc:  # noqa: BLE001 - every failure of the server becomes a reason, never a 5xx
+            raise LLMFailed(self.explain(exc)) from None
 
     def explain(self, exc: Exception) -> str:
         """What went wrong with the server, in words that name the setting to change."""
@@ -99,6 +106,41 @@ class LLMClient:
 
     def _slow(self) -> str:
         return f"the LLM server at {self.url} took longer than KB_LLM_TIMEOUT={self.settings.llm_timeout:g} s"
+
+
+def _before(deadline: float, items: Callable[[], Iterator[str]], late: str) -> Iterator[str]:
+    """`items()` read in a daemon thread and handed on until `deadline` (time.monotonic), then LLMFailed(late).
+
+    Past the deadline the reading thread is told to stop: it ends at the next
+    thing the server sends, or when the connection's read timeout fires.
+    """
+    arrived: queue.Queue[tuple[str, object]] = queue.Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in items():
+                if stop.is_set():
+                    return
+                arrived.put(("item", item))
+            arrived.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting side, which raises it
+            arrived.put(("error", exc))
+
+    threading.Thread(target=read, name="kb-llm-reply", daemon=True).start()
+    try:
+        while True:
+            try:
+                kind, value = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise LLMFailed(late) from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
 
 
 def _short(text: object, limit: int = 160) -> str:
