@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +48,34 @@ class PlannedFile:
     content_hash: str
     passages: int = 0
     kind: str | None = None
+
+
+@dataclass
+class Failures:
+    """Files that failed, remembered by what they looked like, so that a watcher reads and reports each only once.
+
+    A watched folder re-plans every file on every batch: without this, an empty or
+    binary file was reported "failed" on each batch, and a 20 MB file refused for
+    KB_MAX_PASSAGES was chunked again each time, delaying every small file dropped
+    beside it. A file is tried again once it changes: another size or modification
+    time, unless its content hash is still the one that failed. Failures to open a
+    file (permissions, a vanished file) are not remembered: they may mend without a change.
+    """
+
+    seen: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)  # doc_id -> (size, mtime_ns, content hash)
+
+    def known(self, doc_id: str, size: int, mtime_ns: int, digest: str | None = None) -> bool:
+        """Did this file fail looking just like this (same size and time, or the same content)?"""
+        failed = self.seen.get(doc_id)
+        return failed is not None and ((failed[0], failed[1]) == (size, mtime_ns) or (digest is not None and failed[2] == digest))
+
+    def learn(self, report: IngestReport, looks: dict[str, tuple[int, int, str | None]]) -> None:
+        """Remember this run's failures of files it looked at; forget those that now went in."""
+        for file in report.files:
+            if file.status == "failed" and file.doc_id in looks:
+                self.seen[file.doc_id] = looks[file.doc_id]
+            elif file.status != "failed":
+                self.seen.pop(file.doc_id, None)
 
 
 @dataclass(frozen=True)
@@ -92,21 +120,25 @@ def ingest_paths(
     progress: Progress | None = None,
     wait: float = 0.0,
     speaker_names: dict[str, str] | None = None,
+    failures: Failures | None = None,
 ) -> IngestReport:
     """Ingest files and folders into `kb`; the report says what happened to each file.
 
     A real run holds the store's write lock throughout (StoreBusy after `wait`
     seconds if another writer has it; a served store's server takes its own per
-    upload); a dry run only reads.
+    upload); a dry run only reads. With `failures` (a watcher's memory), files that
+    failed before and have not changed since are neither read nor reported again.
     """
     reading = Reading.of(kind, speaker_names)
     if dry_run:
-        return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
+        return _ingest_paths(paths, kb, reading, dry_run, prune, progress, None)
     with kb.writing(wait, "ingest"):
-        return _ingest_paths(paths, kb, reading, dry_run, prune, progress)
+        return _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures)
 
 
-def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None) -> IngestReport:
+def _ingest_paths(
+    paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None, failures: Failures | None
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
     if not dry_run:
@@ -121,7 +153,8 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dr
         report.record(FileReport(doc_id=missing.doc_id, status="failed", error=missing.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = int(kb.settings.max_file_mb * (1 << 20))
-    plan, unreadable = _plan(sources, stored, reading, max_bytes)
+    looks: dict[str, tuple[int, int, str | None]] = {}
+    plan, unreadable = _plan(sources, stored, reading, max_bytes, failures or Failures(), looks)
     stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
@@ -134,7 +167,8 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dr
             _record(report, FileReport(doc_id=item.source.doc_id, status="unchanged", kind=item.kind, passages=item.passages), progress)
             continue
         data = _read_planned(item, reading, max_bytes)
-        if isinstance(data, FileReport):
+        if isinstance(data, FileReport):  # it changed or vanished since planning: tried again next time
+            looks.pop(item.source.doc_id, None)
             _record(report, data, progress)
         else:
             _merge(report, writer.add(_incoming(item, data, reading)), progress)
@@ -143,6 +177,8 @@ def _ingest_paths(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dr
         if not dry_run:
             kb.delete(doc_id)
         _record(report, FileReport(doc_id=doc_id, status="removed", kind=stored[doc_id].kind, passages=stored[doc_id].passages), progress)
+    if failures is not None:
+        failures.learn(report, looks)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -189,19 +225,31 @@ def _recover(kb: KnowledgeBaseLike, report: IngestReport) -> None:
     report.notes.extend(f"previous write was interrupted: {line}" for line in kb.recover_interrupted())
 
 
-def _plan(sources: list[Source], stored: dict, reading: Reading, max_bytes: int) -> tuple[list[PlannedFile], list[FileReport]]:
+def _plan(
+    sources: list[Source], stored: dict, reading: Reading, max_bytes: int, failures: Failures, looks: dict[str, tuple[int, int, str | None]]
+) -> tuple[list[PlannedFile], list[FileReport]]:
+    """What to do with each file, and the files that fail before reading; `looks` gets how each file looked
+    (size, modification time, content hash) and files `failures` knows unchanged are left out of both."""
     plan: list[PlannedFile] = []
     failed: list[FileReport] = []
     for source in sources:
         try:
-            size = source.path.stat().st_size
+            stat = source.path.stat()
+            size = stat.st_size
+            if failures.known(source.doc_id, size, stat.st_mtime_ns):
+                continue
+            looks[source.doc_id] = (size, stat.st_mtime_ns, None)
             if size > max_bytes:
                 failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_too_big(source.doc_id, size, max_bytes)))
                 continue
             digest = _file_hash(source.path, reading)
         except OSError as exc:
+            looks.pop(source.doc_id, None)  # may mend without a change: not remembered
             failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
             continue
+        if failures.known(source.doc_id, -1, -1, digest):  # touched, not changed
+            continue
+        looks[source.doc_id] = (size, stat.st_mtime_ns, digest)
         previous = stored.get(source.doc_id)
         if previous is None:
             plan.append(PlannedFile(source, "added", digest))

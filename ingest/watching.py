@@ -8,7 +8,8 @@ being written or copied is not read half-way. Editors' swap and backup files
 re-runs `ingest_paths` over the watched paths: unchanged files are skipped by
 content hash, new and edited ones written, and with `prune` a deleted or renamed
 file's old document removed, under the same write lock and with the same report
-as `kb ingest`. A file that fails is reported and skipped; the watcher goes on.
+as `kb ingest`. A file that fails is reported once and skipped until it changes
+(`Failures`: not read again on every batch); the watcher goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import Failures, ingest_paths
 from kb.contract import FORMATS
 from kb.models import IngestReport
 from kb.protocol import KnowledgeBaseLike
@@ -45,12 +46,17 @@ def watch(
     stop_event=None,
     debounce_ms: int = DEBOUNCE_MS,
     settle: float = SETTLE_SECONDS,
+    failures: Failures | None = None,
 ) -> Iterator[Batch]:
-    """Each batch of changes under `paths`, once applied. Runs until `stop_event` is set or KeyboardInterrupt."""
+    """Each batch of changes under `paths`, once applied. Runs until `stop_event` is set or KeyboardInterrupt.
+
+    `failures`: what the first pass (the caller's) learned about files that fail, so they are not read again.
+    """
     from watchfiles import DefaultFilter
     from watchfiles import watch as changes_of
 
     ignore = DefaultFilter()
+    failures = failures if failures is not None else Failures()
 
     def relevant(change, path: str) -> bool:
         return ignore(change, path) and (Path(path).suffix.lower() in FORMATS or Path(path).is_dir() or not Path(path).suffix)
@@ -58,7 +64,7 @@ def watch(
     for changes in changes_of(*paths, watch_filter=relevant, debounce=debounce_ms, step=100, stop_event=stop_event):
         changed = sorted({path for _, path in changes})
         settled(changed, settle)
-        yield Batch(changed, ingest_paths(paths, kb, kind=kind, prune=prune, wait=wait, speaker_names=speaker_names))
+        yield Batch(changed, ingest_paths(paths, kb, kind=kind, prune=prune, wait=wait, speaker_names=speaker_names, failures=failures))
 
 
 def settled(paths: list[str], settle: float, timeout: float = 600.0, sleep: Callable[[float], None] = time.sleep) -> None:

@@ -202,3 +202,34 @@ def test_files_no_reader_takes_are_listed_as_skipped_not_failed(kb, tmp_path: Pa
     assert report.added == 1 and report.failed == 0
     assert report.skipped == ["slides.pptx", "sub/photo.png"]
     assert any("skipped 2 file(s)" in note and ".vtt" in note for note in report.notes)
+
+
+def test_a_watchers_memory_reads_a_failed_file_again_only_once_it_changes(tmp_path: Path, monkeypatch) -> None:
+    """A watched folder re-plans every file on every batch: failures were re-read (a big file re-chunked) and reported
+    each time. With the watcher's `Failures`, each is read and reported once, and tried again when it changes."""
+    import os
+
+    import ingest.pipeline as pipeline
+
+    folder = tmp_path / "drop"
+    write(folder / "empty.txt", "")
+    write(folder / "binary.txt", bytes(range(256)) * 40)
+    write(folder / "long.md", "# Long\n\n" + "\n\n".join(f"Paragraph {i} says something new about pagers and rotas." * 30 for i in range(60)))
+    write(folder / "good.md", "# Good\n\nOur pager rotation lasts one week per quarter.\n")
+    parsed: list[str] = []
+    real_parse = pipeline._parse
+    monkeypatch.setattr(pipeline, "_parse", lambda file, kb: parsed.append(file.doc_id) or real_parse(file, kb))
+    failures = pipeline.Failures()
+    with KnowledgeBase(Settings(data_dir=tmp_path / "data", max_passages=5)) as kb:
+        first = statuses(ingest_paths([folder], kb, failures=failures))
+        assert first == {"empty.txt": "failed", "binary.txt": "failed", "long.md": "failed", "good.md": "added"}
+        parsed.clear()
+        again = statuses(ingest_paths([folder], kb, failures=failures))
+        assert again == {"good.md": "unchanged"} and parsed == []  # nothing failed read, parsed or reported again
+        stat = (folder / "binary.txt").stat()
+        os.utime(folder / "binary.txt", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes
+        write(folder / "empty.txt", "Our pager rotation never runs two weeks in a row.\n")
+        changed = statuses(ingest_paths([folder], kb, failures=failures))
+        assert changed == {"good.md": "unchanged", "empty.txt": "added"} and parsed == ["empty.txt"]
+        plain = statuses(ingest_paths([folder], kb))  # `kb ingest` without a watcher reports every failure, every run
+        assert plain["binary.txt"] == "failed" and plain["long.md"] == "failed"

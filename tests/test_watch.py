@@ -124,3 +124,33 @@ def test_a_watcher_killed_mid_batch_converges_when_restarted(tmp_path: Path) -> 
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     listed = subprocess.run([KB_COMMAND, "docs", "--json"], env=kb_env(data), capture_output=True, text=True, timeout=120)
     assert len(__import__("json").loads(listed.stdout)["documents"]) == 6
+
+
+def test_a_broken_file_in_a_watched_folder_is_reported_once_until_it_changes(tmp_path: Path) -> None:
+    """An empty and a binary .txt were reported "failed" on every batch (18 times in 45 s)."""
+    import json
+
+    drop, data = tmp_path / "drop", tmp_path / "data"
+    write(drop / "empty.txt", "")
+    write(drop / "binary.txt", bytes(range(256)) * 40)
+    watcher = subprocess.Popen(
+        [KB_COMMAND, "ingest", str(drop), "--watch", "--json"], env=kb_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(6)  # the first pass reports both and the watcher waits
+        for index in range(3):  # three batches of good files beside them
+            write(drop / f"note-{index}.md", f"# Note {index}\n\nOur pager rotation lasts {index + 1} weeks per quarter.\n")
+            time.sleep(3.5)
+        write(drop / "empty.txt", "Our pager rotation never runs two weeks in a row.\n")
+        time.sleep(3.5)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        out, _ = watcher.communicate(timeout=40)
+    reports, at, decoder = [], 0, json.JSONDecoder()  # the first pass's report (indented), then one line per batch
+    while (at := out.find("{", at)) != -1:
+        report, at = decoder.raw_decode(out, at)
+        reports.append(report)
+    files = [f for report in reports for f in report["files"]]
+    said = lambda doc_id, status: sum(f["doc_id"] == doc_id and f["status"] == status for f in files)  # noqa: E731
+    assert said("binary.txt", "failed") == 1 and said("empty.txt", "failed") == 1, out
+    assert said("empty.txt", "added") == 1 and all(said(f"note-{i}.md", "added") == 1 for i in range(3)), out

@@ -62,13 +62,15 @@ def ingest(
 ) -> None:
     """Add, update or (with --prune) remove documents; unchanged files are skipped."""
     from ingest import ingest_paths
+    from ingest.pipeline import Failures
     from ingest.speaker_names import from_pairs
 
+    failures = Failures()  # what fails now is not read again by --watch until it changes
     with user_errors():
         names = from_pairs(speaker_name or [])
         kb = open_kb(READ_WAIT if dry_run else wait, model=True)
         if as_json:
-            report = ingest_paths(paths, kb, kind=kind, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names)
+            report = ingest_paths(paths, kb, kind=kind, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names, failures=failures)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
@@ -81,17 +83,18 @@ def ingest(
                     progress=_BarProgress(bar),
                     wait=wait,
                     speaker_names=names,
+                    failures=failures,
                 )
     if as_json:
         print_json(report)
     else:
         _print_summary(report)
     if watch and not dry_run:
-        _watch(paths, kb, kind, prune, names, as_json)
+        _watch(paths, kb, kind, prune, names, as_json, failures)
     raise typer.Exit(1 if report.failed else 0)
 
 
-def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: dict[str, str], as_json: bool) -> None:
+def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: dict[str, str], as_json: bool, failures) -> None:
     """Apply each batch of changes as it settles, a line per document changed (a JSON report per batch with --json)."""
     import time
 
@@ -100,13 +103,13 @@ def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: d
     err_console.print(f"Watching {', '.join(escape(str(p)) for p in paths)} for changes{' (deletions prune)' if prune else ''}. Ctrl+C stops.")
     try:
         with user_errors():
-            for batch in watch(paths, kb, prune=prune, kind=kind, speaker_names=names):
+            for batch in watch(paths, kb, prune=prune, kind=kind, speaker_names=names, failures=failures):
                 if as_json:
                     console.print_json(batch.report.model_dump_json(), indent=None)
                     continue
                 stamp = time.strftime("%H:%M:%S")
                 for f in batch.report.files:
-                    if f.status == "failed" and any(path.endswith(f.doc_id) for path in batch.changed):  # not again each batch
+                    if f.status == "failed":
                         err_console.print(f"{stamp} [bold red]failed[/] {escape(f.error or f.doc_id)}")
                     elif f.status != "unchanged":
                         console.print(f"{stamp} {f.status} {escape(f.doc_id)}" + (f" ({f.passages} passages)" if f.status != "removed" else ""))
