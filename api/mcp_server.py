@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from kb.contract import MAX_WORDS, PASSAGE_PAGE, TOP_K, Kind, version
+from kb.contract import MAX_PASSAGE_OFFSET, MAX_WORDS, PASSAGE_PAGE, TOP_K, Kind, version
 from kb.errors import KBError
 from kb.models import AskResponse, DocumentInfo, DocumentPassages, IngestReport, SearchFilters, SearchResponse
 from kb.protocol import KnowledgeBaseLike
@@ -80,7 +80,7 @@ def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name
     @tool
     def get_document(
         doc_id: Annotated[str, Field(min_length=1, description="A doc_id from search results or list_documents.")],
-        offset: Annotated[int, Field(ge=0, description="First passage (0-based position).")] = 0,
+        offset: Annotated[int, Field(ge=0, le=MAX_PASSAGE_OFFSET, description="First passage (0-based position).")] = 0,
         limit: Annotated[int, Field(ge=PASSAGE_PAGE.low, le=PASSAGE_PAGE.high, description="How many passages.")] = 20,
     ) -> DocumentPassages:
         """A document's passages in reading order, to read a quote in its context: transcripts as turns (speaker,

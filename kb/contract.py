@@ -43,6 +43,7 @@ class Bounds:
 TOP_K = Bounds(1, 50, 5)  # passages a search returns, citations an answer may use
 MAX_WORDS = Bounds(20, 400, 120)  # an answer's words, [n] markers not counted
 PASSAGE_PAGE = Bounds(1, 500, 100)  # passages per page of GET /v1/documents/{doc_id}/passages
+MAX_PASSAGE_OFFSET = 1_000_000_000  # far past any document's passages, and inside the store's integers (Chroma refused 2**64)
 MAX_SPEAKER_CHARS = 80  # a longer "label" before a colon is a sentence, not a name (front matter included)
 
 

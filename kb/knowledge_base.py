@@ -22,7 +22,7 @@ from kb.answers.asker import Asker, AskEvent
 from kb.answers.composer import Composer
 from kb.bm25 import store_sync
 from kb.bm25.index import SparseIndex
-from kb.contract import PASSAGE_PAGE, AskMode, SearchMode
+from kb.contract import MAX_PASSAGE_OFFSET, PASSAGE_PAGE, AskMode, SearchMode
 from kb.errors import InvalidInput, NotFound
 from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, SearchFilters, SearchResponse
 from kb.search.dense_side import DenseSide
@@ -198,8 +198,8 @@ class KnowledgeBase:
 
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = PASSAGE_PAGE.default) -> DocumentPassages:
         """One page of a document's live passages in reading order: a reader checking a quote in its context."""
-        if offset < 0:
-            raise InvalidInput("offset must be 0 or more")
+        if not 0 <= offset <= MAX_PASSAGE_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_PASSAGE_OFFSET:,}")
         if not PASSAGE_PAGE.holds(limit):
             raise InvalidInput(f"limit must be between {PASSAGE_PAGE.low} and {PASSAGE_PAGE.high}")
         record = self.store.get_documents([doc_id]).get(doc_id)

@@ -59,6 +59,8 @@ def test_bad_paging_and_unknown_documents_are_refused(corpus_kb) -> None:
         corpus_kb.passages_of(VTT, 0, 501)
     with pytest.raises(InvalidInput, match="offset"):
         corpus_kb.passages_of(VTT, -1)
+    with pytest.raises(InvalidInput, match="offset"):
+        corpus_kb.passages_of(VTT, 17710562524473413632)  # Chroma answered "Invalid where clause" (a 500 over HTTP)
     assert corpus_kb.passages_of(VTT, 10_000).passages == []
 
 
@@ -94,6 +96,8 @@ def test_the_endpoint_pages_over_http_with_the_read_key_rules(guarded: KBServer)
     assert [p["position"] for p in second["passages"]] == [2, 3]
     refused = httpx.get(f"{url}/v1/documents/{VTT}/passages", params={"limit": 0}, headers=key)
     assert refused.status_code == 422 and "limit" in refused.json()["error"]["message"]
+    huge = httpx.get(f"{url}/v1/documents/{VTT}/passages", params={"offset": 17710562524473413632}, headers=key)  # found by schemathesis
+    assert huge.status_code == 422 and "offset" in huge.json()["error"]["message"]
     missing = httpx.get(f"{url}/v1/documents/nope.md/passages", headers=key)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert httpx.get(f"{url}/v1/documents/{VTT}", headers=key).json()["title"] == "Sponsorship in practice"  # the record, as before

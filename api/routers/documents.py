@@ -19,7 +19,7 @@ from ingest import ingest_bytes
 from ingest.speaker_names import from_json as speaker_names_from_json
 from ingest.upload_names import upload_doc_id
 from kb import KnowledgeBase, Settings
-from kb.contract import PASSAGE_PAGE, SUPPORTED
+from kb.contract import MAX_PASSAGE_OFFSET, PASSAGE_PAGE, SUPPORTED
 from kb.errors import NotFound, UnreadableDocument, UnsupportedType
 from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, IngestReport, Kind
 
@@ -57,7 +57,7 @@ def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settin
 @reads.get("/{doc_id:path}/passages", response_model=DocumentPassages, responses=error_responses(404, 422))
 def document_passages(
     doc_id: str,
-    offset: int = Query(0, ge=0, description="Passages to skip; pass the previous page's `next_offset`."),
+    offset: int = Query(0, ge=0, le=MAX_PASSAGE_OFFSET, description="Passages to skip; pass the previous page's `next_offset`."),
     limit: int = Query(PASSAGE_PAGE.default, ge=PASSAGE_PAGE.low, le=PASSAGE_PAGE.high, description="Passages per page."),
     kb: KnowledgeBase = Depends(get_kb),
 ) -> DocumentPassages:
