@@ -68,9 +68,30 @@ def _new_lines(text: str, shown: str) -> tuple[str, str]:
     return "\n".join(lines), (plain[-1] if plain else shown)
 
 
+# A cue's timing line as each format writes it (settings may follow a WebVTT timing).
+_VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{1,2}:\d{2}\.\d{3}(?:\s.*)?$")
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}(?:\s.*)?$")
+_TIMING_LIKE = re.compile(r"^\s*\d[\d:.,xX ]*-->")  # a line that tries to be one
+
+
+def _check_timings(text: str, timing: re.Pattern[str], shape: str) -> None:
+    """ReadError naming the first timing line the format's parser would not take.
+
+    webvtt-py drops a cue whose timing line does not parse, words and all, and
+    SubRip's parser keeps it as text of the cue before: the file would be stored
+    with words lost or a timing read as speech, and reported "added". So the file
+    fails, naming the line to fix.
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _TIMING_LIKE.match(line) and not timing.match(line):
+            shown = line.strip()[:80].replace("'", "’")
+            raise ReadError(f"line {number}: '{shown}' is not a cue timing: write it as '{shape}' (the cue's words would be lost)")
+
+
 def parse_vtt(text: str) -> list[Turn]:
     import webvtt
 
+    _check_timings(text, _VTT_TIMING, "hh:mm:ss.mmm --> hh:mm:ss.mmm")
     try:
         captions = webvtt.from_string(text)
     except Exception as exc:
@@ -90,6 +111,7 @@ def parse_vtt(text: str) -> list[Turn]:
 def parse_srt(text: str) -> list[Turn]:
     import srt
 
+    _check_timings(text, _SRT_TIMING, "hh:mm:ss,mmm --> hh:mm:ss,mmm")
     try:
         subtitles = list(srt.parse(text))
     except Exception as exc:
