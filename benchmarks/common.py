@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-EVAL_DIR = REPO.parent / "shared" / "eval"
+# PANEL_KB_EVAL_DIR: another copy of the evaluation data (tests/test_benchmarks.py runs every script on a tiny one).
+EVAL_DIR = Path(os.environ.get("PANEL_KB_EVAL_DIR") or REPO.parent / "shared" / "eval")
 RESULTS_DIR = REPO / "benchmarks" / "results"  # generated data and caches (git-ignored)
 
 
