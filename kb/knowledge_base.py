@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kb import doctor
+from kb import backup, doctor
 from kb.answers.asker import Asker, AskEvent
 from kb.answers.composer import Composer
 from kb.bm25 import store_sync
@@ -299,6 +301,40 @@ class KnowledgeBase:
             self.sync_sparse()
         self.store.clear_writing()
         self.reads.invalidate()
+
+    # --- backups ------------------------------------------------------------------
+    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """A consistent snapshot of this store written to the new file `dest` as one archive (kb/backup.py); its
+        manifest. Rows are read under the write lock (writers wait, readers do not); `wait` is how long to wait for it."""
+        return backup.take_backup(self.store, lambda: self.writing(wait, "backup"), Path(dest), progress)
+
+    @classmethod
+    def restore(cls, settings: Settings, source: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Restore the archive `source` into the empty store `settings` name; the backup's manifest.
+
+        Everything is checked before anything is written. An embedded store is built beside
+        KB_DATA_DIR and renamed into place when complete (with its keyword index built), so an
+        interrupted restore leaves no half store; a Chroma server's collection must be empty.
+        """
+        with tempfile.TemporaryDirectory(prefix="panel-kb-restore-") as folder:
+            manifest = backup.unpack(Path(source), Path(folder))
+            target = backup.empty_destination(settings)
+            built = backup.build_beside(target) if target is not None else None
+            try:
+                with cls(settings.model_copy(update={"data_dir": built}) if built else settings) as kb, kb.writing(0, "restore"):
+                    if built is None and (kb.store.count_documents() or kb.store.count_passages()):
+                        raise backup.BackupRefused(
+                            f"collection '{settings.collection}' on the Chroma server already holds a store: restore into a new KB_COLLECTION"
+                        )
+                    backup.restore_rows(kb.store, Path(folder), manifest, progress)
+                    kb.sync_sparse()
+            except BaseException:
+                if built is not None:
+                    backup.discard(built)
+                raise
+            if built is not None and target is not None:
+                backup.move_into_place(built, target)
+        return manifest
 
     # --- consistency --------------------------------------------------------------
     def doctor(self, repair: bool = False, wait: float = 0.0) -> DoctorReport:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.contract import AskMode, SearchMode
 from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, IngestReport, SearchFilters, SearchResponse
@@ -67,6 +68,10 @@ class KnowledgeBaseLike(Protocol):
 
     def writing(self, wait: float = 0.0, purpose: str = "ingest") -> AbstractContextManager[None]:
         """Hold the store's write lock for a block (a served store's server takes it per request)."""
+        ...
+
+    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """A consistent snapshot of the store in the new file `dest` (kb/backup.py); the archive's manifest."""
         ...
 
     def recover_interrupted(self) -> list[str]:

@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
@@ -111,6 +112,28 @@ class RemoteKnowledgeBase:
     def doctor(self, repair: bool = False, wait: float = 0.0) -> DoctorReport:
         """The server's `kb doctor` report, repaired when asked (the server waits for its own write lock)."""
         return DoctorReport.model_validate(self._call("POST", "/v1/doctor", json={"repair": repair}))
+
+    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """The server's snapshot of the store, streamed into the new file `dest`; its manifest."""
+        from kb import backup
+
+        partial = backup.new_file(Path(dest))
+        try:
+            with self._http.stream("POST", "/v1/backup") as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise(response, "/v1/backup")
+                with open(partial, "wb") as out:
+                    for block in response.iter_bytes(1 << 20):
+                        out.write(block)
+            manifest = backup.read_manifest(partial)
+            partial.replace(dest)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the backup from `kb serve` at {self.url} failed ({exc.__class__.__name__}): check its log") from None
+        finally:
+            partial.unlink(missing_ok=True)
+        manifest["archive_bytes"] = Path(dest).stat().st_size
+        return manifest
 
     def recover_interrupted(self) -> list[str]:
         """The server repairs an interrupted write itself, before its next write."""

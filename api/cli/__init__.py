@@ -10,6 +10,7 @@ import typer
 
 from api.cli import (
     ask_command,
+    backup_command,
     docs_command,
     doctor_command,
     eval_command,
@@ -34,6 +35,8 @@ app.command("delete")(docs_command.delete)
 app.command("serve")(serve_command.serve)
 app.command("eval")(eval_command.eval_questions)
 app.command("doctor")(doctor_command.doctor)
+app.command("backup")(backup_command.backup)
+app.command("restore")(backup_command.restore)
 app.command("mcp")(mcp_command.mcp)
 
 
