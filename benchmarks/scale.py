@@ -113,6 +113,7 @@ def main() -> None:
             )
             if step == len(sizes) - 1:
                 embedded_load = load(server.url, args.clients, args.seconds)
+                backup_row = timed_backup(data, work, server.url)
             memory_rows.append([f"{have:,}", f"{server.peak_rss() / 2**20:.0f} MB", f"{peak / 2**20:.0f} MB"])
     print_table(
         "kb ingest vs raw embedding of the same passages (target >= 0.85x)",
@@ -125,6 +126,12 @@ def main() -> None:
         query_rows,
     )
     print_table("Peak memory (RSS)", ["passages", "API server", "kb ingest of the step"], memory_rows)
+
+    print_table(
+        f"Backup and restore at {have:,} passages (kb backup through the running kb serve while searches go on; kb restore into a new dir)",
+        ["backup s", "writers waited s", "archive MB", "searches during it", "search p50 during it ms", "restore s", "restored passages"],
+        [backup_row],
+    )
 
     server_mode = chroma_server_mode(data, args)
     print_table(
@@ -181,6 +188,44 @@ def timed_ingest(data: Path, folder: Path) -> tuple[dict, float, int]:
     report = json.loads(out)
     assert report["failed"] == 0, report
     return report, seconds, peak.stop()
+
+
+def timed_backup(data: Path, work: Path, url: str) -> list[str]:
+    """`kb backup` of the served store while one client keeps searching, then `kb restore` of the archive."""
+    archive, restored = work / "backup.tar.gz", work / "restored"
+    archive.unlink(missing_ok=True)
+    shutil.rmtree(restored, ignore_errors=True)
+    stop, latencies = threading.Event(), []
+
+    def searching() -> None:
+        with httpx.Client(timeout=60) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                client.post(f"{url}/v1/search", json={"query": QUESTIONS[len(latencies) % len(QUESTIONS)]}).raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+    searcher = threading.Thread(target=searching)
+    searcher.start()
+    started = time.perf_counter()
+    taken = subprocess.run([str(BIN / "kb"), "backup", str(archive), "--json"], env=env_for(data), capture_output=True, text=True, check=True)
+    backup_seconds = time.perf_counter() - started
+    stop.set()
+    searcher.join()
+    manifest = json.loads(taken.stdout)
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "kb"), "restore", str(archive)], env=env_for(restored), capture_output=True, text=True, check=True)
+    restore_seconds = time.perf_counter() - started
+    with KnowledgeBase(Settings(data_dir=restored)) as kb:
+        passages = kb.store.count_passages()
+    return [
+        f"{backup_seconds:.1f}",
+        f"{manifest['write_lock_seconds']:.1f}",
+        f"{archive.stat().st_size / 2**20:.0f}",
+        f"{len(latencies)}",
+        f"{percentiles_ms(latencies)[0]:.0f}" if latencies else "-",
+        f"{restore_seconds:.1f}",
+        f"{passages:,} of {manifest['passages']:,}",
+    ]
 
 
 class PeakRss:
