@@ -9,7 +9,9 @@ re-runs `ingest_paths` over the watched paths: unchanged files are skipped by
 content hash, new and edited ones written, and with `prune` a deleted or renamed
 file's old document removed, under the same write lock and with the same report
 as `kb ingest`. A file that fails is reported once and skipped until it changes
-(`Failures`: not read again on every batch); the watcher goes on.
+(`Failures`: not read again on every batch); the watcher goes on. Once the watch
+is armed, one catch-up pass picks up what was dropped between the caller's first
+pass and the watch (under load that gap lasted long enough to lose a file).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kb.models import IngestReport
 from kb.protocol import KnowledgeBaseLike
 
 DEBOUNCE_MS = 800  # a batch closes after this long without another change (a copy of many files is one batch)
+CATCH_UP_MS = 1000  # the watcher says it is armed (a quiet yield) this soon, then catches up once
 SETTLE_SECONDS = 1.0  # a file must look the same this long before it is read (a slow copy, a recorder still writing)
 
 
@@ -61,10 +64,21 @@ def watch(
     def relevant(change, path: str) -> bool:
         return ignore(change, path) and (Path(path).suffix.lower() in FORMATS or Path(path).is_dir() or not Path(path).suffix)
 
-    for changes in changes_of(*paths, watch_filter=relevant, debounce=debounce_ms, step=100, stop_event=stop_event):
+    caught_up = False
+    watching = changes_of(
+        *paths, watch_filter=relevant, debounce=debounce_ms, step=100, stop_event=stop_event, rust_timeout=CATCH_UP_MS, yield_on_timeout=True
+    )
+    for changes in watching:
+        if not changes and caught_up:
+            continue
+        # The first quiet yield means the watch is armed: one pass catches what changed between the caller's
+        # first pass and now (a file dropped then raised no event we could see). Every batch is a full pass too.
+        caught_up = True
         changed = sorted({path for _, path in changes})
         settled(changed, settle)
-        yield Batch(changed, ingest_paths(paths, kb, kind=kind, prune=prune, wait=wait, speaker_names=speaker_names, failures=failures))
+        report = ingest_paths(paths, kb, kind=kind, prune=prune, wait=wait, speaker_names=speaker_names, failures=failures)
+        if changes or any(f.status != "unchanged" for f in report.files):
+            yield Batch(changed, report)
 
 
 def settled(paths: list[str], settle: float, timeout: float = 600.0, sleep: Callable[[float], None] = time.sleep) -> None:

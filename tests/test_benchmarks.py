@@ -82,5 +82,13 @@ def test_make_scale_runs_small(tmp_path: Path) -> None:
     if shutil.which("chroma", path=str(Path(PYTHON).parent)) is None:
         pytest.fail("the `chroma` command is missing: pip install -e '.[test]'")
     out = _run("scale.py", "--sizes", "300,600", "--seconds", "2", "--clients", "2", "--work", str(tmp_path / "scale"), timeout=900)
-    for title in ("kb ingest vs raw embedding", "Query latency over HTTP", "Peak memory", "Backup and restore", "Throughput", "Server mode", "llama-index"):
+    for title in (
+        "kb ingest vs raw embedding",
+        "Query latency over HTTP",
+        "Peak memory",
+        "Backup and restore",
+        "Throughput",
+        "Server mode",
+        "llama-index",
+    ):
         assert title in out, out[-3000:]

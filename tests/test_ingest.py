@@ -233,3 +233,35 @@ def test_a_watchers_memory_reads_a_failed_file_again_only_once_it_changes(tmp_pa
         assert changed == {"good.md": "unchanged", "empty.txt": "added"} and parsed == ["empty.txt"]
         plain = statuses(ingest_paths([folder], kb))  # `kb ingest` without a watcher reports every failure, every run
         assert plain["binary.txt"] == "failed" and plain["long.md"] == "failed"
+
+
+def test_a_file_dropped_between_the_first_pass_and_the_watch_is_caught_up(tmp_path: Path) -> None:
+    """`kb ingest --watch` does its first pass, then arms the watch: a file dropped in between raised no event the
+    watch could see, and was never ingested (the served drop-folder test lost a file this way on a loaded machine)."""
+    import threading
+
+    from ingest.watching import watch
+
+    folder = tmp_path / "drop"
+    write(folder / "first.md", "# First\n\nOur pager rotation lasts one week.\n")
+    stop = threading.Event()
+    batches = []
+    with KnowledgeBase(Settings(data_dir=tmp_path / "data")) as kb:
+        assert ingest_paths([folder], kb).added == 1  # the first pass
+        write(folder / "between.md", "# Between\n\nDropped after the first pass, before the watch.\n")
+
+        def watching() -> None:
+            batches.extend(watch([folder], kb, stop_event=stop, debounce_ms=200, settle=0.1))
+
+        thread = threading.Thread(target=watching)
+        thread.start()
+        try:
+            for _ in range(100):
+                if "between.md" in {d.doc_id for d in kb.documents()}:
+                    break
+                stop.wait(0.1)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+        assert "between.md" in {d.doc_id for d in kb.documents()}
+    assert [statuses(b.report) for b in batches][0] == {"first.md": "unchanged", "between.md": "added"}
