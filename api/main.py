@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     async def lifespan(app: FastAPI):
         kb = KnowledgeBase(settings, models=models)
         kb.warm_up()
+        backup.clear_stale(settings.data_dir)
         app.state.kb = kb
         async with mcp_running():  # MCP over streamable HTTP at /mcp (api/mcp_http.py)
             yield
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))
-    app.include_router(backup.router, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
+    # The archive holds everything a reader may read: the read key's rule as well as the writers'.
+    app.include_router(backup.router, dependencies=[Depends(read_guard), Depends(write_guard)], responses=guarded({}, write_guard))
     app.include_router(web.router)
     mcp_running = mcp_http.mount(app, settings)
     return app

@@ -35,7 +35,7 @@ class TrustedHosts:
 
     def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
         self.app = app
-        self.allowed = {name.lower().rstrip(".") for name in allowed}
+        self.allowed = {_domain(name.strip().lower().rstrip(".")) for name in allowed if name.strip()}
         self.own_names = {"localhost", socket.gethostname().lower()}
         self._logged: set[str] = set()
 
@@ -62,6 +62,12 @@ class TrustedHosts:
         if "*" in self.allowed or is_address(host) or host in self.own_names or host.endswith(".localhost"):
             return True
         return host in self.allowed or any(name.startswith(".") and (host == name[1:] or host.endswith(name)) for name in self.allowed)
+
+
+def _domain(name: str) -> str:
+    """An allowed name as matched: `*.corp.example` (Starlette's way) means `.corp.example`; a port is dropped."""
+    name = host_name(name)
+    return name[1:] if name.startswith("*.") else name
 
 
 def host_name(header: str) -> str:

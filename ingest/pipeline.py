@@ -10,6 +10,7 @@ parses them there. One bad file is reported with its reason and the rest still g
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,13 @@ class PlannedFile:
     kind: str | None = None
 
 
+Look = tuple[tuple[int, int, int, int], str | None]  # ((size, mtime_ns, ctime_ns, inode), content hash)
+
+
+def _looks(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
 @dataclass
 class Failures:
     """Files that failed, remembered by what they looked like, so that a watcher reads and reports each only once.
@@ -62,17 +70,19 @@ class Failures:
     file (permissions, a vanished file) are not remembered: they may mend without a change.
     """
 
-    seen: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)  # doc_id -> (size, mtime_ns, content hash)
+    seen: dict[str, Look] = field(default_factory=dict)  # doc_id -> how it looked when it failed
 
-    def known(self, doc_id: str, size: int, mtime_ns: int, digest: str | None = None) -> bool:
-        """Did this file fail looking just like this (same size and time, or the same content)?"""
+    def known(self, doc_id: str, stat: os.stat_result | None, digest: str | None = None) -> bool:
+        """Did this file fail looking just like this (same size, times and inode, or the same content)?"""
         failed = self.seen.get(doc_id)
-        return failed is not None and ((failed[0], failed[1]) == (size, mtime_ns) or (digest is not None and failed[2] == digest))
+        if failed is None:
+            return False
+        return (stat is not None and failed[0] == _looks(stat)) or (digest is not None and failed[1] == digest)
 
-    def learn(self, report: IngestReport, looks: dict[str, tuple[int, int, str | None]]) -> None:
+    def learn(self, report: IngestReport, looks: dict[str, Look]) -> None:
         """Remember this run's failures of files it looked at; forget those that now went in."""
         for file in report.files:
-            if file.status == "failed" and file.doc_id in looks:
+            if file.status == "failed" and file.doc_id in looks and not file.retry:
                 self.seen[file.doc_id] = looks[file.doc_id]
             elif file.status != "failed":
                 self.seen.pop(file.doc_id, None)
@@ -153,7 +163,7 @@ def _ingest_paths(
         report.record(FileReport(doc_id=missing.doc_id, status="failed", error=missing.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = int(kb.settings.max_file_mb * (1 << 20))
-    looks: dict[str, tuple[int, int, str | None]] = {}
+    looks: dict[str, Look] = {}
     plan, unreadable = _plan(sources, stored, reading, max_bytes, failures or Failures(), looks)
     stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
     if progress:
@@ -226,7 +236,7 @@ def _recover(kb: KnowledgeBaseLike, report: IngestReport) -> None:
 
 
 def _plan(
-    sources: list[Source], stored: dict, reading: Reading, max_bytes: int, failures: Failures, looks: dict[str, tuple[int, int, str | None]]
+    sources: list[Source], stored: dict, reading: Reading, max_bytes: int, failures: Failures, looks: dict[str, Look]
 ) -> tuple[list[PlannedFile], list[FileReport]]:
     """What to do with each file, and the files that fail before reading; `looks` gets how each file looked
     (size, modification time, content hash) and files `failures` knows unchanged are left out of both."""
@@ -236,9 +246,9 @@ def _plan(
         try:
             stat = source.path.stat()
             size = stat.st_size
-            if failures.known(source.doc_id, size, stat.st_mtime_ns):
+            if failures.known(source.doc_id, stat):
                 continue
-            looks[source.doc_id] = (size, stat.st_mtime_ns, None)
+            looks[source.doc_id] = (_looks(stat), None)
             if size > max_bytes:
                 failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_too_big(source.doc_id, size, max_bytes)))
                 continue
@@ -247,9 +257,9 @@ def _plan(
             looks.pop(source.doc_id, None)  # may mend without a change: not remembered
             failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
             continue
-        if failures.known(source.doc_id, -1, -1, digest):  # touched, not changed
+        if failures.known(source.doc_id, None, digest):  # touched, not changed
             continue
-        looks[source.doc_id] = (size, stat.st_mtime_ns, digest)
+        looks[source.doc_id] = (_looks(stat), digest)
         previous = stored.get(source.doc_id)
         if previous is None:
             plan.append(PlannedFile(source, "added", digest))

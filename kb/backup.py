@@ -14,14 +14,19 @@ died before the backup leaves nothing of itself in it.
 
 The archive is a gzip'd tar of four members; `manifest.json` names the format and
 its version, panel-kb's version, the embedding model, counts and each other
-member's size and sha256. A restore checks all of that before it writes anything,
-and builds an embedded store beside its destination, renaming it into place only
-once complete: a torn, tampered or foreign archive, or an interrupted restore,
-leaves nothing behind.
+member's size and sha256. A restore checks the manifest and the sizes before it
+unpacks, and each checksum as it unpacks, before it writes anything to a store: a
+torn, tampered or foreign archive is refused with nothing written. An embedded
+store is built in a hidden folder inside its (empty) destination and moved into
+place when complete; a failed restore removes it, and one killed outright leaves
+only that folder, which the next restore names. A Chroma server's collection is
+dropped again when a restore into it fails.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import hashlib
 import json
 import os
@@ -29,6 +34,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,7 +62,7 @@ def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Ca
     """
     partial = new_file(dest)
     try:
-        with tempfile.TemporaryDirectory(prefix="panel-kb-backup-") as folder:
+        with tempfile.TemporaryDirectory(prefix=f".{dest.name}.rows-", dir=dest.parent) as folder:  # where the user has room
             work = Path(folder)
             started = time.perf_counter()
             with writing():
@@ -80,10 +86,9 @@ def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Ca
             with tarfile.open(partial, mode="w:gz", compresslevel=1) as archive:
                 for name in ("manifest.json", *MEMBERS):
                     archive.add(work / name, arcname=name, recursive=False)
-        os.replace(partial, dest)
-    except BaseException:
+        publish(partial, dest)
+    finally:
         partial.unlink(missing_ok=True)
-        raise
     manifest["seconds"] = round(time.perf_counter() - started, 3)
     manifest["archive_bytes"] = dest.stat().st_size
     return manifest
@@ -95,6 +100,14 @@ def new_file(dest: Path) -> Path:
         raise InvalidInput(f"{dest} exists: give the backup a new file name (backups are never overwritten)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     return dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+
+
+def publish(partial: Path, dest: Path) -> None:
+    """`partial` becomes `dest`, never replacing a file that appeared there meanwhile (a link fails if it exists)."""
+    try:
+        os.link(partial, dest)
+    except FileExistsError:
+        raise InvalidInput(f"{dest} exists: give the backup a new file name (backups are never overwritten)") from None
 
 
 def read_manifest(archive_path: Path) -> dict[str, Any]:
@@ -153,33 +166,56 @@ def _sha256(path: Path) -> str:
 
 # --- restore ------------------------------------------------------------------------
 def unpack(source: Path, into: Path) -> dict[str, Any]:
-    """Check and unpack an archive into the folder `into`; its manifest. BackupRefused naming what is wrong."""
+    """Check and unpack an archive into the folder `into`; its manifest. BackupRefused naming what is wrong.
+
+    The manifest is read and every member's size checked against it before anything is
+    unpacked; each member's sha256 is checked as it is written out.
+    """
     name = source.name
     try:
         with tarfile.open(source, mode="r:gz") as archive:
-            members = {member.name: member for member in archive.getmembers()}
+            members = {member.name: member for member in archive.getmembers()}  # reads to the end: a torn file fails here
             expected = {"manifest.json", *MEMBERS}
             if set(members) != expected or not all(m.isfile() for m in members.values()):
                 raise BackupRefused(f"{name}: not a panel-kb backup (it holds {sorted(members)[:6]}, expected {sorted(expected)})")
-            for member in members.values():
-                archive.extract(member, into, filter="data")
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # zlib.error is an OSError's cousin: both mean torn
+            manifest = _manifest(_read(archive, members["manifest.json"]), name)
+            for member, described in manifest["members"].items():
+                if members[member].size != described["bytes"]:
+                    raise BackupRefused(f"{name}: {member} is not the size its manifest gives: the archive was changed or damaged")
+            for member, described in manifest["members"].items():
+                if _write_out(archive, members[member], into / member) != described["sha256"]:
+                    raise BackupRefused(
+                        f"{name}: {member} does not match the checksum its manifest gives: the archive was changed or damaged; take the backup again"
+                    )
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise BackupRefused(
             f"{name}: the archive is incomplete or damaged ({exc.__class__.__name__}: {str(exc)[:120]}): take the backup again"
         ) from None
-    manifest = _manifest(into / "manifest.json", name)
-    for member, described in manifest["members"].items():
-        path = into / member
-        if path.stat().st_size != described["bytes"] or _sha256(path) != described["sha256"]:
-            raise BackupRefused(
-                f"{name}: {member} does not match the checksum its manifest gives: the archive was changed or damaged; take the backup again"
-            )
     return manifest
 
 
-def _manifest(path: Path, name: str) -> dict[str, Any]:
+def _read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = archive.extractfile(member)
+    return handle.read() if handle is not None else b""
+
+
+def _write_out(archive: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> str:
+    """Copy one member out (only the four known names are ever written: no path comes from the archive); its sha256."""
+    handle = archive.extractfile(member)
+    digest = hashlib.sha256()
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "wb") as out:
+            for block in iter(lambda: handle.read(1 << 20), b"") if handle is not None else ():
+                digest.update(block)
+                out.write(block)
+    except OSError as exc:  # the disk, not the archive
+        raise InvalidInput(f"cannot unpack the backup into {path.parent} ({exc.strerror}): free some space there, or set TMPDIR") from None
+    return digest.hexdigest()
+
+
+def _manifest(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise BackupRefused(f"{name}: its manifest.json is not JSON: not a panel-kb backup, or damaged") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -188,14 +224,19 @@ def _manifest(path: Path, name: str) -> dict[str, Any]:
         raise BackupRefused(
             f"{name}: a backup of format version {manifest.get('format_version')}; this panel-kb ({version()}) restores version {FORMAT_VERSION}"
         )
-    if set(manifest.get("members", {})) != set(MEMBERS):
-        raise BackupRefused(f"{name}: its manifest does not list the archive's members: damaged")
+    members = manifest.get("members")
+    if (
+        not isinstance(members, dict)
+        or set(members) != set(MEMBERS)
+        or not all(isinstance(m, dict) and "sha256" in m and "bytes" in m for m in members.values())
+    ):
+        raise BackupRefused(f"{name}: its manifest does not describe the archive's members: damaged")
     return manifest
 
 
 def restore_rows(store: Any, folder: Path, manifest: dict[str, Any], progress: Callable[[int], None] | None = None) -> None:
     """Write an unpacked backup's passages (with their vectors, not embedded again) and records into an empty store."""
-    from kb.store.chroma import GENERATION_ID, DocumentRecord, StoredPassage
+    from kb.store.chroma import DocumentRecord, StoredPassage
 
     stored_model = (store.passages.metadata or {}).get("embed_model", "")
     if manifest["embed_model"] and stored_model and manifest["embed_model"] != stored_model:
@@ -203,19 +244,17 @@ def restore_rows(store: Any, folder: Path, manifest: dict[str, Any], progress: C
             f"the backup's passages were embedded with {manifest['embed_model']}, this store's model is {stored_model}: "
             "restore with the KB_EMBED_MODEL the backup was taken with"
         )
-    dimensions = int(manifest["dimensions"])
-    vectors = np.fromfile(folder / "embeddings.f32", dtype="<f4")
-    if dimensions and vectors.size != dimensions * int(manifest["passages"]):
+    dimensions, count = int(manifest["dimensions"]), int(manifest["passages"])
+    if (folder / "embeddings.f32").stat().st_size != 4 * dimensions * count:
         raise BackupRefused("the backup's vectors do not match its passage count: damaged")
-    vectors = vectors.reshape(-1, dimensions) if dimensions else vectors.reshape(0, 0)
+    vectors = np.memmap(folder / "embeddings.f32", dtype="<f4", mode="r", shape=(count, dimensions)) if count else np.zeros((0, 0), "<f4")
     store.mark_writing()  # an interrupted restore is seen (and repaired) like any interrupted write
     batch: list[StoredPassage] = []
     done = 0
     with open(folder / "passages.jsonl", encoding="utf-8") as rows:
         for index, line in enumerate(rows):
             row = json.loads(line)
-            text = str(row["metadata"].get("text", ""))
-            batch.append(StoredPassage(row["id"], text, row["metadata"], vectors[index].tolist()))
+            batch.append(StoredPassage(row["id"], str(row["metadata"].get("text", "")), row["metadata"], vectors[index].tolist()))
             if len(batch) >= min(store.max_batch, PAGE):
                 store.upsert_passages(batch)
                 done += len(batch)
@@ -225,37 +264,48 @@ def restore_rows(store: Any, folder: Path, manifest: dict[str, Any], progress: C
     store.upsert_passages(batch)
     with open(folder / "documents.jsonl", encoding="utf-8") as documents:
         store.put_documents([DocumentRecord(row["doc_id"], row["metadata"]) for row in map(json.loads, documents)])
-    store.state.upsert(ids=[GENERATION_ID], embeddings=[[1.0]], metadatas=[{"value": manifest["generation"] or "restored"}])
+    store.bump_generation()  # a new one: nothing built for another store (a keyword index) is taken for this one's
     store.clear_writing()
 
 
-def empty_destination(settings: Settings) -> Path | None:
-    """Where an embedded restore builds (None: a Chroma server), refusing a destination that holds a store."""
+RESTORING = ".restoring-"  # the folder inside KB_DATA_DIR a restore builds in
+
+
+def destination(settings: Settings) -> Path | None:
+    """The empty KB_DATA_DIR an embedded restore fills (None: a Chroma server); BackupRefused for one that holds anything."""
     if settings.chroma_url:
         return None
     target = settings.data_dir
-    if target.exists() and any(target.iterdir()):
+    entries = [entry for entry in target.iterdir() if entry.name != "lost+found"] if target.is_dir() else []
+    if entries and all(entry.name.startswith(RESTORING) for entry in entries):
+        raise BackupRefused(f"an earlier restore into {target} was interrupted: remove {entries[0]} and restore again")
+    if entries or (target.exists() and not target.is_dir()):
         raise BackupRefused(
             f"{target} is not empty: restore into a new KB_DATA_DIR (or `kb restore --data-dir NEW`); a restore never overwrites a store"
         )
     return target
 
 
-def build_beside(target: Path) -> Path:
-    """A fresh folder next to `target` to build the restored store in (renamed into place when complete)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    built = Path(tempfile.mkdtemp(prefix=f".{target.name}.restoring-", dir=target.parent))
-    umask = os.umask(0)  # mkdtemp makes it private; the store gets what a new KB_DATA_DIR would
-    os.umask(umask)
-    built.chmod(0o777 & ~umask)
-    return built
+def build_in(target: Path) -> Path:
+    """A fresh hidden folder inside `target` (made if need be) to build the restored store in.
+
+    Inside, not beside: KB_DATA_DIR may be a mount point (a volume), which can neither be
+    replaced nor reached by a rename from its parent's filesystem.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=RESTORING, dir=target))
 
 
 def move_into_place(built: Path, target: Path) -> None:
-    if target.exists():
-        target.rmdir()  # empty, checked before the restore began
-    os.replace(built, target)
+    """The built store's folders moved up into `target` (renames within one filesystem), then the build folder gone."""
+    for entry in sorted(built.iterdir()):
+        os.replace(entry, target / entry.name)
+    built.rmdir()
 
 
-def discard(built: Path) -> None:
+def discard(built: Path, target: Path, made: bool) -> None:
+    """A failed restore leaves nothing: the build folder, and `target` itself when the restore made it."""
     shutil.rmtree(built, ignore_errors=True)
+    if made:
+        with contextlib.suppress(OSError):
+            target.rmdir()

@@ -312,28 +312,35 @@ class KnowledgeBase:
     def restore(cls, settings: Settings, source: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Restore the archive `source` into the empty store `settings` name; the backup's manifest.
 
-        Everything is checked before anything is written. An embedded store is built beside
-        KB_DATA_DIR and renamed into place when complete (with its keyword index built), so an
-        interrupted restore leaves no half store; a Chroma server's collection must be empty.
+        Everything is checked before anything is written. An embedded store is built in a hidden
+        folder inside KB_DATA_DIR (with its keyword index) and moved into place when complete; a
+        failed restore removes what it wrote. A Chroma server's collection must be empty, and is
+        dropped again if the restore fails.
         """
-        with tempfile.TemporaryDirectory(prefix="panel-kb-restore-") as folder:
-            manifest = backup.unpack(Path(source), Path(folder))
-            target = backup.empty_destination(settings)
-            built = backup.build_beside(target) if target is not None else None
-            try:
+        target = backup.destination(settings)
+        made = target is not None and not target.exists()
+        built = backup.build_in(target) if target is not None else None
+        try:
+            with tempfile.TemporaryDirectory(prefix=".unpacking-", dir=built) as folder:
+                manifest = backup.unpack(Path(source), Path(folder))
                 with cls(settings.model_copy(update={"data_dir": built}) if built else settings) as kb, kb.writing(0, "restore"):
                     if built is None and (kb.store.count_documents() or kb.store.count_passages()):
                         raise backup.BackupRefused(
                             f"collection '{settings.collection}' on the Chroma server already holds a store: restore into a new KB_COLLECTION"
                         )
-                    backup.restore_rows(kb.store, Path(folder), manifest, progress)
+                    try:
+                        backup.restore_rows(kb.store, Path(folder), manifest, progress)
+                    except BaseException:
+                        if built is None:
+                            kb.store.drop()  # it was empty: leave it so
+                        raise
                     kb.sync_sparse()
-            except BaseException:
-                if built is not None:
-                    backup.discard(built)
-                raise
             if built is not None and target is not None:
                 backup.move_into_place(built, target)
+        except BaseException:
+            if built is not None and target is not None:
+                backup.discard(built, target, made)
+            raise
         return manifest
 
     # --- consistency --------------------------------------------------------------

@@ -232,6 +232,8 @@ class FileReport(BaseModel):
     kind: Kind | None = None
     passages: int = 0
     error: str | None = None
+    # A failure of the store, not of the file (busy, refused the write, a server error): a watcher tries it again.
+    retry: bool = Field(False, exclude=True)
 
     @field_validator("error")
     @classmethod

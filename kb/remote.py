@@ -119,7 +119,8 @@ class RemoteKnowledgeBase:
 
         partial = backup.new_file(Path(dest))
         try:
-            with self._http.stream("POST", "/v1/backup") as response:
+            # The server builds the whole archive before its first byte: minutes at a large store.
+            with self._http.stream("POST", "/v1/backup", timeout=httpx.Timeout(60, read=3600)) as response:
                 if not response.is_success:
                     response.read()
                     self._raise(response, "/v1/backup")
@@ -127,7 +128,7 @@ class RemoteKnowledgeBase:
                     for block in response.iter_bytes(1 << 20):
                         out.write(block)
             manifest = backup.read_manifest(partial)
-            partial.replace(dest)
+            backup.publish(partial, Path(dest))
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the backup from `kb serve` at {self.url} failed ({exc.__class__.__name__}): check its log") from None
         finally:
@@ -220,7 +221,9 @@ class RemoteKnowledgeBase:
         except (ValueError, KeyError, TypeError):
             message = response.text[:200] or response.reason_phrase
         error = UnreadableDocument if response.status_code == 422 and path == "/v1/documents" else ERRORS.get(response.status_code, KBError)
-        raise error(f"{message} (from `kb serve` at {self.url})")
+        raised = error(f"{message} (from `kb serve` at {self.url})")
+        raised.status = response.status_code  # type: ignore[attr-defined]  # whose failure it was (the file's: 413/415/422)
+        raise raised
 
 
 class Uploads:
@@ -236,7 +239,8 @@ class Uploads:
             raise  # the server is gone: every file would fail the same way
         except KBError as exc:
             report = IngestReport()
-            report.record(FileReport(doc_id=file.doc_id, status="failed", error=exc.message))
+            the_files = isinstance(exc, UnreadableDocument | InvalidInput) or getattr(exc, "status", None) in (413, 415)
+            report.record(FileReport(doc_id=file.doc_id, status="failed", error=exc.message, retry=not the_files))
             return report
 
     def flush(self) -> IngestReport:

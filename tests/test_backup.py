@@ -10,6 +10,7 @@ import json
 import subprocess
 import tarfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -56,14 +57,15 @@ def test_a_backup_during_a_write_loop_restores_the_store_at_the_snapshot(corpus_
 
     writer = threading.Thread(target=write_loop)
     writer.start()
+    deadline = time.monotonic() + 120
     try:
-        while len(written) < 3:
+        while len(written) < 3 and not errors and time.monotonic() < deadline:
             stop.wait(0.1)
         archive = tmp_path / "backups" / "during-writes.tar.gz"
         taken = _kb(["backup", str(archive), "--json"], corpus_store)  # the store is served: the CLI goes through the server
         searched_meanwhile = httpx.post(f"{server.url}/v1/search", json={"query": "sponsor"}, timeout=60).status_code
         after = len(written)
-        while len(written) < after + 2:  # the loop goes on after the snapshot
+        while len(written) < after + 2 and not errors and time.monotonic() < deadline + 60:  # the loop goes on after it
             stop.wait(0.1)
     finally:
         stop.set()
@@ -123,10 +125,16 @@ def test_torn_tampered_and_foreign_archives_are_refused_and_nothing_is_written(c
         info = tarfile.TarInfo("notes.txt")
         info.size = 5
         tar.addfile(info, io.BytesIO(b"hello"))
+    flipped_bytes = tmp_path / "flipped-bytes.tar.gz"  # damage inside the compressed stream: zlib's own errors
+    damaged = bytearray(archive.read_bytes())
+    for at in range(len(damaged) // 3, len(damaged) // 3 + 64):
+        damaged[at] ^= 0x5A
+    flipped_bytes.write_bytes(bytes(damaged))
     not_gzip = tmp_path / "plain.tar.gz"
     not_gzip.write_bytes(gzip.decompress(archive.read_bytes())[:1000])
     for bad, said in (
         (torn, "incomplete or damaged"),
+        (flipped_bytes, "damaged"),
         (tampered, "passages.jsonl does not match the checksum"),
         (missing, "not a panel-kb backup"),
         (foreign, "not a panel-kb backup"),
@@ -166,6 +174,10 @@ def test_the_http_backup_is_for_writers_and_streams_the_archive(corpus_store: Pa
     archive.write_bytes(answer.content)
     assert _kb(["restore", str(archive)], tmp_path / "restored").returncode == 0
     schema = httpx.get(f"{server.url}/openapi.json").json()["paths"]["/v1/backup"]["post"]
+    server.stop()
+    local = serve(corpus_store, KB_READ_KEY="reader-key")  # no api key: writes from this machine, reads with the key
+    assert httpx.post(f"{local.url}/v1/backup").status_code == 401  # the archive is a read of everything
+    assert httpx.post(f"{local.url}/v1/backup", headers={"Authorization": "Bearer reader-key"}).status_code == 200
     assert "application/gzip" in schema["responses"]["200"]["content"] and "401" in schema["responses"]
 
 
@@ -189,3 +201,24 @@ def test_the_same_archive_moves_to_and_from_a_chroma_server(corpus_store: Path, 
     assert _kb(["restore", str(back)], tmp_path / "round-trip").returncode == 0
     with KnowledgeBase(Settings(data_dir=tmp_path / "round-trip")) as kb:
         assert _rankings(lambda q: [p.model_dump() for p in kb.search(q).results]) == served
+
+
+def test_a_restore_that_fails_at_the_end_removes_what_it_built(corpus_store: Path, tmp_path: Path, monkeypatch) -> None:
+    """A failure after the rows are written (here: the keyword index) leaves the destination as it was: empty."""
+    archive = tmp_path / "good.tar.gz"
+    assert _kb(["backup", str(archive)], corpus_store).returncode == 0
+    target = tmp_path / "volume"
+    target.mkdir()  # an empty mount point, say: it stays, empty
+    (target / "lost+found").mkdir()  # what a fresh ext4 volume holds: not a store
+
+    def broken(self, fresh: bool = True) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(KnowledgeBase, "sync_sparse", broken)
+    with pytest.raises(OSError, match="disk full"):
+        KnowledgeBase.restore(Settings(data_dir=target), archive)
+    assert sorted(p.name for p in target.iterdir()) == ["lost+found"]
+    monkeypatch.undo()
+    KnowledgeBase.restore(Settings(data_dir=target), archive)
+    with KnowledgeBase(Settings(data_dir=target)) as kb:
+        assert kb.doctor().healthy and kb.health().documents == 20

@@ -265,3 +265,17 @@ def test_a_file_dropped_between_the_first_pass_and_the_watch_is_caught_up(tmp_pa
             thread.join(timeout=30)
         assert "between.md" in {d.doc_id for d in kb.documents()}
     assert [statuses(b.report) for b in batches][0] == {"first.md": "unchanged", "between.md": "added"}
+
+
+def test_a_watcher_does_not_remember_the_stores_failures() -> None:
+    """Busy, refused writes and server errors are the store's, not the file's: the next pass tries the file again."""
+    from ingest.pipeline import Failures
+    from kb.models import FileReport, IngestReport
+
+    failures, looks = Failures(), {"busy.md": ((10, 1, 1, 1), "h1"), "broken.md": ((5, 1, 1, 2), "h2")}
+    report = IngestReport()
+    report.record(FileReport(doc_id="busy.md", status="failed", error="the store is busy", retry=True))
+    report.record(FileReport(doc_id="broken.md", status="failed", error="unreadable"))
+    failures.learn(report, looks)
+    assert set(failures.seen) == {"broken.md"}
+    assert failures.known("broken.md", None, "h2") and not failures.known("busy.md", None, "h1")

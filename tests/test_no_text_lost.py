@@ -107,3 +107,19 @@ def test_a_cue_with_a_broken_timing_fails_the_file_naming_the_line(name: str, te
         files = {f.doc_id: f for f in ingest_paths([tmp_path / "in"], kb).files}
     assert files["fine.md"].status == "added"
     assert files[name].status == "failed" and files[name].error and "line 6" in files[name].error and "banana" in files[name].error
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("no-millis.srt", "1\n00:00:01 --> 00:00:02\nzqaaa zqaab\n\n2\n00:00:03,000 --> 00:00:04,000\n2x --> 4x faster zqaac\n"),
+        ("colon-millis.srt", "1\n00:00:01:500 --> 00:00:02:000\nzqaaa zqaab zqaac\n"),
+        ("tight-arrow.vtt", "WEBVTT\n\n00:00:01.000-->00:00:02.000\nzqaaa zqaab\n\n00:00:02.5 --> 00:00:03.000\nzqaac\n"),
+    ],
+)
+def test_timings_the_parsers_take_are_not_refused(name: str, text: str, tmp_path: Path) -> None:
+    """The check refuses only what the format's own parser would not read as a timing."""
+    write(tmp_path / "in" / name, text)
+    with KnowledgeBase(Settings(data_dir=tmp_path / "data")) as kb:
+        assert ingest_paths([tmp_path / "in"], kb).failed == 0
+        assert _stored_words(kb, name) == {"zqaaa", "zqaab", "zqaac"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -136,16 +137,22 @@ def test_a_broken_file_in_a_watched_folder_is_reported_once_until_it_changes(tmp
     watcher = subprocess.Popen(
         [KB_COMMAND, "ingest", str(drop), "--watch", "--json"], env=kb_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    printed: list[str] = []  # the watcher's reports as they come (it holds the store: nothing else may read it)
+    reading = threading.Thread(target=lambda: printed.extend(iter(watcher.stdout.readline, "")))  # type: ignore[union-attr]
+    reading.start()
+    added = lambda doc_id: f'"doc_id":"{doc_id}","status":"added"' in "".join(printed).replace(" ", "")  # noqa: E731
     try:
-        time.sleep(6)  # the first pass reports both and the watcher waits
-        for index in range(3):  # three batches of good files beside them
+        assert _eventually(lambda: "binary.txt" in "".join(printed), 60)  # the first pass reported both
+        for index in range(3):  # three batches of good files beside them, each waited for
             write(drop / f"note-{index}.md", f"# Note {index}\n\nOur pager rotation lasts {index + 1} weeks per quarter.\n")
-            time.sleep(3.5)
+            assert _eventually(lambda index=index: added(f"note-{index}.md"), 60)
         write(drop / "empty.txt", "Our pager rotation never runs two weeks in a row.\n")
-        time.sleep(3.5)
+        assert _eventually(lambda: added("empty.txt"), 60)
     finally:
         watcher.send_signal(signal.SIGINT)
-        out, _ = watcher.communicate(timeout=40)
+        watcher.wait(timeout=40)
+        reading.join(timeout=10)
+    out = "".join(printed)
     reports, at, decoder = [], 0, json.JSONDecoder()  # the first pass's report (indented), then one line per batch
     while (at := out.find("{", at)) != -1:
         report, at = decoder.raw_decode(out, at)

@@ -25,7 +25,13 @@ def backup(
     """Write a consistent snapshot of the store (while `kb serve` keeps answering and writing) to DEST."""
     import json
 
+    from kb import Settings
+    from kb.errors import NotFound
+
+    settings = Settings()
     with user_errors(), err_console.status("Taking the backup..."):
+        if not settings.chroma_url and not (settings.data_dir / "chroma").is_dir():
+            raise NotFound(f"no store at KB_DATA_DIR={settings.data_dir}: point KB_DATA_DIR at the store to back up")
         manifest = open_kb(wait).backup(dest, wait)
     if as_json:
         console.print_json(json.dumps({key: value for key, value in manifest.items() if key != "members"}))

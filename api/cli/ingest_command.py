@@ -100,6 +100,7 @@ def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: d
 
     from ingest.watching import watch
 
+    said: set[tuple[str, str | None]] = set()
     err_console.print(f"Watching {', '.join(escape(str(p)) for p in paths)} for changes{' (deletions prune)' if prune else ''}. Ctrl+C stops.")
     try:
         with user_errors():
@@ -109,7 +110,8 @@ def _watch(paths: list[Path], kb: KnowledgeBaseLike, kind, prune: bool, names: d
                     continue
                 stamp = time.strftime("%H:%M:%S")
                 for f in batch.report.files:
-                    if f.status == "failed":
+                    if f.status == "failed" and (f.doc_id, f.error) not in said:  # a failure not remembered (a link loop) once
+                        said.add((f.doc_id, f.error))
                         err_console.print(f"{stamp} [bold red]failed[/] {escape(f.error or f.doc_id)}")
                     elif f.status != "unchanged":
                         console.print(f"{stamp} {f.status} {escape(f.doc_id)}" + (f" ({f.passages} passages)" if f.status != "removed" else ""))

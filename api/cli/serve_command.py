@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import errno
+import os
 import signal
 import socket
 import subprocess
@@ -36,7 +37,7 @@ def serve(
     from kb.errors import InvalidInput
 
     with user_errors():
-        settings = Settings()
+        settings = _answering_to(host, Settings())
         if workers > 1 and not settings.chroma_url:
             # An embedded Chroma store belongs to one process: several would each hold their own copy.
             raise InvalidInput(
@@ -151,6 +152,18 @@ def port_holder(port: int) -> str:
     except (psutil.Error, OSError):
         pass
     return ""
+
+
+def _answering_to(host: str, settings):
+    """Settings whose KB_ALLOWED_HOSTS also holds `--host` when it is a name: the server publishes that name for
+    local kb commands, so it must answer to it (the app and its workers read the environment)."""
+    from api.trusted_hosts import host_name, is_address
+
+    name = host_name(host)
+    if not name or is_address(name) or name in (n.lower() for n in settings.allowed_host_list):
+        return settings
+    os.environ["KB_ALLOWED_HOSTS"] = ",".join([*settings.allowed_host_list, name])
+    return settings.model_copy(update={"allowed_hosts": os.environ["KB_ALLOWED_HOSTS"]})
 
 
 def access_summary(settings, host: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Depends
@@ -22,6 +23,14 @@ from kb import KnowledgeBase, Settings
 
 router = APIRouter(prefix="/v1", tags=["maintenance"])
 MEDIA_TYPE = "application/gzip"
+STALE_SECONDS = 6 * 3600  # an archive folder this old was left by a server killed while it streamed
+
+
+def clear_stale(data_dir: Path) -> None:
+    """Remove archive folders a killed server left in the store's folder (called at start; other workers' new ones stay)."""
+    for folder in data_dir.glob(".backup-*") if data_dir.is_dir() else ():
+        if time.time() - folder.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @router.post(
@@ -32,7 +41,8 @@ MEDIA_TYPE = "application/gzip"
 def backup(kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> FileResponse:
     """Take a backup of the whole store (passages with their vectors, document records, a manifest with counts and
     checksums) and stream it back; restore it with `kb restore FILE` into an empty data dir."""
-    folder = Path(tempfile.mkdtemp(prefix="panel-kb-backup-"))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".backup-", dir=settings.data_dir))  # the store's disk has room for a copy of it
     try:
         manifest = kb.backup(folder / "backup.tar.gz", settings.write_wait)
     except BaseException:

@@ -68,13 +68,24 @@ def _new_lines(text: str, shown: str) -> tuple[str, str]:
     return "\n".join(lines), (plain[-1] if plain else shown)
 
 
-# A cue's timing line as each format writes it (settings may follow a WebVTT timing).
-_VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{1,2}:\d{2}\.\d{3}(?:\s.*)?$")
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}(?:\s.*)?$")
-_TIMING_LIKE = re.compile(r"^\s*\d[\d:.,xX ]*-->")  # a line that tries to be one
+# A line that tries to be a cue timing: a clock-like start (digits and a separator) before an arrow. Caption text
+# with an arrow ("2x --> 4x faster") has no separator there.
+_TIMING_LIKE = re.compile(r"^\s*\d[\dxX]*[:.,][\d:.,xX ]*-->")
 
 
-def _check_timings(text: str, timing: re.Pattern[str], shape: str) -> None:
+def _timing_patterns(fmt: str) -> re.Pattern[str]:
+    """The parser's own pattern for a timing line, so that only lines it would not take are refused."""
+    if fmt == "vtt":
+        from webvtt.vtt import WebVTTCueBlock
+
+        return WebVTTCueBlock.CUE_TIMINGS_PATTERN
+    import srt
+
+    stamp = srt.RGX_TIMESTAMP
+    return re.compile(rf"^\s*{stamp}\s*-->\s*{stamp}")
+
+
+def _check_timings(text: str, fmt: str, shape: str) -> None:
     """ReadError naming the first timing line the format's parser would not take.
 
     webvtt-py drops a cue whose timing line does not parse, words and all, and
@@ -82,6 +93,7 @@ def _check_timings(text: str, timing: re.Pattern[str], shape: str) -> None:
     with words lost or a timing read as speech, and reported "added". So the file
     fails, naming the line to fix.
     """
+    timing = _timing_patterns(fmt)
     for number, line in enumerate(text.splitlines(), start=1):
         if _TIMING_LIKE.match(line) and not timing.match(line):
             shown = line.strip()[:80].replace("'", "’")
@@ -91,7 +103,7 @@ def _check_timings(text: str, timing: re.Pattern[str], shape: str) -> None:
 def parse_vtt(text: str) -> list[Turn]:
     import webvtt
 
-    _check_timings(text, _VTT_TIMING, "hh:mm:ss.mmm --> hh:mm:ss.mmm")
+    _check_timings(text, "vtt", "hh:mm:ss.mmm --> hh:mm:ss.mmm")
     try:
         captions = webvtt.from_string(text)
     except Exception as exc:
@@ -111,7 +123,7 @@ def parse_vtt(text: str) -> list[Turn]:
 def parse_srt(text: str) -> list[Turn]:
     import srt
 
-    _check_timings(text, _SRT_TIMING, "hh:mm:ss,mmm --> hh:mm:ss,mmm")
+    _check_timings(text, "srt", "hh:mm:ss,mmm --> hh:mm:ss,mmm")
     try:
         subtitles = list(srt.parse(text))
     except Exception as exc:

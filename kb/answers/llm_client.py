@@ -130,6 +130,8 @@ def _before(deadline: float, items: Callable[[], Iterator[str]], late: str) -> I
     threading.Thread(target=read, name="kb-llm-reply", daemon=True).start()
     try:
         while True:
+            if time.monotonic() >= deadline:  # also while replies queue up faster than they are taken
+                raise LLMFailed(late)
             try:
                 kind, value = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:

@@ -103,6 +103,11 @@ class ChromaStore:
         self.state = self.client.get_or_create_collection(self.name + STATE_SUFFIX, embedding_function=None)
         self.max_batch = self.client.get_max_batch_size()
 
+    def drop(self) -> None:
+        """Delete this store's three collections (a failed restore into an empty Chroma server collection)."""
+        for name in (self.name, self.name + DOCS_SUFFIX, self.name + STATE_SUFFIX):
+            self.client.delete_collection(name)
+
     def close(self) -> None:
         """Let go of Chroma's files (the last client of a path in a process stops its system)."""
         self.client.close()

@@ -47,7 +47,7 @@ class WriteBatch:
         except Exception as exc:  # the store refused the write: report it, keep what was stored
             error = f"the store refused the write ({exc.__class__.__name__}: {str(exc)[:200]}); nothing of this file changed, run the ingest again"
         reports = [
-            FileReport(doc_id=write.doc_id, status="failed", error=f"{write.doc_id}: {error}")
+            FileReport(doc_id=write.doc_id, status="failed", error=f"{write.doc_id}: {error}", retry=True)
             if error
             else FileReport(doc_id=write.doc_id, status=status, kind=write.metadata["kind"], passages=len(write.drafts))
             for status, write in self.pending
