@@ -6,11 +6,11 @@ read through Chroma's API. So the same archive comes from an embedded store or a
 Chroma server, is taken while `kb serve` keeps answering, and restores into either;
 the keyword index is derived data and is rebuilt from the passages on restore.
 
-Consistency: the rows are read under the store's write lock, so no write lands
-half-way through the read (writers wait that long: ~seconds per 10k passages,
-`make scale` measures it); the archive is packed and checksummed after the lock is
-let go. Only passages of each document's live version are kept, so a write that
-died before the backup leaves nothing of itself in it.
+Consistency: the rows are read without the lock, then the records again under the
+store's write lock, and every document written meanwhile is read again whole; the
+archive is the store at that moment (`_snapshot`), and writers wait only for that
+short second read (`make scale` measures it). Only passages of each document's live
+version are kept, so a write that died before the backup leaves nothing of itself in it.
 
 The archive is a gzip'd tar of four members; `manifest.json` names the format and
 its version, panel-kb's version, the embedding model, counts and each other
@@ -35,6 +35,7 @@ import tarfile
 import tempfile
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,11 +66,7 @@ def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Ca
         with tempfile.TemporaryDirectory(prefix=f".{dest.name}.rows-", dir=dest.parent) as folder:  # where the user has room
             work = Path(folder)
             started = time.perf_counter()
-            with writing():
-                locked = time.perf_counter()
-                counts = _dump(store, work, progress)
-                generation = store.generation()
-                held = time.perf_counter() - locked
+            counts, generation, held = _snapshot(store, writing, work, progress)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -120,26 +117,79 @@ def read_manifest(archive_path: Path) -> dict[str, Any]:
     raise BackupRefused(f"{archive_path.name}: no manifest.json: not a panel-kb backup")
 
 
-def _dump(store: Any, work: Path, progress: Callable[[int], None] | None) -> dict[str, int]:
-    """Live passages and document records into the work folder; their counts."""
-    records = store.get_documents()
-    live = {doc_id: str(record.metadata.get("content_hash", "")) for doc_id, record in records.items()}
+def _snapshot(store: Any, writing: Callable[[], Any], work: Path, progress: Callable[[int], None] | None) -> tuple[dict[str, int], str, float]:
+    """The store's content as of one moment, into the work folder: (counts, generation, seconds writers waited).
+
+    Read first without the lock (at 100k passages the read takes tens of seconds, far
+    longer than an upload may wait); then, under the lock, the records are read again
+    and every document whose live version changed meanwhile, or whose passages were not
+    all read, is read again whole. The result is the store at that second read: what
+    writers wait for is the records and the few documents written during the backup.
+    """
+    before = {doc_id: _live_hash(record) for doc_id, record in store.get_documents().items()}
+    read = Counter[tuple[str, str]]()
+    dimensions = 0
+    with open(work / "draft.jsonl", "w", encoding="utf-8") as rows, open(work / "draft.f32", "wb") as vectors:
+        for chunk_id, metadata, embedding in _all_passages(store):
+            key = (str(metadata.get("doc_id", "")), str(metadata.get("doc_hash", "")))
+            if before.get(key[0]) == key[1]:  # not an old version a died write left, nor a new one not yet live
+                rows.write(json.dumps({"id": chunk_id, "metadata": metadata}, ensure_ascii=False) + "\n")
+                vector = np.asarray(embedding, dtype="<f4")
+                dimensions = dimensions or len(vector)
+                vectors.write(vector.tobytes())
+                read[key] += 1
+                if progress and sum(read.values()) % PAGE == 0:
+                    progress(sum(read.values()))
+    with writing():
+        locked = time.perf_counter()
+        records = store.get_documents()
+        generation = store.generation()
+        changed = {
+            doc_id
+            for doc_id, record in records.items()
+            if before.get(doc_id) != _live_hash(record) or read[(doc_id, _live_hash(record))] != int(record.metadata.get("passages", -1))
+        }
+        again = [row for doc_id in sorted(changed) for row in _passages_of(store, doc_id, _live_hash(records[doc_id]))]
+        held = time.perf_counter() - locked
+    dimensions = dimensions or (len(again[0][2]) if again else 0)
+    passages = _write_rows(work, set(records) - changed, again, 4 * dimensions)
     with open(work / "documents.jsonl", "w", encoding="utf-8") as documents:
         for doc_id in sorted(records):
             documents.write(json.dumps({"doc_id": doc_id, "metadata": records[doc_id].metadata}, ensure_ascii=False) + "\n")
-    passages, dimensions = 0, 0
-    with open(work / "passages.jsonl", "w", encoding="utf-8") as rows, open(work / "embeddings.f32", "wb") as vectors:
-        for chunk_id, metadata, embedding in _all_passages(store):
-            if live.get(str(metadata.get("doc_id", ""))) != str(metadata.get("doc_hash", "")):
-                continue  # an old version a died write left, or one being replaced: not part of the store's content
+    return {"documents": len(records), "passages": passages, "dimensions": dimensions}, generation, held
+
+
+def _live_hash(record: Any) -> str:
+    return str(record.metadata.get("content_hash", ""))
+
+
+def _passages_of(store: Any, doc_id: str, live: str) -> list[tuple[str, dict[str, Any], Any]]:
+    result = store.passages.get(where={"$and": [{"doc_id": doc_id}, {"doc_hash": live}]}, include=["metadatas", "embeddings"])
+    return [(chunk_id, dict(m or {}), e) for chunk_id, m, e in zip(result["ids"], result["metadatas"], result["embeddings"])]
+
+
+def _write_rows(work: Path, keep: set[str], again: list[tuple[str, dict[str, Any], Any]], vector_bytes: int) -> int:
+    """The archive's passages: the first read's rows of documents unchanged since, then those read again; how many."""
+    count = 0
+    with (
+        open(work / "draft.jsonl", encoding="utf-8") as draft_rows,
+        open(work / "draft.f32", "rb") as draft_vectors,
+        open(work / "passages.jsonl", "w", encoding="utf-8") as rows,
+        open(work / "embeddings.f32", "wb") as vectors,
+    ):
+        for line in draft_rows:
+            vector = draft_vectors.read(vector_bytes)
+            if json.loads(line)["metadata"].get("doc_id") in keep:
+                rows.write(line)
+                vectors.write(vector)
+                count += 1
+        for chunk_id, metadata, embedding in again:
             rows.write(json.dumps({"id": chunk_id, "metadata": metadata}, ensure_ascii=False) + "\n")
-            vector = np.asarray(embedding, dtype="<f4")
-            dimensions = dimensions or vector.shape[0]
-            vectors.write(vector.tobytes())
-            passages += 1
-            if progress and passages % PAGE == 0:
-                progress(passages)
-    return {"documents": len(records), "passages": passages, "dimensions": dimensions}
+            vectors.write(np.asarray(embedding, dtype="<f4").tobytes())
+            count += 1
+    for draft in ("draft.jsonl", "draft.f32"):
+        (work / draft).unlink()
+    return count
 
 
 def _all_passages(store: Any) -> Iterator[tuple[str, dict[str, Any], Any]]:

@@ -222,3 +222,33 @@ def test_a_restore_that_fails_at_the_end_removes_what_it_built(corpus_store: Pat
     KnowledgeBase.restore(Settings(data_dir=target), archive)
     with KnowledgeBase(Settings(data_dir=target)) as kb:
         assert kb.doctor().healthy and kb.health().documents == 20
+
+
+def test_writes_during_the_unlocked_read_end_up_as_they_are_at_the_locked_moment(corpus_store: Path, tmp_path: Path, monkeypatch) -> None:
+    """Rows are read without the lock and reconciled under it: a document replaced, added or deleted mid-read is in the
+    archive as it is at the end (the store at one moment), never a mix of versions."""
+    from ingest import ingest_bytes
+    from kb import backup
+
+    reading = backup._all_passages
+    with KnowledgeBase(Settings(data_dir=corpus_store)) as kb:
+
+        def interrupted(store):
+            for index, row in enumerate(reading(store)):
+                if index == 40:  # mid-read: another writer replaces one document, adds one, deletes one
+                    note = b"# Pager\n\nOur pager rotation now lasts two weeks, and handoffs happen on Mondays.\n"
+                    assert ingest_bytes("feedback-that-lands.md", note, kb).updated == 1
+                    assert ingest_bytes("new/late.md", b"# Late\n\nA note written while the backup read.\n", kb).added == 1
+                    kb.delete("management-and-back.srt")
+                yield row
+
+        monkeypatch.setattr(backup, "_all_passages", interrupted)
+        manifest = kb.backup(tmp_path / "mid-write.tar.gz")
+        monkeypatch.undo()
+        expected = {doc.doc_id: (doc.content_hash, sorted(kb.store.passage_ids(doc.doc_id))) for doc in kb.documents()}
+        rankings = _rankings(lambda q: [p.model_dump() for p in kb.search(q).results])
+    assert manifest["write_lock_seconds"] < 5
+    KnowledgeBase.restore(Settings(data_dir=tmp_path / "restored"), tmp_path / "mid-write.tar.gz")
+    with KnowledgeBase(Settings(data_dir=tmp_path / "restored")) as restored:
+        assert {doc.doc_id: (doc.content_hash, sorted(restored.store.passage_ids(doc.doc_id))) for doc in restored.documents()} == expected
+        assert restored.doctor().healthy and _rankings(lambda q: [p.model_dump() for p in restored.search(q).results]) == rankings
