@@ -97,7 +97,7 @@ def _check_timings(text: str, fmt: str, shape: str) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
         if _TIMING_LIKE.match(line) and not timing.match(line):
             shown = line.strip()[:80].replace("'", "’")
-            raise ReadError(f"line {number}: '{shown}' is not a cue timing: write it as '{shape}' (the cue's words would be lost)")
+            raise ReadError(f"line {number}: '{shown}' is not a cue timing: fix it to '{shape}' (the cue's words would be lost)")
 
 
 def parse_vtt(text: str) -> list[Turn]:
