@@ -6,7 +6,8 @@ a request carrying KB_API_KEY reaches a second MCP server that also has
 `add_document` and `delete_document`; every other request sees the read-only
 tools. Stateless JSON responses, so any worker answers any request. The SDK's
 own Host check (for servers without keys on localhost) is off: `kb serve` may
-listen beyond this machine, and its access rules are the ones above.
+listen beyond this machine; the app's own (api/trusted_hosts.py, against DNS
+rebinding) runs before /mcp, and its access rules are the ones above.
 """
 
 from __future__ import annotations
