@@ -166,3 +166,21 @@ def test_serve_on_a_busy_port_says_so_before_claiming_to_listen(tmp_path: Path) 
     said = " ".join(result.stderr.split())
     assert result.returncode == 1 and f"port {port} on 127.0.0.1 is already in use (by pid {os.getpid()}" in said, said
     assert "listening" not in said and "Traceback" not in said
+
+
+def test_docs_never_cuts_a_doc_id_whatever_the_terminals_width(tmp_path: Path) -> None:
+    """`kb docs` printed "bangbangcon2014-…" at 80 columns, and the doc_id is what `kb delete` needs."""
+    long_id = "bangbangcon2014-camille-fournier-how-to-stay-in-love-with-programming-keynote.txt"
+    write(tmp_path / "talks" / long_id, "Maya Chen: Love for programming lasts when you keep learning.\nDaniel Okafor: And when you teach.\n")
+    write(tmp_path / "talks" / "short.md", "# Short\n\nA short note with a long title nobody needs in full.\n")
+    kb = str(Path(sys.executable).parent / "kb")
+    for columns in (60, 80, 120, 200):
+        env = {**os.environ, "COLUMNS": str(columns)}
+        run = lambda *args, env=env: subprocess.run([kb, *args], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
+        assert run("ingest", str(tmp_path / "talks")).returncode == 0
+        listed = run("docs")
+        assert listed.returncode == 0, listed.stderr
+        lines = listed.stdout.splitlines()
+        assert any(long_id in line for line in lines), (columns, listed.stdout)  # whole, on one line
+        assert any("short.md" in line for line in lines)
+        assert run("delete", long_id).returncode == 0  # what it shows is what delete takes
