@@ -35,7 +35,7 @@ class TrustedHosts:
 
     def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
         self.app = app
-        self.allowed = {_domain(name.strip().lower().rstrip(".")) for name in allowed if name.strip()}
+        self.allowed = {_domain(name) for name in allowed if name.strip()}
         self.own_names = {"localhost", socket.gethostname().lower()}
         self._logged: set[str] = set()
 

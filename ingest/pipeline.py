@@ -65,9 +65,11 @@ class Failures:
     A watched folder re-plans every file on every batch: without this, an empty or
     binary file was reported "failed" on each batch, and a 20 MB file refused for
     KB_MAX_PASSAGES was chunked again each time, delaying every small file dropped
-    beside it. A file is tried again once it changes: another size or modification
-    time, unless its content hash is still the one that failed. Failures to open a
-    file (permissions, a vanished file) are not remembered: they may mend without a change.
+    beside it. A file is tried again once it changes: another size, modification or
+    status-change time or inode, unless its content hash is still the one that failed.
+    Failures that may mend without a change are not remembered: a file that could not
+    be opened (permissions, vanished), and the store's own (busy, it refused the write,
+    a server error: `FileReport.retry`).
     """
 
     seen: dict[str, Look] = field(default_factory=dict)  # doc_id -> how it looked when it failed
@@ -239,7 +241,7 @@ def _plan(
     sources: list[Source], stored: dict, reading: Reading, max_bytes: int, failures: Failures, looks: dict[str, Look]
 ) -> tuple[list[PlannedFile], list[FileReport]]:
     """What to do with each file, and the files that fail before reading; `looks` gets how each file looked
-    (size, modification time, content hash) and files `failures` knows unchanged are left out of both."""
+    (`Look`) and files `failures` knows unchanged are left out of both."""
     plan: list[PlannedFile] = []
     failed: list[FileReport] = []
     for source in sources:

@@ -38,7 +38,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class BackupRefused(InvalidInput):
     """An archive that cannot be restored (torn, tampered, foreign), or a destination that must not be overwritten."""
 
 
-def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def take_backup(store: Any, writing: Callable[[], Any], dest: Path) -> dict[str, Any]:
     """Write a backup archive of `store` (kb.store.chroma.ChromaStore) to the new file `dest`; its manifest.
 
     `writing()` is the store's write lock (a context manager), held while the rows are read.
@@ -66,7 +66,7 @@ def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Ca
         with tempfile.TemporaryDirectory(prefix=f".{dest.name}.rows-", dir=dest.parent) as folder:  # where the user has room
             work = Path(folder)
             started = time.perf_counter()
-            counts, generation, held = _snapshot(store, writing, work, progress)
+            counts, generation, held = _snapshot(store, writing, work)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -94,7 +94,7 @@ def take_backup(store: Any, writing: Callable[[], Any], dest: Path, progress: Ca
 def new_file(dest: Path) -> Path:
     """Where to write an archive bound for `dest` (renamed to it once whole); refuses to replace a file."""
     if dest.exists():
-        raise InvalidInput(f"{dest} exists: give the backup a new file name (backups are never overwritten)")
+        raise _exists(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     return dest.with_name(f".{dest.name}.partial-{os.getpid()}")
 
@@ -104,7 +104,11 @@ def publish(partial: Path, dest: Path) -> None:
     try:
         os.link(partial, dest)
     except FileExistsError:
-        raise InvalidInput(f"{dest} exists: give the backup a new file name (backups are never overwritten)") from None
+        raise _exists(dest) from None
+
+
+def _exists(dest: Path) -> InvalidInput:
+    return InvalidInput(f"{dest} exists: give the backup a new file name (backups are never overwritten)")
 
 
 def read_manifest(archive_path: Path) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def read_manifest(archive_path: Path) -> dict[str, Any]:
     raise BackupRefused(f"{archive_path.name}: no manifest.json: not a panel-kb backup")
 
 
-def _snapshot(store: Any, writing: Callable[[], Any], work: Path, progress: Callable[[int], None] | None) -> tuple[dict[str, int], str, float]:
+def _snapshot(store: Any, writing: Callable[[], Any], work: Path) -> tuple[dict[str, int], str, float]:
     """The store's content as of one moment, into the work folder: (counts, generation, seconds writers waited).
 
     Read first without the lock (at 100k passages the read takes tens of seconds, far
@@ -133,13 +137,9 @@ def _snapshot(store: Any, writing: Callable[[], Any], work: Path, progress: Call
         for chunk_id, metadata, embedding in _all_passages(store):
             key = (str(metadata.get("doc_id", "")), str(metadata.get("doc_hash", "")))
             if before.get(key[0]) == key[1]:  # not an old version a died write left, nor a new one not yet live
-                rows.write(json.dumps({"id": chunk_id, "metadata": metadata}, ensure_ascii=False) + "\n")
-                vector = np.asarray(embedding, dtype="<f4")
-                dimensions = dimensions or len(vector)
-                vectors.write(vector.tobytes())
+                dimensions = dimensions or len(embedding)
+                _write_row(rows, vectors, chunk_id, metadata, embedding)
                 read[key] += 1
-                if progress and sum(read.values()) % PAGE == 0:
-                    progress(sum(read.values()))
     with writing():
         locked = time.perf_counter()
         records = store.get_documents()
@@ -183,13 +183,18 @@ def _write_rows(work: Path, keep: set[str], again: list[tuple[str, dict[str, Any
                 rows.write(line)
                 vectors.write(vector)
                 count += 1
-        for chunk_id, metadata, embedding in again:
-            rows.write(json.dumps({"id": chunk_id, "metadata": metadata}, ensure_ascii=False) + "\n")
-            vectors.write(np.asarray(embedding, dtype="<f4").tobytes())
+        for row in again:
+            _write_row(rows, vectors, *row)
             count += 1
     for draft in ("draft.jsonl", "draft.f32"):
         (work / draft).unlink()
     return count
+
+
+def _write_row(rows: IO[str], vectors: IO[bytes], chunk_id: str, metadata: dict[str, Any], embedding: Any) -> None:
+    """One passage: its id and metadata as a JSON line, its vector as little-endian float32 at the same index."""
+    rows.write(json.dumps({"id": chunk_id, "metadata": metadata}, ensure_ascii=False) + "\n")
+    vectors.write(np.asarray(embedding, dtype="<f4").tobytes())
 
 
 def _all_passages(store: Any) -> Iterator[tuple[str, dict[str, Any], Any]]:
@@ -284,7 +289,7 @@ def _manifest(data: bytes, name: str) -> dict[str, Any]:
     return manifest
 
 
-def restore_rows(store: Any, folder: Path, manifest: dict[str, Any], progress: Callable[[int], None] | None = None) -> None:
+def restore_rows(store: Any, folder: Path, manifest: dict[str, Any]) -> None:
     """Write an unpacked backup's passages (with their vectors, not embedded again) and records into an empty store."""
     from kb.store.chroma import DocumentRecord, StoredPassage
 
@@ -300,17 +305,13 @@ def restore_rows(store: Any, folder: Path, manifest: dict[str, Any], progress: C
     vectors = np.memmap(folder / "embeddings.f32", dtype="<f4", mode="r", shape=(count, dimensions)) if count else np.zeros((0, 0), "<f4")
     store.mark_writing()  # an interrupted restore is seen (and repaired) like any interrupted write
     batch: list[StoredPassage] = []
-    done = 0
     with open(folder / "passages.jsonl", encoding="utf-8") as rows:
         for index, line in enumerate(rows):
             row = json.loads(line)
             batch.append(StoredPassage(row["id"], str(row["metadata"].get("text", "")), row["metadata"], vectors[index].tolist()))
-            if len(batch) >= min(store.max_batch, PAGE):
+            if len(batch) >= PAGE:  # a page at a time: the vectors stay on disk (memmap) until written
                 store.upsert_passages(batch)
-                done += len(batch)
                 batch = []
-                if progress:
-                    progress(done)
     store.upsert_passages(batch)
     with open(folder / "documents.jsonl", encoding="utf-8") as documents:
         store.put_documents([DocumentRecord(row["doc_id"], row["metadata"]) for row in map(json.loads, documents)])

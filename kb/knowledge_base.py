@@ -303,13 +303,13 @@ class KnowledgeBase:
         self.reads.invalidate()
 
     # --- backups ------------------------------------------------------------------
-    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def backup(self, dest: Path, wait: float = 0.0) -> dict[str, Any]:
         """A consistent snapshot of this store written to the new file `dest` as one archive (kb/backup.py); its
         manifest. Rows are read under the write lock (writers wait, readers do not); `wait` is how long to wait for it."""
-        return backup.take_backup(self.store, lambda: self.writing(wait, "backup"), Path(dest), progress)
+        return backup.take_backup(self.store, lambda: self.writing(wait, "backup"), Path(dest))
 
     @classmethod
-    def restore(cls, settings: Settings, source: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def restore(cls, settings: Settings, source: Path) -> dict[str, Any]:
         """Restore the archive `source` into the empty store `settings` name; the backup's manifest.
 
         Everything is checked before anything is written. An embedded store is built in a hidden
@@ -329,7 +329,7 @@ class KnowledgeBase:
                             f"collection '{settings.collection}' on the Chroma server already holds a store: restore into a new KB_COLLECTION"
                         )
                     try:
-                        backup.restore_rows(kb.store, Path(folder), manifest, progress)
+                        backup.restore_rows(kb.store, Path(folder), manifest)
                     except BaseException:
                         if built is None:
                             kb.store.drop()  # it was empty: leave it so

@@ -70,7 +70,7 @@ class KnowledgeBaseLike(Protocol):
         """Hold the store's write lock for a block (a served store's server takes it per request)."""
         ...
 
-    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def backup(self, dest: Path, wait: float = 0.0) -> dict[str, Any]:
         """A consistent snapshot of the store in the new file `dest` (kb/backup.py); the archive's manifest."""
         ...
 

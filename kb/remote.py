@@ -113,7 +113,7 @@ class RemoteKnowledgeBase:
         """The server's `kb doctor` report, repaired when asked (the server waits for its own write lock)."""
         return DoctorReport.model_validate(self._call("POST", "/v1/doctor", json={"repair": repair}))
 
-    def backup(self, dest: Path, wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def backup(self, dest: Path, wait: float = 0.0) -> dict[str, Any]:
         """The server's snapshot of the store, streamed into the new file `dest`; its manifest."""
         from kb import backup
 

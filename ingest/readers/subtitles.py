@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 
 from ingest.errors import ReadError
 from ingest.readers.turns import SPEAKER, Turn, clean_speaker, is_speaker_label, merge_same_speaker
@@ -73,6 +74,7 @@ def _new_lines(text: str, shown: str) -> tuple[str, str]:
 _TIMING_LIKE = re.compile(r"^\s*\d[\dxX]*[:.,][\d:.,xX ]*-->")
 
 
+@cache
 def _timing_patterns(fmt: str) -> re.Pattern[str]:
     """The parser's own pattern for a timing line, so that only lines it would not take are refused."""
     if fmt == "vtt":
