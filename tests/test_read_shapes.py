@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from ingest.readers import read_document
+from kb.models import Passage
 
 
 def _wrapped(text: str, width: int = 40) -> str:
@@ -131,3 +132,48 @@ def test_a_label_on_its_own_line_then_a_chevron_turn_is_one_named_turn() -> None
     assert units[0].metadata["kind"] == "transcript"
     assert [u.metadata["speaker"] for u in units] == ["Ada Lind", "Ben Okoro", "Ada Lind"]
     assert units[0].text.startswith("Oh, the projector")
+
+
+def _passage(text: str, kind: str) -> Passage:
+    return Passage(text=text, score=1.0, doc_id=f"doc.{kind}", title="Doc", kind=kind, source="doc", chunk_id="c1")
+
+
+SOUND_TAGS = ("(applause)", "(APPLAUSE)", "[Laughter]", "[MUSIC]", "♪", "(laughter)", "[ Short Break ]", "(audience laughs)")
+
+
+def test_sound_tags_are_never_quoted_in_any_kind_of_document() -> None:
+    from kb.answers.units import quotable_units
+    from kb.text.quote_spans import quote_span
+
+    text = (
+        "So let's welcome our speaker. (applause)\n"
+        "(APPLAUSE) And on that note I want to thank the people who made the captions possible today.\n"
+        "[Laughter] The build broke twice before lunch, which is a record even for us.\n"
+        "♪ la la la ♪\n[MUSIC] We ship on Fridays only when somebody is on call that weekend.\n"
+        "(laughter) [ Short Break ] (audience laughs)\n"
+        "The music matters too (music matters to everyone), and it changed how I write code."
+    )
+    for kind in ("essay", "transcript", "book_notes"):
+        passage = _passage(text, kind)
+        units = quotable_units(passage)
+        said = [unit.text for unit in units]
+        assert not any(tag.lower() in quote.lower() for quote in said for tag in SOUND_TAGS), (kind, said)
+        assert any(quote.startswith("And on that note I want to thank") for quote in said), (kind, said)
+        assert any(quote.startswith("We ship on Fridays") for quote in said), (kind, said)
+        for unit in units:  # each quote still points at its words in the verbatim text
+            assert quote_span(passage.text, unit.line, unit.text) is not None
+    essay = [unit.text for unit in quotable_units(_passage(text, "essay"))]
+    assert any("(music matters to everyone)" in quote for quote in essay)  # a parenthesis that is prose stays
+
+
+def test_sound_tags_are_stored_but_not_embedded() -> None:
+    from llama_index.core.schema import Document
+
+    from ingest.chunking import chunk_units
+
+    body = "Thank you all for coming.\n\n(applause)\n\nI want to talk about builds that break on Fridays. [Laughter] They always do."
+    drafts = chunk_units([Document(text=body, metadata={"title": "Talk", "unit": "text"})], lambda text: len(text.split()) + 2)
+    assert len(drafts) == 1
+    assert "(applause)" in drafts[0].text and "[Laughter]" in drafts[0].text  # no text lost
+    assert "applause" not in drafts[0].embed_text.lower() and "laughter" not in drafts[0].embed_text.lower()
+    assert "builds that break on Fridays. They always do." in drafts[0].embed_text

@@ -17,6 +17,7 @@ from ingest.chunking.prose_chunker import chunk_prose
 from ingest.chunking.section_chunker import chunk_markdown
 from ingest.chunking.turn_chunker import chunk_turns
 from kb.store.drafts import PassageDraft
+from kb.text.sentences import strip_sound_tags
 
 TARGET_TOKENS = 192
 MAX_HEADER_TOKENS = 32
@@ -53,6 +54,9 @@ def chunk_units(
         drafts = chunk_prose(units, count, target, limit)
     headers = _Headers(header, count)
     for draft in drafts:
+        if not draft.clean_text:  # transcripts come cleaned; "(applause)" in any other text is no meaning to embed
+            cleaned = strip_sound_tags(draft.text)
+            draft.clean_text = cleaned if cleaned != draft.text and cleaned.strip() else ""
         draft.embed_text = headers.prefix(draft.section) + (draft.clean_text or draft.text)
     for draft, tokens in zip(drafts, count_many([d.embed_text for d in drafts])):
         draft.tokens = tokens

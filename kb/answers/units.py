@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from kb.models import Passage
 from kb.text.passage_lines import speaker_of
 from kb.text.prompt_injection import addresses_a_model
-from kb.text.sentences import clean_spoken, split_sentences
+from kb.text.sentences import clean_spoken, split_sentences, strip_sound_tags
 
 FILLER = re.compile(r"^(yeah|yes|no|okay|ok|right|sure|mm+|uh+|um+|so|well|thanks?|thank you)\b[\s,.!?]*$", re.IGNORECASE)
 # A host moving the conversation along, greeting or thanking: it says what comes next, not what is so.
@@ -78,7 +78,8 @@ def split_passage(passage: Passage) -> list[Sentence]:
     and each alone says too little to be chosen, so consecutive plain sentences
     of one line are joined until the unit has UNIT_WORDS words. Questions,
     fillers and transitions stay units of their own (they are never answers).
-    Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters).
+    Spoken lines are quoted clean-verbatim (no "um", no sound tags, no stutters);
+    written ones without sound tags (a talk's captions saved as an essay keep "(applause)").
     A unit's time is that of the caption cue it starts in, when the line's cues
     are known, else its line's start.
     """
@@ -89,7 +90,7 @@ def split_passage(passage: Passage) -> list[Sentence]:
     order = 0
     for index, line in enumerate(lines):
         speaker, raw = speaker_of(line, passage.speakers)
-        body = clean_spoken(raw) if passage.kind == "transcript" else raw
+        body = clean_spoken(raw) if passage.kind == "transcript" else strip_sound_tags(raw)  # "(applause)" is never quoted
         said, words_before = len(body.split()) or 1, 0
         for text in join_short(split_sentences(body)):
             # where the unit starts among the line's verbatim words (cleaning drops a few: scale)

@@ -26,14 +26,41 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-# Transcription marks for sounds rather than words: {vocalsound}, [laughter], [MUSIC], [inaudible 00:01:02],
-# (applause), ♪ lyrics ♪. A parenthesis is a sound only when it names one: "(and this matters)" stays.
+# Sounds a captioner names instead of words: (applause), [Laughter], (APPLAUSE), [MUSIC PLAYING], (audience laughs),
+# [ Short Break ]. A tag holds nothing but such names: "(music matters too)" is prose and stays.
+_SOUND_WORD = (
+    r"(?:applause|applauding|applauds|laughter|laughs|laughing|music|inaudible|crosstalk|silence|cheering|cheers|coughs?|coughing"
+    r"|chuckles?|chuckling|indistinct|sighs?|pause|background noise|foreign|unintelligible|audio cuts out|groans?|gasps?"
+    r"|murmurs?|murmuring|whistles?|whistling|static|beeps?|clears throat|(?:short )?break)"
+)
+_SOUND_ONLY = (
+    rf"(?:audience\s+)?{_SOUND_WORD}(?:\s*(?:and|&|,)\s*(?:audience\s+)?{_SOUND_WORD})*"
+    r"(?:\s+(?:playing|plays|continues|fades(?: out)?|in the background))?\s*[.!]?"
+)
+_NAMED_SOUND = rf"\(\s*{_SOUND_ONLY}\s*\)|\[\s*{_SOUND_ONLY}\s*\]|♪+[^♪\n]{{0,200}}♪+|♪"
+# In any document: only named sounds (written text has "[sic]", "[1]" and "(see below)").
+_NAMED_SOUND_TAG = re.compile(_NAMED_SOUND, re.IGNORECASE)
+# In transcripts, every transcription mark: {vocalsound}, [inaudible 00:01:02], [Slide 3], and named sounds with a
+# note after them ("(laughter from the back)"). A parenthesis is a sound only when it names one: "(and this matters)" stays.
 _SOUND_TAG = re.compile(
-    r"\{[^{}\n]{1,40}\}|\[[A-Za-z][A-Za-z0-9 :.-]{0,40}\]|♪+[^♪\n]{0,200}♪+|♪"
-    r"|\((?:applause|laughter|laughs|laughing|music|inaudible|crosstalk|silence|cheering|cheers|coughs?|coughing|chuckles?"
-    r"|indistinct|sighs?|pause|background noise|foreign|unintelligible|audience laughs|audio cuts out)[^()\n]{0,30}\)",
+    rf"{_NAMED_SOUND}|\{{[^{{}}\n]{{1,40}}\}}|\[[A-Za-z][A-Za-z0-9 :.-]{{0,40}}\]|\((?:{_SOUND_WORD})[^()\n]{{0,30}}\)",
     re.IGNORECASE,
 )
+
+
+def strip_sound_tags(text: str) -> str:
+    """`text` without named sound tags ("(applause)", "[Laughter]", "♪ ... ♪"), each line's spaces tidied.
+
+    Captions name sounds between the words; a reader quoting or a model embedding a
+    passage wants the words. Used for every kind of document (a transcript saved as an
+    essay keeps its "(applause)" lines); the stored text keeps them.
+    """
+    if not _MAY_HOLD_TAG.search(text):
+        return text
+    return "\n".join(" ".join(_NAMED_SOUND_TAG.sub(" ", line).split()) for line in text.split("\n"))
+
+
+_MAY_HOLD_TAG = re.compile(r"[(\[♪]")
 # Hesitation sounds a listener does not hear as words (clean-verbatim quoting drops them).
 _HESITATION = re.compile(r"(?<![\w'-])(?:u+[hm]+|e+r+m+|h+m+|m+-?h?m+|mm-hmm|uh-huh)(?![\w'-])[,]?", re.IGNORECASE)
 _REPEAT = re.compile(r"\b((?!(?:that|had)\b)\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?)?)(?:\s+\1\b)+", re.IGNORECASE)  # "that that", "had had" can be meant
