@@ -18,7 +18,7 @@ from api.errors import install_error_handlers
 from api.http_policy import HeadAsGet, RefusingCORS, SecurityHeaders
 from api.rate_limit import RateLimiter, rate_limited
 from api.responses import READ_ERRORS, STREAM_ERRORS, error_responses, guarded
-from api.routers import backup, contract, doctor, documents, health, search, web
+from api.routers import backup, contract, doctor, documents, health, people, search, web
 from api.security import WriteGate, reader_guard, writer_guard
 from api.trusted_hosts import TrustedHosts
 from kb import KnowledgeBase, Settings
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.state.rate_limiter = RateLimiter()
     # Outermost last: CORS headers reach every answer, refused writes never reach the body limit or a body.
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
-    app.add_middleware(WriteGate, settings=settings, routes=[*documents.writes.routes, *doctor.router.routes, *backup.router.routes])
+    app.add_middleware(WriteGate, settings=settings, routes=[*documents.writes.routes, *people.writes.routes, *doctor.router.routes, *backup.router.routes])
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         RefusingCORS,
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     )
     app.include_router(documents.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(documents.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
+    app.include_router(people.writes, dependencies=[Depends(write_guard)], responses=guarded({}, write_guard))
+    app.include_router(people.reads, dependencies=[Depends(read_guard)], responses=guarded(error_responses(400), read_guard))
     app.include_router(doctor.router, dependencies=[Depends(write_guard)], responses=guarded(error_responses(400, 413, 422), write_guard))
     # The archive holds everything a reader may read: the read key's rule as well as the writers'.
     app.include_router(backup.router, dependencies=[Depends(read_guard), Depends(write_guard)], responses=guarded({}, write_guard))

@@ -26,7 +26,10 @@ from kb.bm25 import store_sync
 from kb.bm25.index import SparseIndex
 from kb.contract import MAX_PASSAGE_OFFSET, PASSAGE_PAGE, AskMode, SearchMode
 from kb.errors import InvalidInput, NotFound
-from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, SearchFilters, SearchResponse
+from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, Passage, Person, PersonPage, SearchFilters, SearchResponse
+from kb.people import links as people_links
+from kb.people.book import PeopleBook
+from kb.people.summary import list_people, person_page
 from kb.search.dense_side import DenseSide
 from kb.search.fusion import Candidate, FusionConfig
 from kb.search.searcher import Searcher
@@ -142,6 +145,7 @@ class KnowledgeBase:
             composer=lambda: self.composer,
             generator=lambda: self.generator,
             llm_url=self.settings.llm_url,
+            person=lambda name: self.reads.people().person(name),
         )
 
     @cached_property
@@ -219,8 +223,23 @@ class KnowledgeBase:
         )
 
     def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: SearchMode = "hybrid") -> SearchResponse:
-        """Hybrid search over live passages, best first, with the contract's Passage fields."""
-        return self.searcher.search(query, top_k, filters, mode, self.fusion)
+        """Hybrid search over live passages, best first, with the contract's Passage fields.
+
+        A speaker filter names a person (any name they go by); results name people, not labels (kb/people/).
+        """
+        book = self.reads.people()
+        response = self.searcher.search(query, top_k, self._for_people(filters, book), mode, self.fusion)
+        for passage in response.results:
+            as_people(passage, book)
+        return response
+
+    def _for_people(self, filters: SearchFilters | None, book: PeopleBook) -> SearchFilters | None:
+        """The filters with the speaker's labels resolved: "Adam" finds the lines of "Adam Chlipala" once merged."""
+        if filters is None or not filters.speaker:
+            return filters
+        resolved = filters.model_copy()
+        resolved._labels = book.labels_of(filters.speaker) or [filters.speaker]
+        return resolved
 
     def ranked(self, query: str, n: int, filters: SearchFilters, mode: SearchMode = "hybrid") -> list[Candidate]:
         """Every candidate from both sides (up to `n` each), fused and smoothed, best first; no text yet."""
@@ -243,6 +262,48 @@ class KnowledgeBase:
     ) -> Iterator[AskEvent]:
         """`ask` as events: ("delta", text) while the answer is written, then ("answer", AskResponse)."""
         return self.asker.stream(question, top_k, filters, max_words, mode)
+
+    # --- people -----------------------------------------------------------------------
+    def people(self) -> list[Person]:
+        """Everyone who speaks in a stored passage, under every name they go by (kb/people/)."""
+        return list_people(self.reads.people(), self._synced_sparse().speaker_rows(), self.store.get_documents())
+
+    def person(self, name: str) -> PersonPage:
+        """One person's documents, lines and topics; NotFound when nobody here goes by `name`."""
+        sparse = self._synced_sparse()
+        page = person_page(
+            self.reads.people(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.passages_spoken_by, sparse.weights.term_weights
+        )
+        if page is None:
+            raise NotFound(f"nobody here goes by '{name}': `kb people` or GET /v1/people lists who speaks")
+        return page
+
+    def merge_people(self, names: list[str], into: str, wait: float = 0.0) -> Person:
+        """Every name in `names` becomes the person `into`: one small write, nothing embedded again."""
+        return self._change_people(lambda book, links: people_links.merged(book, links, names, into), wait)
+
+    def rename_person(self, name: str, new_name: str, wait: float = 0.0) -> Person:
+        """The person `name` is shown as `new_name` from now on (their old names stay aliases)."""
+        return self._change_people(lambda book, links: people_links.renamed(book, links, name, new_name), wait)
+
+    def unmerge_person(self, name: str, wait: float = 0.0) -> Person:
+        """`name` is its own person again (undoes a merge or rename of that name)."""
+        return self._change_people(lambda book, links: people_links.unmerged(book, links, name), wait)
+
+    def _change_people(self, change: Callable[[PeopleBook, dict[str, str]], tuple[dict[str, str], str]], wait: float) -> Person:
+        with self.writing(wait, "people"):
+            self.reads.invalidate()
+            links, shown = change(self.reads.people(), self.store.people_links())
+            in_sync = self.sparse.generation == self.store.generation()
+            self.store.mark_writing()
+            self.store.put_people_links(links)
+            self._after_write(in_sync, [], set())
+        found = [person for person in self.people() if person.name == self.reads.people().person(shown)]
+        return (
+            found[0]
+            if found
+            else Person(name=self.reads.people().person(shown), aliases=self.reads.people().aliases_of(shown), documents=0, passages=0)
+        )
 
     # --- keeping the BM25 side in step ----------------------------------------------
     def sync_sparse(self, fresh: bool = True) -> None:
@@ -356,3 +417,13 @@ class KnowledgeBase:
         if not self.store.interrupted():
             return []
         return self.doctor(repair=True).repaired
+
+
+def as_people(passage: Passage, book: PeopleBook) -> Passage:
+    """A result names people: its labels become the persons they are; the labels stay readable (excluded) for its lines."""
+    labels = {label: book.person(label) for label in passage.speakers}
+    passage.labels = {label: person for label, person in labels.items() if person != label}
+    if passage.speaker:
+        passage.speaker = book.person(passage.speaker)
+    passage.speakers = list(dict.fromkeys(labels.values()))
+    return passage

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from kb.contract import KINDS, MAX_WORDS, TOP_K, AnswerMode, AskMode, Kind, SearchMode  # noqa: F401  # re-exported: callers import the shapes from here
 
@@ -75,6 +75,7 @@ class Passage(BaseModel):
         default_factory=list, description="In an answer's citations: the sentences it quotes from this passage, in reading order."
     )
     line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
+    labels: dict[str, str] = Field(default_factory=dict, exclude=True)  # a stored speaker label -> the person it is, where they differ
     cue_marks: list[float] = Field(default_factory=list, exclude=True)  # (line, word, seconds) triples where caption cues began
 
 
@@ -136,7 +137,15 @@ class SearchFilters(BaseModel):
 
     doc_id: str | None = None
     kind: Kind | None = None
-    speaker: str | None = None
+    speaker: str | None = Field(None, description="A person: any name they go by (an alias, a first name merged into theirs) finds all their words.")
+    # The stored labels that are `speaker` (kb/people/book.py), set where a search begins; not part of the request.
+    _labels: list[str] | None = PrivateAttr(None)
+
+    def speaker_labels(self) -> list[str]:
+        """The labels a passage may carry to pass the speaker filter: the person's, once resolved; else the name as given."""
+        if not self.speaker:
+            return []
+        return self._labels or [self.speaker]
 
 
 class SearchResponse(BaseModel):
@@ -163,6 +172,74 @@ class DocumentInfo(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentInfo]
+
+
+class Person(BaseModel):
+    """Someone who speaks in the stored documents, under every name they go by (kb/people/)."""
+
+    name: str = Field(..., description="The display name: a merge's target, else the spelling the documents use most.")
+    aliases: list[str] = Field(default_factory=list, description="Other names that are this person: labels, front matter aliases, merged names.")
+    documents: int = Field(..., description="Documents they speak in.")
+    passages: int = Field(..., description="Stored passages they speak in.")
+    kinds: list[Kind] = Field(default_factory=list)
+    first_date: str | None = Field(None, description="Earliest date of those documents (front matter `date`, else the day it was ingested).")
+    last_date: str | None = None
+
+
+class PersonLine(BaseModel):
+    """One turn of theirs, verbatim, with where to read it in context."""
+
+    text: str
+    start: str | None = Field(None, description="hh:mm:ss, when the source has times.")
+    position: int = Field(..., description="The passage's position in its document (GET /v1/documents/{doc_id}/passages?offset=).")
+    chunk_id: str
+
+
+class PersonDocument(BaseModel):
+    """A document they speak in: when, and what they said there."""
+
+    doc_id: str
+    title: str
+    kind: Kind
+    date: str | None = None
+    passages: int
+    start: str | None = Field(None, description="When they first speak (hh:mm:ss), transcripts with times.")
+    end: str | None = Field(None, description="When they last finish speaking.")
+    lines: list[PersonLine] = Field(default_factory=list, description="Their turns in reading order (at most `PERSON_LINES` per person in all).")
+
+
+class PersonPage(Person):
+    """`GET /v1/people/{name}`: a person, their documents and lines, and what they talk about most."""
+
+    topics: list[str] = Field(
+        default_factory=list, description="Words and phrases they use far more than the store does (tf x idf of their own turns; no model)."
+    )
+    in_documents: list[PersonDocument] = Field(default_factory=list)
+    lines_cut: bool = Field(False, description="True when more lines exist than were listed.")
+
+
+class PeopleList(BaseModel):
+    people: list[Person]
+
+
+class PeopleMerge(BaseModel):
+    """`POST /v1/people/merge`: every name in `names` becomes the person `into` (nothing is embedded again)."""
+
+    names: list[str] = Field(..., min_length=1, max_length=50, examples=[["Adam"]])
+    into: str = Field(..., min_length=1, max_length=200, pattern=r"\S", examples=["Adam Chlipala"])
+
+
+class PeopleRename(BaseModel):
+    """`POST /v1/people/rename`: the person `name` is shown as `new_name` (their names so far stay aliases)."""
+
+    name: str = Field(..., min_length=1, max_length=200, pattern=r"\S", examples=["Sara Lindqvist"])
+    new_name: str = Field(..., min_length=1, max_length=200, pattern=r"\S", examples=["Dr. Sara Lindqvist"])
+
+
+class PeopleUnmerge(BaseModel):
+    """`POST /v1/people/unmerge`: `name` is no longer merged into anyone (front matter aliases stay with their documents)."""
+
+    name: str = Field(..., min_length=1, max_length=200, pattern=r"\S", examples=["Adam"])
 
 
 class Turn(BaseModel):

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.contract import AskMode, SearchMode
-from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, IngestReport, SearchFilters, SearchResponse
+from kb.models import (
+    AskResponse,
+    DoctorReport,
+    DocumentInfo,
+    DocumentPassages,
+    Health,
+    IngestReport,
+    Person,
+    PersonPage,
+    SearchFilters,
+    SearchResponse,
+)
 from kb.settings import Settings
 from kb.store.drafts import IncomingFile, Parser
 
@@ -63,6 +74,16 @@ class KnowledgeBaseLike(Protocol):
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = 100) -> DocumentPassages: ...
 
     def delete(self, doc_id: str, wait: float = 0.0) -> None: ...
+
+    def people(self) -> list[Person]: ...
+
+    def person(self, name: str) -> PersonPage: ...
+
+    def merge_people(self, names: list[str], into: str, wait: float = 0.0) -> Person: ...
+
+    def rename_person(self, name: str, new_name: str, wait: float = 0.0) -> Person: ...
+
+    def unmerge_person(self, name: str, wait: float = 0.0) -> Person: ...
 
     def doctor(self, repair: bool = False, wait: float = 0.0) -> DoctorReport: ...
 

@@ -33,6 +33,9 @@ from kb.models import (
     FileReport,
     Health,
     IngestReport,
+    PeopleList,
+    Person,
+    PersonPage,
     SearchFilters,
     SearchResponse,
 )
@@ -108,6 +111,21 @@ class RemoteKnowledgeBase:
         return DocumentPassages.model_validate(
             self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit})
         )
+
+    def people(self) -> list[Person]:
+        return PeopleList.model_validate(self._call("GET", "/v1/people")).people
+
+    def person(self, name: str) -> PersonPage:
+        return PersonPage.model_validate(self._call("GET", f"/v1/people/{quote(name, safe='')}"))
+
+    def merge_people(self, names: list[str], into: str, wait: float = 0.0) -> Person:
+        return Person.model_validate(self._call("POST", "/v1/people/merge", json={"names": names, "into": into}))
+
+    def rename_person(self, name: str, new_name: str, wait: float = 0.0) -> Person:
+        return Person.model_validate(self._call("POST", "/v1/people/rename", json={"name": name, "new_name": new_name}))
+
+    def unmerge_person(self, name: str, wait: float = 0.0) -> Person:
+        return Person.model_validate(self._call("POST", "/v1/people/unmerge", json={"name": name}))
 
     def doctor(self, repair: bool = False, wait: float = 0.0) -> DoctorReport:
         """The server's `kb doctor` report, repaired when asked (the server waits for its own write lock)."""

@@ -16,6 +16,7 @@ from api.cli import (
     eval_command,
     ingest_command,
     mcp_command,
+    people_command,
     search_command,
     serve_command,
 )
@@ -38,6 +39,7 @@ app.command("doctor")(doctor_command.doctor)
 app.command("backup")(backup_command.backup)
 app.command("restore")(backup_command.restore)
 app.command("mcp")(mcp_command.mcp)
+app.add_typer(people_command.app, name="people")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ chunker which shape it has.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from ingest.readers.pdf_pages import read_pdf_pages
 from ingest.readers.speaker_text import looks_like_speaker_text, parse_speaker_text
 from ingest.readers.subtitles import parse_srt, parse_vtt
 from ingest.readers.text_decoding import decode_text
-from ingest.readers.turns import rename_speakers, restore_name_case, turns_to_documents
+from ingest.readers.turns import complete_first_names, rename_speakers, restore_name_case, turns_to_documents
 from kb.contract import FORMATS, KINDS, SUPPORTED
 
 
@@ -51,6 +52,7 @@ def read_document(
             raise ReadError(f"no cues with text found: check the {fmt.upper()} file has timed cues")
         restore_name_case(turns)
         rename_speakers(turns, speaker_names or {})
+        complete_first_names(turns)
         return turns_to_documents(turns, _metadata(name, fmt, {}, kind or "transcript", None))
     front, body = split_front_matter(text)
     if not body.strip():
@@ -66,6 +68,7 @@ def read_document(
         turns = parse_speaker_text(body)
         restore_name_case(turns)
         rename_speakers(turns, {**(speaker_names or {}), **front.get("speaker_names", {})})
+        complete_first_names(turns)
         return turns_to_documents(turns, metadata)
     unit = "markdown" if fmt == "markdown" else "text"
     return [Document(text=body.strip(), metadata={**metadata, "unit": unit})]
@@ -98,6 +101,7 @@ def _metadata(name: str, fmt: str, front: dict, kind: str, title: str | None) ->
         "date": front.get("date"),
         "url": front.get("url"),
         "speakers": front.get("speakers") or [],
+        "people": json.dumps(front["people"], ensure_ascii=False, sort_keys=True) if front.get("people") else None,
         "format": fmt,
     }
 

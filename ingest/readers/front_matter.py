@@ -10,7 +10,7 @@ import yaml
 from ingest.errors import ReadError
 from kb.contract import MAX_SPEAKER_CHARS
 
-ALLOWED = ("title", "kind", "author", "date", "url", "speakers")
+ALLOWED = ("title", "kind", "author", "date", "url", "speakers", "people")
 MAX_FRONT_MATTER_CHARS = 64_000
 MAX_SPEAKERS = 200
 
@@ -52,6 +52,8 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list) or len(value) > MAX_SPEAKERS or not all(isinstance(v, (str, int)) for v in value):
                 raise ReadError(f"front matter 'speakers' must be a list of at most {MAX_SPEAKERS} names, or labels mapped to names: fix it")
             meta[key] = [str(v).strip()[:MAX_SPEAKER_CHARS] for v in value if str(v).strip()]
+        elif key == "people":
+            meta[key] = _people(value)
         elif key == "date" and isinstance(value, (dt.date, dt.datetime)):
             meta[key] = value.isoformat()
         elif isinstance(value, (str, int, float)):
@@ -59,3 +61,20 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         else:
             raise ReadError(f"front matter '{key}' must be a single value, not a {type(value).__name__}: fix it to plain text")
     return meta
+
+
+def _people(value: Any) -> dict[str, str]:
+    """`people: {Maya Chen: [Dr. Maya Chen, maya, "@mchen"]}` -> {alias: person}: other names one person goes by."""
+    problem = f"front matter 'people' maps each person to their other names, e.g. 'Maya Chen: [Dr. Maya Chen, maya]' (at most {MAX_SPEAKERS}): fix it"
+    if not isinstance(value, dict) or len(value) > MAX_SPEAKERS:
+        raise ReadError(problem)
+    aliases: dict[str, str] = {}
+    for person, names in value.items():
+        names = [names] if isinstance(names, (str, int)) else names
+        if not str(person).strip() or not isinstance(names, list) or not all(isinstance(n, (str, int)) and str(n).strip() for n in names):
+            raise ReadError(problem)
+        for name in names:
+            aliases[str(name).strip()[:MAX_SPEAKER_CHARS]] = str(person).strip()[:MAX_SPEAKER_CHARS]
+    if len(aliases) > MAX_SPEAKERS * 4:
+        raise ReadError(problem)
+    return aliases

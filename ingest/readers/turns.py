@@ -130,3 +130,24 @@ def rename_speakers(turns: list[Turn], names: dict[str, str]) -> None:
     for turn in turns:
         if turn.speaker and turn.speaker.casefold() in folded:
             turn.speaker = folded[turn.speaker.casefold()]
+
+
+def complete_first_names(turns: list[Turn]) -> None:
+    """A first name alone ("Adam") is the one speaker of this file whose full name starts with it ("Adam Chlipala").
+
+    Hosts name panellists in full once and by first name after, and captions follow
+    them. Only when exactly one full name in the same file fits: with two Adams, or
+    none, the label stays as written. Machine labels ("Speaker 1") are never names.
+    """
+    names = {t.speaker for t in turns if t.speaker}
+    full = [name for name in names if len(name.split()) >= 2 and not MACHINE_LABEL.match(name)]
+    completed: dict[str, str] = {}
+    for name in names:
+        if len(name.split()) != 1 or MACHINE_LABEL.match(name) or not name[:1].isupper():
+            continue
+        fits = [f for f in full if f.split()[0].casefold().rstrip(".") == name.casefold().rstrip(".")]
+        if len(fits) == 1:
+            completed[name] = fits[0]
+    for turn in turns:
+        if turn.speaker in completed:
+            turn.speaker = completed[turn.speaker]

@@ -37,7 +37,8 @@ class Asker:
     """Answers questions over one store's search.
 
     `search` finds passages; `speakers()` names everyone who speaks in the store
-    (for "what did Maya Chen say ..."); `composer()` and `generator()` give the
+    (for "what did Maya Chen say ...") by every name they go by, and `person` says who a name is;
+    `composer()` and `generator()` give the
     extractive and generative writers, built when first asked for; `llm_url` is
     the configured LLM server (auto mode writes through it when set).
     """
@@ -49,8 +50,10 @@ class Asker:
         composer: Callable[[], Composer],
         generator: Callable[[], GenerativeAnswerer],
         llm_url: str | None,
+        person: Callable[[str], str] = lambda name: name,
     ) -> None:
         self.search, self.speakers, self.composer, self.generator, self.llm_url = search, speakers, composer, generator, llm_url
+        self.person = person
 
     def ask(
         self,
@@ -72,6 +75,8 @@ class Asker:
         filters = filters or SearchFilters()
         if filters.speaker is None and (named := speaker_named_in(question, self.speakers)):
             filters = filters.model_copy(update={"speaker": named})  # "what did Maya Chen say about X": only her words
+        if filters.speaker:
+            filters = filters.model_copy(update={"speaker": self.person(filters.speaker)})  # "maya", "Dr. Chen": the person they are
         # Sentences are drawn from a wider pool than top_k; at most top_k passages end up cited.
         pool = min(TOP_K.high, top_k * ASK_POOL)
         passages = self.search(question, pool, filters)

@@ -89,7 +89,8 @@ def split_passage(passage: Passage) -> list[Sentence]:
     cues = _cues_by_line(passage.cue_marks)
     order = 0
     for index, line in enumerate(lines):
-        speaker, raw = speaker_of(line, passage.speakers)
+        label, raw = speaker_of(line, [*passage.speakers, *passage.labels])
+        speaker = passage.labels.get(label, label) if label else None  # the person, when a merge renamed the label
         body = clean_spoken(raw) if passage.kind == "transcript" else strip_sound_tags(raw)  # "(applause)" is never quoted
         said, words_before = len(body.split()) or 1, 0
         for text in join_short(split_sentences(body)):

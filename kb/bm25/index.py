@@ -129,6 +129,17 @@ class SparseIndex:
         found = ((chunk_id, rows.position.get(chunk_id)) for chunk_id in chunk_ids)
         return {chunk_id: Location(rows.doc_ids[i], rows.kinds[i], rows.places[i]) for chunk_id, i in found if i is not None}
 
+    def speaker_rows(self) -> dict[str, list[tuple[int, str, str]]]:
+        """label -> (row, doc_id, kind) of each live passage the label speaks in: who speaks where, without reading Chroma."""
+        with self._lock:
+            rows = self._rows
+            found: dict[str, list[tuple[int, str, str]]] = {}
+            for label, indices in rows.by_speaker.items():
+                live = [(i, rows.doc_ids[i], rows.kinds[i]) for i in indices if rows.alive[i]]
+                if live:
+                    found[label] = live
+            return found
+
     # --- searching: the retrieval side ------------------------------------------------
     def prepare(self, query: str) -> SparseScores:
         """BM25 of every passage for a query, computed once and read twice (ranking, then fusion)."""
@@ -141,7 +152,7 @@ class SparseIndex:
         rows, scores = scored.rows, scored.scores
         if scores is None:
             return []
-        scores = np.where(live_mask(rows, len(scores), filters.doc_id, filters.kind, filters.speaker), scores, 0.0)
+        scores = np.where(live_mask(rows, len(scores), filters.doc_id, filters.kind, filters.speaker_labels()), scores, 0.0)
         n = min(n, len(scores))
         best = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         ranked = sorted((i for i in best if scores[i] > 0), key=lambda i: -scores[i])

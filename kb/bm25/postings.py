@@ -193,12 +193,13 @@ class Rows:
         return scores
 
 
-def live_mask(rows: Rows, size: int, doc_id: str | None, kind: str | None, speaker: str | None) -> np.ndarray:
+def live_mask(rows: Rows, size: int, doc_id: str | None, kind: str | None, speakers: list[str]) -> np.ndarray:
+    """Live rows passing the filters; a row passes the speaker filter when any of `speakers` (one person's labels) speaks in it."""
     mask = np.frombuffer(rows.alive, dtype=np.uint8)[:size].astype(bool)
-    for wanted, index in ((doc_id, rows.by_doc), (kind, rows.by_kind), (speaker, rows.by_speaker)):
+    for wanted, index in (([doc_id] if doc_id else [], rows.by_doc), ([kind] if kind else [], rows.by_kind), (speakers, rows.by_speaker)):
         if wanted:
             chosen = np.zeros(size, dtype=bool)
-            positions = np.asarray(index.get(wanted, []), dtype=np.int64)
+            positions = np.asarray([row for value in wanted for row in index.get(value, [])], dtype=np.int64)
             chosen[positions[positions < size]] = True
             mask &= chosen
     return mask

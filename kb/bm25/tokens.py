@@ -26,3 +26,26 @@ def _stemmer(module):
     if key not in _STEMMERS:  # Stemmer objects are not thread-safe: one per thread
         _STEMMERS[key] = module.Stemmer("english")
     return _STEMMERS[key]
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """Each word's stem as `tokenize` would count it, or "" for a stop word or a one-letter word (kb/people/summary.py
+    names topics as written, so it stems word by word to keep each stem's spelling)."""
+    import bm25s
+    import Stemmer
+
+    stop = _stopwords(bm25s)
+    stemmer = _stemmer(Stemmer)
+    return ["" if len(word) < 2 or word in stop else stemmer.stemWord(word) for word in words]  # "" stays "" too
+
+
+_STOP: frozenset[str] | None = None
+
+
+def _stopwords(bm25s_module) -> frozenset[str]:
+    global _STOP
+    if _STOP is None:
+        from bm25s.stopwords import STOPWORDS_EN
+
+        _STOP = frozenset(STOPWORDS_EN)
+    return _STOP

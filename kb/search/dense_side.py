@@ -36,8 +36,9 @@ def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
         clauses.append({"doc_id": filters.doc_id})
     if filters.kind:
         clauses.append({"kind": filters.kind})
-    if filters.speaker:
-        clauses.append({"speakers": {"$contains": filters.speaker}})
+    if labels := filters.speaker_labels():
+        said = [{"speakers": {"$contains": label}} for label in labels]
+        clauses.append(said[0] if len(said) == 1 else {"$or": said})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -13,6 +13,7 @@ crash at any point leaves a state the next ingest converges from.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -31,6 +32,7 @@ STATE_SUFFIX = "-state"
 TEXT_KEY = "text"
 GENERATION_ID = "generation"
 WRITING_ID = "writing"  # present while a write is under way; left behind by a writer that died
+PEOPLE_ID = "people"  # the links `kb people merge` made (alias -> person), as one JSON object
 
 
 @dataclass
@@ -138,6 +140,22 @@ class ChromaStore:
         """chunk_id -> (doc_id, doc_hash) of every stored passage, for consistency checks."""
         return {cid: (str(meta.get("doc_id", "")), str(meta.get("doc_hash", ""))) for cid, _, meta in self.iter_passages()}
 
+    # --- people: merges live beside the generation, so every process sees one ------
+    def people_links(self) -> dict[str, str]:
+        """alias -> person, as `kb people merge` left them (kb/people/book.py reads them)."""
+        found = self.state.get(ids=[PEOPLE_ID], include=["metadatas"])
+        if not found["ids"]:
+            return {}
+        value = json.loads(str((found["metadatas"][0] or {}).get("value") or "{}"))
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    def put_people_links(self, links: dict[str, str]) -> None:
+        """Replace the links (callers hold the write lock and bump the generation after)."""
+        if links:
+            self.state.upsert(ids=[PEOPLE_ID], embeddings=[[1.0]], metadatas=[{"value": json.dumps(links, ensure_ascii=False, sort_keys=True)}])
+        else:
+            self.state.delete(ids=[PEOPLE_ID])
+
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
         for start in range(0, len(passages), self.max_batch):
@@ -220,6 +238,13 @@ class ChromaStore:
         where = {"$and": [{"doc_id": doc_id}, {"doc_hash": content_hash}, {"position": {"$gte": first}}, {"position": {"$lt": stop}}]}
         hits = _hits(self.passages.get(where=where, include=["metadatas"]))
         return sorted(hits, key=lambda h: int(h.metadata.get("position", 0)))
+
+    def passages_spoken_by(self, labels: Sequence[str]) -> list[QueryHit]:
+        """Every stored passage (any version) in which one of these speaker labels speaks."""
+        said: list[dict[str, Any]] = [{"speakers": {"$contains": label}} for label in labels]
+        if not said:
+            return []
+        return _hits(self.passages.get(where=said[0] if len(said) == 1 else {"$or": said}, include=["metadatas"]))
 
     def count_passages(self) -> int:
         return self.passages.count()

@@ -25,7 +25,7 @@ def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
 
 
 def document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
-    keep = ("title", "kind", "author", "date", "url", "speakers", "format", "source_root")
+    keep = ("title", "kind", "author", "date", "url", "speakers", "people", "format", "source_root")
     metadata = {
         **{k: write.metadata.get(k) for k in keep},
         "content_hash": write.content_hash,

@@ -1,0 +1,76 @@
+"""Merges, renames and unmerges as changes to the stored links (alias -> person); the callers write them under the lock.
+
+Each returns (the new links, the name to show for the person changed). Names are
+checked against the book first: a typo in `kb people merge` is an error that
+names the fix, never a silent new person.
+"""
+
+from __future__ import annotations
+
+from kb.contract import MAX_SPEAKER_CHARS
+from kb.errors import InvalidInput
+from kb.people.book import PeopleBook, fold
+
+MAX_LINKS = 10_000
+
+
+def merged(book: PeopleBook, links: dict[str, str], names: list[str], into: str) -> tuple[dict[str, str], str]:
+    """Every person in `names` becomes `into` (the person `into` already names, when it is one of their names)."""
+    into = _checked(into, "into")
+    target = book.person(into) if book.known(into) else into
+    changed = dict(links)
+    for name in names:
+        _known(book, _checked(name, "names"))
+        person = book.person(name)
+        if fold(person) != fold(target):
+            _drop(changed, person)
+            changed[person] = target
+    _drop(changed, target)  # the target is a person, not an alias of one
+    return _bounded(changed), target
+
+
+def renamed(book: PeopleBook, links: dict[str, str], name: str, new_name: str) -> tuple[dict[str, str], str]:
+    """The person `name` is shown as `new_name`; their names so far become aliases."""
+    _known(book, _checked(name, "name"))
+    new_name = _checked(new_name, "new_name")
+    person = book.person(name)
+    changed = dict(links)
+    _drop(changed, new_name)
+    if fold(person) != fold(new_name):
+        _drop(changed, person)
+        changed[person] = new_name
+    return _bounded(changed), new_name
+
+
+def unmerged(book: PeopleBook, links: dict[str, str], name: str) -> tuple[dict[str, str], str]:
+    """`name` no longer points at anyone; front matter aliases stay with the documents that declare them."""
+    name = _checked(name, "name")
+    changed = dict(links)
+    if not _drop(changed, name):
+        raise InvalidInput(f"'{name}' is not merged into anyone: `kb people show '{name}'` shows who it is and why")
+    return changed, name
+
+
+def _drop(links: dict[str, str], name: str) -> bool:
+    keys = [key for key in links if fold(key) == fold(name)]
+    for key in keys:
+        del links[key]
+    return bool(keys)
+
+
+def _checked(name: str, field: str) -> str:
+    name = " ".join(str(name).split())
+    if not name or len(name) > MAX_SPEAKER_CHARS:
+        raise InvalidInput(f"{field}: a name of 1-{MAX_SPEAKER_CHARS} characters, e.g. 'Adam Chlipala'")
+    return name
+
+
+def _known(book: PeopleBook, name: str) -> None:
+    if not book.known(name):
+        raise InvalidInput(f"nobody here goes by '{name}': `kb people` or GET /v1/people lists who speaks (names are compared without case)")
+
+
+def _bounded(links: dict[str, str]) -> dict[str, str]:
+    if len(links) > MAX_LINKS:
+        raise InvalidInput(f"at most {MAX_LINKS:,} merged names: unmerge some first")
+    return links

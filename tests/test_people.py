@@ -1,0 +1,139 @@
+"""People: one person across files and spellings, merges without re-embedding, lists and pages (kb/people/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest import ingest_paths
+from kb.errors import InvalidInput, NotFound
+from kb.models import SearchFilters
+
+# A caption file in the shape conference captions take: the host names people in full once, then by first name.
+ICFP_LIKE = """WEBVTT
+
+00:00:01.000 --> 00:00:06.000
+<v Sara Lindqvist>Welcome back. Our first speaker is Adam Okoro, and then Jeremy Hale.
+
+00:00:06.000 --> 00:00:14.000
+<v Adam Okoro>Thanks. Today I want to talk about proof assistants and how certified compilers change code review.
+
+00:00:14.000 --> 00:00:21.000
+<v Sara>Adam, how long did the certified compiler take to build?
+
+00:00:21.000 --> 00:00:30.000
+<v Adam>About four years of work on the certified compiler, most of it on the proof assistant itself.
+
+00:00:30.000 --> 00:00:38.000
+<v Jeremy Hale>I would add that datatype generic programming made our parsers much shorter.
+
+00:00:38.000 --> 00:00:45.000
+<v Jeremy>Generic programming also lets the parsers share one pretty printer.
+"""
+
+MAYA_ESSAY_PANEL = """---
+title: Sponsorship and on-call
+date: 2025-03-14
+people:
+  Maya Chen: [Dr. Maya Chen, maya]
+---
+Maya Chen: Sponsorship is different from mentorship: a sponsor spends their own credibility to put you in the room.
+Tom Reyes: And on-call? Our on-call rotation burned people out until we paid for it.
+Maya Chen: We capped on-call at one week in six and wrote runbooks for every page.
+"""
+
+OTHER_PANEL = """---
+title: Staff engineers
+date: 2026-01-20
+---
+Dr. Maya Chen: Staff engineers write the strategy documents nobody else has time to write.
+Priya Raman: And they sponsor people, which is sponsorship in the plain sense of the word.
+Adam: I only joined to say the certified compiler is done.
+Priya Raman: Congratulations.
+Adam: Thanks, it took four years.
+"""
+
+
+@pytest.fixture
+def people_kb(backend, kb, tmp_path: Path):
+    folder = tmp_path / "panels"
+    folder.mkdir()
+    (folder / "icfp-session.vtt").write_text(ICFP_LIKE)
+    (folder / "sponsorship.txt").write_text(MAYA_ESSAY_PANEL)
+    (folder / "staff.txt").write_text(OTHER_PANEL)
+    report = ingest_paths([folder], kb)
+    assert report.failed == 0, [f.error for f in report.files if f.error]
+    return kb
+
+
+def _names(kb) -> dict[str, object]:
+    return {person.name: person for person in kb.people()}
+
+
+def test_a_first_name_is_the_full_name_of_the_same_file(people_kb) -> None:
+    people = _names(people_kb)
+    assert people["Adam Okoro"].passages >= 1 and people["Jeremy Hale"].passages >= 1
+    assert "Jeremy" not in people and "Sara" not in people  # completed within the file
+    assert "Sara Lindqvist" in people
+    # "Adam" in another file is not completed from this one: a first name across files is not evidence
+    assert "Adam" in people
+
+
+def test_front_matter_aliases_join_one_person_across_files(people_kb) -> None:
+    maya = _names(people_kb)["Maya Chen"]
+    assert maya.documents == 2
+    assert {"Dr. Maya Chen", "maya"} <= set(maya.aliases)
+    assert maya.first_date == "2025-03-14" and maya.last_date == "2026-01-20"
+    assert "Dr. Maya Chen" not in _names(people_kb)
+    found = people_kb.search("strategy documents", top_k=3, filters=SearchFilters(speaker="maya")).results
+    assert found and all("Maya Chen" in p.speakers for p in found)
+    assert any("strategy documents" in p.text for p in found)  # said under the label "Dr. Maya Chen"
+
+
+def test_merge_renames_without_embedding_again_and_unmerge_undoes_it(people_kb, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = {doc.doc_id: sorted(people_kb.store.passage_ids(doc.doc_id)) for doc in people_kb.documents()}
+    with monkeypatch.context() as patched:
+        patched.setattr(type(people_kb.embedder), "embed", lambda *_: pytest.fail("a merge embedded something"))
+        merged = people_kb.merge_people(["Adam"], "Adam Okoro")
+    assert merged.name == "Adam Okoro" and "Adam" in merged.aliases and merged.documents == 2
+    assert "Adam" not in _names(people_kb)
+    assert {doc.doc_id: sorted(people_kb.store.passage_ids(doc.doc_id)) for doc in people_kb.documents()} == before
+    said = people_kb.search("certified compiler is done", top_k=5, filters=SearchFilters(speaker="adam okoro")).results
+    assert any(p.doc_id == "staff.txt" and "Adam Okoro" in p.speakers and "Adam" not in p.speakers for p in said)
+    people_kb.unmerge_person("Adam")
+    assert "Adam" in _names(people_kb)
+    with pytest.raises(InvalidInput, match="not merged"):
+        people_kb.unmerge_person("Adam")
+
+
+def test_merging_a_name_nobody_has_is_an_error_naming_the_fix(people_kb) -> None:
+    with pytest.raises(InvalidInput, match="nobody here goes by 'Adma'"):
+        people_kb.merge_people(["Adma"], "Adam Okoro")
+    with pytest.raises(NotFound, match="GET /v1/people"):
+        people_kb.person("Nobody Here")
+
+
+def test_rename_keeps_the_old_name_as_an_alias(people_kb) -> None:
+    people_kb.rename_person("Sara Lindqvist", "Dr. Sara Lindqvist")
+    sara = _names(people_kb)["Dr. Sara Lindqvist"]
+    assert "Sara Lindqvist" in sara.aliases
+    assert people_kb.person("sara lindqvist").name == "Dr. Sara Lindqvist"
+
+
+def test_a_person_page_lists_their_own_lines_with_times_and_topics(people_kb) -> None:
+    page = people_kb.person("Adam Okoro")
+    lines = [line for doc in page.in_documents for line in doc.lines]
+    assert [doc.doc_id for doc in page.in_documents] == ["icfp-session.vtt"]
+    assert any("four years" in line.text for line in lines) and any("proof assistants" in line.text for line in lines)
+    assert not any("Generic programming" in line.text for line in lines)  # Jeremy's line, same passage
+    assert page.in_documents[0].start == "00:00:06"
+    assert lines[0].start == "00:00:06"
+    assert any("certified" in topic or "compiler" in topic for topic in page.topics), page.topics
+
+
+def test_asking_about_a_person_by_an_alias_quotes_only_them(people_kb) -> None:
+    answer = people_kb.ask("what did maya say about on-call?", top_k=3)
+    assert answer.answered, answer.answer
+    quoted = [quote for citation in answer.citations for quote in citation.quotes]
+    assert quoted and all(quote.speaker == "Maya Chen" for quote in quoted)
