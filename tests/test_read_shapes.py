@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from ingest.readers import read_document
 from kb.models import Passage
 
@@ -177,3 +179,66 @@ def test_sound_tags_are_stored_but_not_embedded() -> None:
     assert "(applause)" in drafts[0].text and "[Laughter]" in drafts[0].text  # no text lost
     assert "applause" not in drafts[0].embed_text.lower() and "laughter" not in drafts[0].embed_text.lower()
     assert "builds that break on Fridays. They always do." in drafts[0].embed_text
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d},{int(round((seconds - whole) * 1000)):03d}"
+
+
+def _srt(cues: list[tuple[float, float, str]]) -> str:
+    return "\n".join(f"{n}\n{_clock(start)} --> {_clock(end)}\n{text}\n" for n, (start, end, text) in enumerate(cues, start=1))
+
+
+def _monologue(words_per_cue: int, minutes: int = 15, cue_seconds: float = 5.0) -> list[tuple[float, float, str]]:
+    """One speaker for `minutes` in `cue_seconds` cues; sentences run across cues, as captions cut them."""
+    vocabulary = "the build queue waits while the compiler reads every module twice before linking".split()
+    cues, said = [], 0
+    for n in range(int(minutes * 60 / cue_seconds)):
+        words = []
+        for _ in range(words_per_cue):
+            word = vocabulary[said % len(vocabulary)]
+            words.append(word.capitalize() if said % 9 == 0 else word)
+            said += 1
+            if said % 9 == 0:
+                words[-1] += "."
+        text = " ".join(words)
+        cues.append((n * cue_seconds, (n + 1) * cue_seconds, f"Maya Chen: {text}" if n == 0 else text))
+    return cues
+
+
+def _passages_of(name: str, data: str):
+    from ingest.chunking import chunk_units
+
+    return chunk_units(read_document(name, data.encode()), lambda text: len(text.split()) + 2)
+
+
+@pytest.mark.parametrize("words_per_cue", [12, 3])  # speaking pace, and slow speech (demos, slides) where few words fill minutes
+def test_a_long_monologue_is_cut_by_time_as_well_as_words(words_per_cue: int) -> None:
+    from ingest.chunking.turn_chunker import MAX_PASSAGE_SECONDS
+
+    cues = _monologue(words_per_cue)
+    passages = _passages_of("lecture.srt", _srt(cues))
+    assert len(passages) > 1
+    spoken = [word for _, _, text in cues for word in text.removeprefix("Maya Chen: ").split()]
+    stored = [word for p in passages for line in p.text.split("\n") for word in line.removeprefix("Maya Chen: ").split()]
+    assert stored == spoken  # no word lost, none repeated, in order
+    for passage, following in zip(passages, passages[1:] + [None]):
+        assert passage.speaker == "Maya Chen" and passage.text.startswith("Maya Chen: ")
+        assert passage.start_seconds < passage.end_seconds
+        assert passage.end_seconds - passage.start_seconds <= MAX_PASSAGE_SECONDS, (passage.start_seconds, passage.end_seconds)
+        if following is not None:
+            assert passage.end_seconds <= following.start_seconds
+    assert passages[0].start_seconds == 0 and passages[-1].end_seconds == cues[-1][1]
+
+
+def test_short_turns_far_apart_are_not_packed_into_a_long_passage() -> None:
+    from ingest.chunking.turn_chunker import MAX_PASSAGE_SECONDS
+
+    cues = []
+    for n in range(12):  # two people, a short remark every 100 seconds (a workshop with long silences)
+        name = "Ana Silva" if n % 2 == 0 else "Bo Kim"
+        cues.append((n * 100.0, n * 100.0 + 6, f"{name}: Remark number {n} about the failing build and the flaky test."))
+    passages = _passages_of("workshop.srt", _srt(cues))
+    assert sum(len(p.text.split("\n")) for p in passages) == 12
+    assert all(p.end_seconds - p.start_seconds <= MAX_PASSAGE_SECONDS for p in passages)

@@ -112,12 +112,20 @@ def _with_text(piece: Piece, text: str, count: TokenCounter) -> Piece:
     return Piece(text, count(text), piece.speaker, piece.start, piece.end, piece.page, piece.section, dict(piece.extra))
 
 
-def pack(pieces: list[Piece], target: int, limit: int, boundary: Callable[[Piece, Piece], bool] | None = None) -> list[list[Piece]]:
+def pack(
+    pieces: list[Piece],
+    target: int,
+    limit: int,
+    boundary: Callable[[Piece, Piece], bool] | None = None,
+    max_seconds: float | None = None,
+) -> list[list[Piece]]:
     """Group consecutive pieces into passages of about `target` tokens, never over `limit`.
 
     A piece starts a new group when adding it would pass `target`, or when
-    `boundary(prev, piece)` says so (a new page, a new section). A last group far
-    smaller than target is merged back into the one before when it fits `limit`.
+    `boundary(prev, piece)` says so (a new page, a new section), or when the group
+    would then span more than `max_seconds` from its first start to its last end (a
+    citation's time range stays one a listener can use). A last group far
+    smaller than target is merged back into the one before when it fits `limit` (and the time span).
     Token counts are summed (each piece counted with its own [CLS]/[SEP]), which
     over-estimates slightly and so stays on the safe side of the window.
     """
@@ -127,7 +135,8 @@ def pack(pieces: list[Piece], target: int, limit: int, boundary: Callable[[Piece
     for piece in pieces:
         cost = piece.tokens - 2
         crosses = bool(current) and boundary is not None and boundary(current[-1], piece)
-        if current and (crosses or size + cost + 2 > target):
+        too_long = bool(current) and max_seconds is not None and span_seconds([current[0], piece]) > max_seconds
+        if current and (crosses or too_long or size + cost + 2 > target):
             groups.append(current)
             current, size = [], 0
         current.append(piece)
@@ -138,11 +147,19 @@ def pack(pieces: list[Piece], target: int, limit: int, boundary: Callable[[Piece
             and size < target // 4
             and group_tokens(groups[-1]) + size <= limit
             and (boundary is None or not boundary(groups[-1][-1], current[0]))
+            and (max_seconds is None or span_seconds([groups[-1][0], current[-1]]) <= max_seconds)
         ):
             groups[-1].extend(current)
         else:
             groups.append(current)
     return groups
+
+
+def span_seconds(group: list[Piece]) -> float:
+    """Seconds from the group's first start to its last end (its last start when it has no end); 0 without times."""
+    starts = [p.start for p in group if p.start is not None]
+    ends = [p.end if p.end is not None else p.start for p in group if (p.end if p.end is not None else p.start) is not None]
+    return max(ends[-1] - starts[0], 0.0) if starts and ends else 0.0
 
 
 def group_tokens(group: list[Piece]) -> int:
