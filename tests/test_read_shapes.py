@@ -192,7 +192,7 @@ def _srt(cues: list[tuple[float, float, str]]) -> str:
 
 def _monologue(words_per_cue: int, minutes: int = 15, cue_seconds: float = 5.0) -> list[tuple[float, float, str]]:
     """One speaker for `minutes` in `cue_seconds` cues; sentences run across cues, as captions cut them."""
-    vocabulary = "the build queue waits while the compiler reads every module twice before linking".split()
+    vocabulary = ["the", "build", "queue", "waits", "while", "the", "compiler", "reads", "every", "module", "twice", "before", "linking"]
     cues, said = [], 0
     for n in range(int(minutes * 60 / cue_seconds)):
         words = []
