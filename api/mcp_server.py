@@ -18,14 +18,15 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from kb.contract import MAX_PASSAGE_OFFSET, MAX_WORDS, PASSAGE_PAGE, TOP_K, Kind, version
-from kb.errors import KBError
-from kb.models import AskResponse, DocumentInfo, DocumentPassages, IngestReport, SearchFilters, SearchResponse
+from kb.errors import KBError, NotFound
+from kb.models import AskResponse, DocumentInfo, DocumentPassages, IngestReport, Person, PersonPage, SearchFilters, SearchResponse
 from kb.protocol import KnowledgeBaseLike
 
 INSTRUCTIONS = """panel-kb holds what engineers say about their careers: panel transcripts (who said what, when),
 essays and book notes. Use `search` to find passages and `ask` for a short answer whose every sentence cites a
 passage as [n]. Cite what you use with its speaker, panel title, time (hh:mm:ss) or page, as the results give them.
-Use `list_documents` to see what is stored and who speaks, and `get_document` to read a passage in its context."""
+Use `list_documents` to see what is stored, `list_people` and `get_person` for who speaks (under every name they go
+by) and what they said, and `get_document` to read a passage in its context."""
 
 
 def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name: str = "panel-kb"):
@@ -48,12 +49,13 @@ def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name
         query: Annotated[str, Field(min_length=1, max_length=2000, description="What to look for, in plain words.")],
         top_k: Annotated[int, Field(ge=TOP_K.low, le=TOP_K.high, description="How many passages.")] = TOP_K.default,
         kind: Annotated[Kind | None, Field(description="Only transcripts (panels), essays or book notes.")] = None,
-        speaker: Annotated[str | None, Field(description="Only passages where this person speaks (exact name, see list_documents).")] = None,
+        person: Annotated[str | None, Field(description="Only passages where this person speaks: any name they go by (see list_people).")] = None,
         doc_id: Annotated[str | None, Field(description="Only this document.")] = None,
+        speaker: Annotated[str | None, Field(description="The same as `person` (its older name).")] = None,
     ) -> SearchResponse:
         """Find passages by meaning and keywords. Each result has its text, document title, kind, speakers and, for
         transcripts, start time (hh:mm:ss), for PDFs the page: cite those. Use for "where does anyone talk about X"."""
-        return guarded(lambda: kb().search(query, top_k=top_k, filters=SearchFilters(doc_id=doc_id, kind=kind, speaker=speaker)))
+        return guarded(lambda: kb().search(query, top_k=top_k, filters=SearchFilters(doc_id=doc_id, kind=kind, speaker=person or speaker)))
 
     @tool
     def ask(
@@ -61,21 +63,37 @@ def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name
         max_words: Annotated[int, Field(ge=MAX_WORDS.low, le=MAX_WORDS.high, description="Cap on the answer's words.")] = MAX_WORDS.default,
         top_k: Annotated[int, Field(ge=TOP_K.low, le=TOP_K.high, description="Most passages the answer may cite.")] = TOP_K.default,
         kind: Annotated[Kind | None, Field(description="Only transcripts, essays or book notes.")] = None,
-        speaker: Annotated[str | None, Field(description="Only what this person said.")] = None,
+        person: Annotated[str | None, Field(description="Only what this person said: any name they go by (see list_people).")] = None,
+        speaker: Annotated[str | None, Field(description="The same as `person` (its older name).")] = None,
     ) -> AskResponse:
         """A short answer from the stored passages; every sentence ends with [n] pointing into `citations`, and
         transcript quotes say who said it, in which panel, at what time. `answered` is false when nothing stored is
         relevant (the citations are then only the nearest passages). Use for "what did Maya Chen say about X"."""
-        return guarded(lambda: kb().ask(question, top_k=top_k, filters=SearchFilters(kind=kind, speaker=speaker), max_words=max_words))
+        return guarded(lambda: kb().ask(question, top_k=top_k, filters=SearchFilters(kind=kind, speaker=person or speaker), max_words=max_words))
 
     @tool
     def list_documents(
         kind: Annotated[Kind | None, Field(description="Only this kind.")] = None,
-        speaker: Annotated[str | None, Field(description="Only documents where this person speaks.")] = None,
+        speaker: Annotated[str | None, Field(description="Only documents where this person speaks (any name they go by).")] = None,
     ) -> list[DocumentInfo]:
         """Every stored document: doc_id, title, kind, passage count, speakers, when it was ingested."""
         documents = guarded(lambda: kb().documents())
-        return [d for d in documents if (kind is None or d.kind == kind) and (speaker is None or speaker in d.speakers)]
+        spoken_in = None if speaker is None else guarded(lambda: _documents_of(kb(), speaker))
+        return [d for d in documents if (kind is None or d.kind == kind) and (spoken_in is None or d.doc_id in spoken_in)]
+
+    @tool
+    def list_people(kind: Annotated[Kind | None, Field(description="Only people who speak in documents of this kind.")] = None) -> list[Person]:
+        """Everyone who speaks in the stored documents, most passages first: their name, the other names they go by
+        (aliases, first names, merged labels), how many documents and passages, which kinds, first and last date."""
+        return [p for p in guarded(lambda: kb().people()) if kind is None or kind in p.kinds]
+
+    @tool
+    def get_person(
+        person: Annotated[str, Field(min_length=1, max_length=200, description="Any name they go by (see list_people).")],
+    ) -> PersonPage:
+        """One person: the topics they speak about most, and per document the times they speak and their own lines
+        (with the passage position to read each in context with get_document)."""
+        return guarded(lambda: kb().person(person))
 
     @tool
     def get_document(
@@ -90,6 +108,14 @@ def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name
     if writes:
         _add_write_tools(server, kb, guarded)
     return server
+
+
+def _documents_of(kb: KnowledgeBaseLike, name: str) -> set[str]:
+    """The doc_ids this person speaks in (none when nobody goes by `name`)."""
+    try:
+        return {document.doc_id for document in kb.person(name).in_documents}
+    except NotFound:
+        return set()
 
 
 def _tool_of(server) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -26,7 +26,19 @@ from kb.bm25 import store_sync
 from kb.bm25.index import SparseIndex
 from kb.contract import MAX_PASSAGE_OFFSET, PASSAGE_PAGE, AskMode, SearchMode
 from kb.errors import InvalidInput, NotFound
-from kb.models import AskResponse, DoctorReport, DocumentInfo, DocumentPassages, Health, Passage, Person, PersonPage, SearchFilters, SearchResponse
+from kb.models import (
+    AskResponse,
+    DoctorReport,
+    DocumentInfo,
+    DocumentPassage,
+    DocumentPassages,
+    Health,
+    Passage,
+    Person,
+    PersonPage,
+    SearchFilters,
+    SearchResponse,
+)
 from kb.people import links as people_links
 from kb.people.book import PeopleBook
 from kb.people.summary import list_people, person_page
@@ -219,7 +231,7 @@ class KnowledgeBase:
             limit=limit,
             total=total,
             next_offset=offset + limit if offset + limit < total else None,
-            passages=[document_passage(hit) for hit in hits],
+            passages=[people_in(document_passage(hit), self.reads.people()) for hit in hits],
         )
 
     def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: SearchMode = "hybrid") -> SearchResponse:
@@ -417,6 +429,16 @@ class KnowledgeBase:
         if not self.store.interrupted():
             return []
         return self.doctor(repair=True).repaired
+
+
+def people_in(passage: DocumentPassage, book: PeopleBook) -> DocumentPassage:
+    """A document's passage in context names people too: its turns and speakers, as search results do."""
+    if passage.speaker:
+        passage.speaker = book.person(passage.speaker)
+    passage.speakers = list(dict.fromkeys(book.person(label) for label in passage.speakers))
+    for turn in passage.turns:
+        turn.speaker = book.person(turn.speaker) if turn.speaker else None
+    return passage
 
 
 def as_people(passage: Passage, book: PeopleBook) -> Passage:

@@ -75,7 +75,10 @@ class Passage(BaseModel):
         default_factory=list, description="In an answer's citations: the sentences it quotes from this passage, in reading order."
     )
     line_starts: list[float] = Field(default_factory=list, exclude=True)  # per text line, transcripts with times
-    labels: dict[str, str] = Field(default_factory=dict, exclude=True)  # a stored speaker label -> the person it is, where they differ
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="A speaker label as `text` writes it -> the person it is, where they differ (a label merged into a person, GET /v1/people).",
+    )
     cue_marks: list[float] = Field(default_factory=list, exclude=True)  # (line, word, seconds) triples where caption cues began
 
 

@@ -15,7 +15,7 @@ from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
-READ_TOOLS = {"search", "ask", "list_documents", "get_document"}
+READ_TOOLS = {"search", "ask", "list_documents", "get_document", "list_people", "get_person"}
 PANEL = "what-staff-engineers-do-differently.vtt"
 
 
@@ -50,7 +50,11 @@ async def _read_tools(client) -> dict:
     document = await client.call_tool("get_document", {"doc_id": PANEL, "limit": 3})
     missing = await client.call_tool("get_document", {"doc_id": "nope.md"})
     bad = await client.call_tool("search", {"query": "", "top_k": 999})
-    return {"tools": tools, "found": found, "answer": answer, "listed": listed, "document": document, "missing": missing, "bad": bad}
+    people = await client.call_tool("list_people", {"kind": "transcript"})
+    person = await client.call_tool("get_person", {"person": "maya chen"})
+    by_person = await client.call_tool("search", {"query": "sponsorship", "top_k": 3, "person": "fatima zahra"})
+    seen = {"tools": tools, "found": found, "answer": answer, "listed": listed, "document": document, "missing": missing, "bad": bad}
+    return {**seen, "people": people, "person": person, "by_person": by_person}
 
 
 def _check_read_tools(seen: dict) -> None:
@@ -70,6 +74,12 @@ def _check_read_tools(seen: dict) -> None:
     assert passages["document"]["doc_id"] == PANEL and len(passages["passages"]) == 3 and passages["passages"][0]["turns"]
     assert seen["missing"].is_error and "no document with doc_id 'nope.md'" in seen["missing"].content[0].text
     assert seen["bad"].is_error and "top_k" in seen["bad"].content[0].text
+    people = {p["name"]: p for p in seen["people"].structured_content["result"]}
+    assert people["Maya Chen"]["passages"] >= 1 and people["Maya Chen"]["kinds"] == ["transcript"]
+    page = seen["person"].structured_content
+    assert page["name"] == "Maya Chen" and page["in_documents"] and page["in_documents"][0]["lines"] and page["topics"]
+    by_person = seen["by_person"].structured_content["results"]
+    assert by_person and all("Fatima Zahra" in r["speakers"] for r in by_person)  # a person's name in any case
 
 
 def test_stdio_serves_every_read_tool_with_filters_and_errors(panels: Path) -> None:

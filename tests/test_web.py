@@ -604,3 +604,37 @@ def test_a_streamed_generative_answer_renders_as_text_and_loads_nothing(tmp_path
         api.stop()
         host.shutdown()
         stub.stop()
+
+
+def test_a_person_page_lists_their_lines_by_panel_links_each_to_its_moment_and_asks_only_them(site, page) -> None:
+    page.goto(site.api + "/")
+    _search(page, SPONSOR_QUESTION)
+    name_link = page.locator("#results a.person").first
+    name = name_link.inner_text()
+    name_link.click()  # a person's name on a card opens their page
+    page.wait_for_url("**/person/**")
+    expect(page.locator("h1")).to_have_text(name)
+    assert page.locator("#topics a.topic").count() >= 3
+    blocks = page.locator("article.person-doc")
+    assert blocks.count() >= 1
+    first_line = blocks.first.locator(".person-lines li").first
+    said = first_line.locator(".words").inner_text()
+    when = first_line.locator("a.time").inner_text()
+    _screenshot(page, "person.png")
+    first_line.locator("a.time").click()  # the line in context, at its moment
+    page.wait_for_url("**/doc/**")
+    target = page.locator(".turn.target").first
+    target.wait_for()
+    assert target.locator(".who").inner_text() == name and target.locator(".time").inner_text() == when
+    assert _words(said)[:5] == _words(target.locator(".words").inner_text())[:5]
+    page.goto(site.api + "/person/maya%20CHEN")  # any spelling of a name they go by
+    expect(page.locator("h1")).to_have_text("Maya Chen")
+    page.fill("#q", "who sponsored you?")
+    with page.expect_response("**/v1/ask/stream"):
+        page.press("#q", "Enter")
+    page.locator("#answer-sources li").first.wait_for()
+    quoted = page.eval_on_selector_all("#answer-sources .said-by", "lines => lines.map(l => l.textContent)")
+    others = page.eval_on_selector_all("#answer-sources .meta", "m => m.map(x => x.textContent)")
+    assert quoted and all("Maya Chen" in meta for meta in others)
+    page.goto(site.api + "/person/Nobody%20Here")
+    expect(page.locator("#status")).to_contain_text("nobody here goes by")

@@ -1,4 +1,4 @@
-"""GET / (the search page), GET /doc/<doc_id> (a document in context), GET /widget.js (the embeddable widget) and the pages' assets.
+"""GET / (the search page), GET /doc/<doc_id> (a document in context), GET /person/<name> (a person), GET /widget.js (the embeddable widget) and the pages' assets.
 
 Plain files under api/web: no build step, no CDN. The page gets a strict
 Content-Security-Policy (its own scripts and styles only, and calls only to
@@ -36,13 +36,26 @@ def context_view(doc_id: str) -> FileResponse:
     )
 
 
+@router.get("/person/{name:path}")
+def person_view(name: str) -> FileResponse:
+    """A person's page (/person/<any name they go by>): the page reads them from GET /v1/people/{name}."""
+    return FileResponse(
+        WEB / "person.html", media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"}
+    )
+
+
 @router.get("/widget.js")
 def widget() -> FileResponse:
     # Loaded by other origins' pages through <script src>; scripts need no CORS.
     return FileResponse(WEB / "widget.js", media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
 
 
-ASSETS = {"app.js": "text/javascript; charset=utf-8", "doc.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+ASSETS = {
+    "app.js": "text/javascript; charset=utf-8",
+    "doc.js": "text/javascript; charset=utf-8",
+    "person.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
 
 
 @router.get("/assets/{name}")

@@ -24,9 +24,8 @@
       storeEmpty = health.documents === 0;
       $("store-size").textContent = `${health.documents} documents · ${health.passages} passages`;
       if (storeEmpty) say("The knowledge base is empty. Add documents with `kb ingest PATH` or POST /v1/documents, then search.");
-      const { documents } = await K.callWithKey("/v1/documents");
-      const names = [...new Set(documents.flatMap((d) => d.speakers || []))].sort((a, b) => a.localeCompare(b));
-      for (const name of names) speaker.append(new Option(name, name));
+      const { people } = await K.callWithKey("/v1/people"); // persons, not labels: "Adam" merged into "Adam Chlipala" is one
+      for (const name of people.map((p) => p.name).sort((a, b) => a.localeCompare(b))) speaker.append(new Option(name, name));
     } catch (error) {
       say(error.message, true);
     }
@@ -148,8 +147,11 @@
       title.tabIndex = -1; // the item itself takes focus; Enter opens the link
     }
     meta.append(title, span("badge", K.KIND_LABELS[passage.kind] || passage.kind));
-    const place = K.where(passage, speaker.value);
-    if (place) meta.append(span("where", place));
+    if (K.where(passage, speaker.value)) {
+      const place = span("where", "");
+      place.append(K.whereNodes(document, "", passage, speaker.value)); // each name links to the person's page
+      meta.append(place);
+    }
     const card = K.expandable(document, passage, { query, speaker: speaker.value }, 460);
     const links = span("links", "");
     if (card.button) links.append(card.button);

@@ -147,7 +147,9 @@
   function lineNode(doc, passage, text, [a, b], spans, query, speaker) {
     const node = element(doc, "span", "line");
     const line = text.slice(text.lastIndexOf("\n", a - 1) + 1);
-    const who = (passage.speakers || []).find((name) => line.startsWith(`${name}: `));
+    const labels = passage.labels || {}; // a merged label in the text ("Adam: ") -> the person it is
+    const label = [...(passage.speakers || []), ...Object.keys(labels)].find((name) => line.startsWith(`${name}: `));
+    const who = label && (labels[label] || label);
     if (speaker && who) node.classList.add(who.toLowerCase() === speaker.toLowerCase() ? "said-by" : "others");
     let at = a;
     for (const [s, e] of spans.filter(([s, e]) => e > a && s < b)) {
@@ -199,6 +201,31 @@
     if (passage.page) parts.push(`page ${passage.page}`);
     if (passage.section) parts.push(passage.section);
     return parts.join(" · ");
+  }
+
+  /** The person page of a name on the server at `base` ("" for this one). */
+  function personLink(base, name) {
+    return `${base}/person/${encodeURIComponent(name)}`;
+  }
+
+  /** `where()` as nodes: each person's name a link to their page on the server at `base`, the rest as text. */
+  function whereNodes(doc, base, passage, speaker) {
+    const fragment = doc.createDocumentFragment();
+    const text = where(passage, speaker);
+    const names = [...new Set([...(passage.speakers || []), ...(passage.speaker ? [passage.speaker] : [])])].sort((a, b) => b.length - a.length);
+    const head = names.length ? text.split(" · ")[0] : "";
+    if (!head) {
+      fragment.append(text);
+      return fragment;
+    }
+    head.split(", ").forEach((name, i) => {
+      if (i) fragment.append(", ");
+      const a = element(doc, "a", "person", name);
+      a.href = personLink(base, name);
+      fragment.append(a);
+    });
+    fragment.append(text.slice(head.length));
+    return fragment;
   }
 
   const KIND_LABELS = { transcript: "panel", essay: "essay", book_notes: "book notes" };
@@ -385,7 +412,7 @@
     return Object.keys(chosen).length ? chosen : null;
   }
 
-  window.PanelKB = { ORIGIN, terms, highlighted, element, excerpt, passageText, expandable, clickToToggle, reveal, sourceLink, contextLink, where, answerFragment, call, callWithKey, askStream, askWithKey, howWritten, filters, KIND_LABELS };
+  window.PanelKB = { ORIGIN, terms, highlighted, element, excerpt, passageText, expandable, clickToToggle, reveal, sourceLink, contextLink, where, whereNodes, personLink, answerFragment, call, callWithKey, askStream, askWithKey, howWritten, filters, KIND_LABELS };
 
   const STYLE = `
     :host { display: block; font-family: var(--kb-font, system-ui, sans-serif); color: var(--kb-text, #1d2330); font-size: 15px; line-height: 1.5; }
@@ -535,7 +562,12 @@
         title.href = sourceLink(passage) || contextLink(this.api, passage, query);
         title.target = "_blank";
         title.rel = "noopener";
-        const meta = element(document, "div", "meta", [KIND_LABELS[passage.kind] || passage.kind, where(passage, speaker)].filter(Boolean).join(" · "));
+        const meta = element(document, "div", "meta", KIND_LABELS[passage.kind] || passage.kind);
+        if (where(passage, speaker)) meta.append(" · ", whereNodes(document, this.api, passage, speaker));
+        for (const a of meta.querySelectorAll("a.person")) {
+          a.target = "_blank";
+          a.rel = "noopener";
+        }
         const card = expandable(document, passage, { query, speaker }, 280);
         const links = element(document, "div", "links");
         if (card.button) links.append(card.button);
