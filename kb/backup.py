@@ -13,8 +13,8 @@ short second read (`make scale` measures it). Only passages of each document's l
 version are kept, so a write that died before the backup leaves nothing of itself in it.
 
 The archive is a gzip'd tar of four members; `manifest.json` names the format and
-its version, panel-kb's version, the embedding model, counts and each other
-member's size and sha256. A restore checks the manifest and the sizes before it
+its version, panel-kb's version, the embedding model, counts, the people merges
+(`kb people merge`, a small JSON object) and each other member's size and sha256. A restore checks the manifest and the sizes before it
 unpacks, and each checksum as it unpacks, before it writes anything to a store: a
 torn, tampered or foreign archive is refused with nothing written. An embedded
 store is built in a hidden folder inside its (empty) destination and moved into
@@ -121,8 +121,8 @@ def read_manifest(archive_path: Path) -> dict[str, Any]:
     raise BackupRefused(f"{archive_path.name}: no manifest.json: not a panel-kb backup")
 
 
-def _snapshot(store: Any, writing: Callable[[], Any], work: Path) -> tuple[dict[str, int], str, float]:
-    """The store's content as of one moment, into the work folder: (counts, generation, seconds writers waited).
+def _snapshot(store: Any, writing: Callable[[], Any], work: Path) -> tuple[dict[str, Any], str, float]:
+    """The store's content as of one moment, into the work folder: (counts and the people merges, generation, seconds writers waited).
 
     Read first without the lock (at 100k passages the read takes tens of seconds, far
     longer than an upload may wait); then, under the lock, the records are read again
@@ -144,6 +144,7 @@ def _snapshot(store: Any, writing: Callable[[], Any], work: Path) -> tuple[dict[
         locked = time.perf_counter()
         records = store.get_documents()
         generation = store.generation()
+        people = store.people_links()
         changed = {
             doc_id
             for doc_id, record in records.items()
@@ -156,7 +157,7 @@ def _snapshot(store: Any, writing: Callable[[], Any], work: Path) -> tuple[dict[
     with open(work / "documents.jsonl", "w", encoding="utf-8") as documents:
         for doc_id in sorted(records):
             documents.write(json.dumps({"doc_id": doc_id, "metadata": records[doc_id].metadata}, ensure_ascii=False) + "\n")
-    return {"documents": len(records), "passages": passages, "dimensions": dimensions}, generation, held
+    return {"documents": len(records), "passages": passages, "dimensions": dimensions, "people": people}, generation, held
 
 
 def _live_hash(record: Any) -> str:
@@ -315,6 +316,8 @@ def restore_rows(store: Any, folder: Path, manifest: dict[str, Any]) -> None:
     store.upsert_passages(batch)
     with open(folder / "documents.jsonl", encoding="utf-8") as documents:
         store.put_documents([DocumentRecord(row["doc_id"], row["metadata"]) for row in map(json.loads, documents)])
+    people = manifest.get("people") or {}  # `kb people merge` links; archives from before people have none
+    store.put_people_links({str(alias): str(person) for alias, person in people.items()} if isinstance(people, dict) else {})
     store.bump_generation()  # a new one: nothing built for another store (a keyword index) is taken for this one's
     store.clear_writing()
 

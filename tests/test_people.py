@@ -137,3 +137,54 @@ def test_asking_about_a_person_by_an_alias_quotes_only_them(people_kb) -> None:
     assert answer.answered, answer.answer
     quoted = [quote for citation in answer.citations for quote in citation.quotes]
     assert quoted and all(quote.speaker == "Maya Chen" for quote in quoted)
+
+
+def test_a_backup_keeps_the_merges(people_kb, tmp_path: Path) -> None:
+    from kb import KnowledgeBase, Settings
+
+    if people_kb.settings.chroma_url:
+        pytest.skip("the embedded store is enough: backups read both the same way (tests/test_backup.py)")
+    people_kb.merge_people(["Adam"], "Adam Okoro")
+    people_kb.backup(tmp_path / "kb.tar.gz")
+    restored = Settings(data_dir=tmp_path / "restored")
+    KnowledgeBase.restore(restored, tmp_path / "kb.tar.gz")
+    with KnowledgeBase(restored) as again:
+        assert "Adam" in {p.name: p for p in again.people()}["Adam Okoro"].aliases
+
+
+@pytest.mark.slow  # a real `kb serve`: in make test, not make quick
+def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, serve) -> None:
+    import subprocess
+
+    import httpx
+    from conftest import KB_COMMAND, ingest_into, kb_env
+
+    folder = tmp_path / "panels"
+    folder.mkdir()
+    (folder / "icfp-session.vtt").write_text(ICFP_LIKE)
+    (folder / "staff.txt").write_text(OTHER_PANEL)
+    data = tmp_path / "data"
+    assert ingest_into(data, [folder]).failed == 0
+    server = serve(data, KB_API_KEY="write-key", KB_READ_KEY="read-key")
+    read, write = {"Authorization": "Bearer read-key"}, {"Authorization": "Bearer write-key"}
+    assert httpx.get(f"{server.url}/v1/people").status_code == 401
+    listed = httpx.get(f"{server.url}/v1/people", headers=read).json()["people"]
+    assert {"Adam Okoro", "Adam", "Jeremy Hale"} <= {p["name"] for p in listed}
+    refused = httpx.post(f"{server.url}/v1/people/merge", json={"names": ["Adam"], "into": "Adam Okoro"}, headers=read)
+    assert refused.status_code == 403
+    typo = httpx.post(f"{server.url}/v1/people/merge", json={"names": ["Adma"], "into": "Adam Okoro"}, headers=write)
+    assert typo.status_code == 422 and "nobody here goes by 'Adma'" in typo.json()["error"]["message"]
+    run = subprocess.run(
+        [KB_COMMAND, "people", "merge", "Adam", "Adam Okoro"], env=kb_env(data, KB_API_KEY="write-key"), capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Merged: Adam Okoro (also Adam)" in run.stdout
+    page = httpx.get(f"{server.url}/v1/people/adam", headers=read).json()  # any name they go by
+    assert page["name"] == "Adam Okoro" and {d["doc_id"] for d in page["in_documents"]} == {"icfp-session.vtt", "staff.txt"}
+    assert httpx.get(f"{server.url}/v1/people/Nobody%20Here", headers=read).status_code == 404
+    found = httpx.post(f"{server.url}/v1/search", json={"query": "certified compiler", "filters": {"speaker": "Adam"}}, headers=read).json()
+    assert found["results"] and all("Adam Okoro" in r["speakers"] for r in found["results"])
+    shown = subprocess.run([KB_COMMAND, "people", "show", "adam okoro"], env=kb_env(data, KB_READ_KEY="read-key"), capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "four years" in shown.stdout, shown.stderr
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge"} <= set(schema["paths"])

@@ -29,19 +29,19 @@ def person(name: str, kb: KnowledgeBase = Depends(get_kb)) -> PersonPage:
     return kb.person(name)
 
 
-@writes.post("/merge", response_model=Person, responses=error_responses(400, 409, 422))
+@writes.post("/merge", response_model=Person, responses=error_responses(409, 422))
 def merge(body: PeopleMerge, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Person:
     """Every name in `names` becomes the person `into` ("Adam" into "Adam Chlipala"); nothing is embedded again."""
     return kb.merge_people(body.names, body.into, settings.write_wait)
 
 
-@writes.post("/rename", response_model=Person, responses=error_responses(400, 409, 422))
+@writes.post("/rename", response_model=Person, responses=error_responses(409, 422))
 def rename(body: PeopleRename, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Person:
     """The person `name` is shown as `new_name`; the names they had become aliases."""
     return kb.rename_person(body.name, body.new_name, settings.write_wait)
 
 
-@writes.post("/unmerge", response_model=Person, responses=error_responses(400, 409, 422))
+@writes.post("/unmerge", response_model=Person, responses=error_responses(409, 422))
 def unmerge(body: PeopleUnmerge, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Person:
     """`name` is its own person again (undoes a merge or a rename of that name)."""
     return kb.unmerge_person(body.name, settings.write_wait)
