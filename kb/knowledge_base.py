@@ -40,7 +40,7 @@ from kb.models import (
     SearchResponse,
 )
 from kb.people import links as people_links
-from kb.people.book import PeopleBook
+from kb.people.book import PeopleBook, book_of
 from kb.people.summary import list_people, person_page
 from kb.search.dense_side import DenseSide
 from kb.search.fusion import Candidate, FusionConfig
@@ -153,11 +153,11 @@ class KnowledgeBase:
     def asker(self) -> Asker:
         return Asker(
             search=lambda query, top_k, filters: self.search(query, top_k=top_k, filters=filters).results,
-            speakers=self.reads.speakers,
+            speakers=lambda: self.book().every_name(),
             composer=lambda: self.composer,
             generator=lambda: self.generator,
             llm_url=self.settings.llm_url,
-            person=lambda name: self.reads.people().person(name),
+            person=lambda name: self.book().person(name),
         )
 
     @cached_property
@@ -187,7 +187,7 @@ class KnowledgeBase:
         from kb.answers.verification import Verifier
 
         self.sync_sparse()
-        verifier = Verifier(self.embedder.embed, self.sparse.weights, self.reads.speakers, reader=self.reader)
+        verifier = Verifier(self.embedder.embed, self.sparse.weights, lambda: self.book().labels, reader=self.reader)
         return GenerativeAnswerer(LLMClient(self.settings), verifier, self.settings.llm_context, self.settings.llm_concurrency)
 
     @cached_property
@@ -231,7 +231,7 @@ class KnowledgeBase:
             limit=limit,
             total=total,
             next_offset=offset + limit if offset + limit < total else None,
-            passages=[people_in(document_passage(hit), self.reads.people()) for hit in hits],
+            passages=[people_in(document_passage(hit), self.book()) for hit in hits],
         )
 
     def search(self, query: str, top_k: int = 5, filters: SearchFilters | None = None, mode: SearchMode = "hybrid") -> SearchResponse:
@@ -239,7 +239,7 @@ class KnowledgeBase:
 
         A speaker filter names a person (any name they go by); results name people, not labels (kb/people/).
         """
-        book = self.reads.people()
+        book = self.book()
         response = self.searcher.search(query, top_k, self._for_people(filters, book), mode, self.fusion)
         for passage in response.results:
             as_people(passage, book)
@@ -276,15 +276,19 @@ class KnowledgeBase:
         return self.asker.stream(question, top_k, filters, max_words, mode)
 
     # --- people -----------------------------------------------------------------------
+    def book(self) -> PeopleBook:
+        """Who each speaker label is (kb/people/book.py), from the records and the merges; read once per generation."""
+        return self.reads.memo("people", lambda: book_of(self.store.get_documents().values(), self.store.people_links()))
+
     def people(self) -> list[Person]:
         """Everyone who speaks in a stored passage, under every name they go by (kb/people/)."""
-        return list_people(self.reads.people(), self._synced_sparse().speaker_rows(), self.store.get_documents())
+        return list_people(self.book(), self._synced_sparse().speaker_rows(), self.store.get_documents())
 
     def person(self, name: str) -> PersonPage:
         """One person's documents, lines and topics; NotFound when nobody here goes by `name`."""
         sparse = self._synced_sparse()
         page = person_page(
-            self.reads.people(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.passages_spoken_by, sparse.weights.term_weights
+            self.book(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.passages_spoken_by, sparse.weights.term_weights
         )
         if page is None:
             raise NotFound(f"nobody here goes by '{name}': `kb people` or GET /v1/people lists who speaks")
@@ -305,17 +309,13 @@ class KnowledgeBase:
     def _change_people(self, change: Callable[[PeopleBook, dict[str, str]], tuple[dict[str, str], str]], wait: float) -> Person:
         with self.writing(wait, "people"):
             self.reads.invalidate()
-            links, shown = change(self.reads.people(), self.store.people_links())
+            links, shown = change(self.book(), self.store.people_links())
             in_sync = self.sparse.generation == self.store.generation()
             self.store.mark_writing()
             self.store.put_people_links(links)
             self._after_write(in_sync, [], set())
-        found = [person for person in self.people() if person.name == self.reads.people().person(shown)]
-        return (
-            found[0]
-            if found
-            else Person(name=self.reads.people().person(shown), aliases=self.reads.people().aliases_of(shown), documents=0, passages=0)
-        )
+        found = [person for person in self.people() if person.name == self.book().person(shown)]
+        return found[0] if found else Person(name=self.book().person(shown), aliases=self.book().aliases_of(shown), documents=0, passages=0)
 
     # --- keeping the BM25 side in step ----------------------------------------------
     def sync_sparse(self, fresh: bool = True) -> None:

@@ -23,6 +23,7 @@ RANKS = {
     "store": 2,
     "bm25": 3,
     "search": 4,
+    "people": 4,  # who is who: read beside search, from the store's records and the keyword index's rows
     "answers": 5,
     "top": 6,  # the facades and what sits beside them: knowledge_base, remote, protocol, opening, doctor, evaluation
 }

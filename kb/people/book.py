@@ -9,8 +9,10 @@ A chain of links is followed (Adam -> A. Chlipala -> Adam Chlipala); a cycle sto
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 MAX_HOPS = 16
 
@@ -83,3 +85,20 @@ class PeopleBook:
     def every_name(self) -> list[str]:
         """Labels, aliases and display names: what a question may call someone ("what did maya say ...")."""
         return sorted({*self.labels, *(self._written[k] for k in self._persons), *self._persons.values()}, key=str.casefold)
+
+
+def book_of(records: Iterable[Any], links: Mapping[str, str]) -> PeopleBook:
+    """The book of a store: the labels and front matter aliases its document records hold, and its merge links."""
+    records = list(records)
+    labels = [name for record in records for name in record.metadata.get("speakers") or []]
+    declared = {alias: person for record in records for alias, person in declared_people(record.metadata).items()}
+    return PeopleBook(labels, declared, links)
+
+
+def declared_people(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """alias -> person as a document's front matter declared them (`people:`), stored as JSON on its record."""
+    try:
+        value = json.loads(str(metadata.get("people") or "{}"))
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

@@ -9,11 +9,11 @@ long as the generation stays the same. Writes by this process invalidate at once
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
-from kb.people.book import PeopleBook
 from kb.store.chroma import ChromaStore, DocumentRecord
 
 
@@ -25,14 +25,14 @@ class ReadCache:
         self._generation = ""
         self._checked = float("-inf")
         self._records: dict[str, DocumentRecord | None] = {}
-        self._book: PeopleBook | None = None
+        self._memo: dict[str, Any] = {}
 
     def generation(self) -> str:
         if time.monotonic() - self._checked > self.max_age:
             current = self.store.generation()
             with self._lock:
                 if current != self._generation:
-                    self._records, self._book = {}, None
+                    self._records, self._memo = {}, {}
                 self._generation, self._checked = current, time.monotonic()
         return self._generation
 
@@ -47,30 +47,14 @@ class ReadCache:
                 cached[doc_id] = found.get(doc_id)
         return {d: record for d in doc_ids if (record := cached.get(d)) is not None}
 
-    def speakers(self) -> list[str]:
-        """Every name a speaker goes by here (labels, aliases, display names): what a question may call someone."""
-        return self.people().every_name()
-
-    def people(self) -> PeopleBook:
-        """Who each speaker label is (kb/people/book.py), from the records and the merges; read once per generation."""
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """What `build()` gives, built once per generation (who is who, kb/people/, is read from every record)."""
         self.generation()
-        if self._book is None:
-            records = self.store.get_documents().values()
-            labels = [name for record in records for name in record.metadata.get("speakers") or []]
-            declared = {alias: person for record in records for alias, person in declared_people(record).items()}
-            self._book = PeopleBook(labels, declared, self.store.people_links())
-        return self._book
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def invalidate(self) -> None:
         with self._lock:
             self._checked = float("-inf")
-            self._records, self._book = {}, None
-
-
-def declared_people(record: DocumentRecord) -> dict[str, str]:
-    """alias -> person as a document's front matter declared them (`people:`), stored as JSON on its record."""
-    try:
-        value = json.loads(str(record.metadata.get("people") or "{}"))
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+            self._records, self._memo = {}, {}
