@@ -242,3 +242,106 @@ def test_short_turns_far_apart_are_not_packed_into_a_long_passage() -> None:
     passages = _passages_of("workshop.srt", _srt(cues))
     assert sum(len(p.text.split("\n")) for p in passages) == 12
     assert all(p.end_seconds - p.start_seconds <= MAX_PASSAGE_SECONDS for p in passages)
+
+
+def _pdf_passages(tmp_path, pages: list[str], outline: list[tuple[str, int]] | None = None, name: str = "manual.pdf"):
+    """A PDF laid out line by line (as pypdf reads papers and manuals), read and chunked, as stored passages."""
+    from ingest.chunking import chunk_units
+    from tests.conftest import make_pdf
+
+    path = make_pdf(tmp_path / name, pages)
+    units = read_document(name, path.read_bytes())
+    drafts = chunk_units(units, lambda text: len(text.split()) + 2)
+    return units, [
+        Passage(text=d.text, score=1.0, doc_id=name, title="Manual", kind=units[0].metadata["kind"], source=name, chunk_id=f"c{i}", page=d.page)
+        for i, d in enumerate(drafts)
+    ]
+
+
+EASY = (
+    "An easy-to-learn API is consistent: it names similar things the same way in every module, so what a programmer "
+    "learns in one place holds in the next. Its names say what they do, and the common case needs no manual at all. "
+)
+MINIMAL = (
+    "A minimal API has as few public members per class as it can, and as few classes as it can. This makes it easier "
+    "to understand, to remember, to debug and to change, and it leaves room to grow without breaking the callers. "
+)
+
+
+def test_a_pdf_heading_is_never_glued_to_its_paragraph(tmp_path) -> None:
+    from kb.answers.units import quotable_units
+
+    page = "\n".join(
+        [
+            "Good APIs share a handful of traits, and this chapter names them one by one.",
+            *textwrap.wrap(MINIMAL * 2, 90),
+            "2.1 Easy to learn and memorize",
+            *textwrap.wrap(EASY * 2, 90),
+            "Hard to misuse",
+            *textwrap.wrap(MINIMAL, 90),
+        ]
+    )
+    _, passages = _pdf_passages(tmp_path, [page])
+    units = [unit.text for passage in passages for unit in quotable_units(passage)]
+    assert (
+        "An easy-to-learn API is consistent: it names similar things the same way in every module, so what a programmer learns in one place holds in the next."
+        in units
+    )
+    assert not any("memorize" in unit or "Hard to misuse" in unit for unit in units), units  # a heading is no sentence, nor part of one
+    assert any(line == "2.1 Easy to learn and memorize" for passage in passages for line in passage.text.split("\n"))  # kept, on its own line
+
+
+def test_a_sentence_cut_by_a_page_break_is_whole_on_its_first_page_and_an_epigraph_is_not_quoted(tmp_path) -> None:
+    from kb.answers.units import quotable_units
+
+    first = textwrap.wrap(EASY + "The last point of this page is that a good API is designed by writing the code that calls", 90)
+    second = [
+        "it first, and only then the code behind it.",
+        *textwrap.wrap(MINIMAL, 90),
+        "3 The Design Process",
+        "“Simplicity is prerequisite for reliability.”",
+        "— E. W. Dijkstra",
+        *textwrap.wrap(EASY, 90),
+    ]
+    _, passages = _pdf_passages(tmp_path, ["\n".join(first), "\n".join(second)])
+    by_page = {p.page: [u.text for u in quotable_units(p)] for p in passages}
+    whole = "The last point of this page is that a good API is designed by writing the code that calls it first, and only then the code behind it."
+    assert whole in by_page[1]
+    assert not any(unit.startswith("it first") for unit in by_page[2])
+    assert not any("Simplicity is prerequisite" in unit or "Dijkstra" in unit for unit in by_page[2]), by_page[2]
+    assert by_page[2][0].startswith("A minimal API has as few public members")
+    words = " ".join(p.text for p in passages).split()
+    assert len(words) == len(" ".join(first + second).split())  # moved, not lost
+
+
+def _pdf_with_outline(path, chapters: list[tuple[str, str]]) -> bytes:
+    """A manual: one chapter a page, each a bookmark in the PDF's own outline."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number, (heading, body) in enumerate(chapters, start=1):
+        pdf.bookmarkPage(f"ch{number}")
+        pdf.addOutlineEntry(heading, f"ch{number}", level=0)
+        y = A4[1] - 72
+        for line in [heading, *textwrap.wrap(body, 90)]:
+            pdf.drawString(72, y, line)
+            y -= 16
+        pdf.showPage()
+    pdf.save()
+    return path.read_bytes()
+
+
+def test_a_manual_with_chapters_is_not_book_notes_without_notes_like_evidence(tmp_path) -> None:
+    chapters = [
+        ("Chapter 1 Introduction", MINIMAL * 2),
+        ("Chapter 2 Characteristics of Good APIs", EASY * 2),
+        ("Chapter 3 The Design Process", MINIMAL),
+    ]
+    with_outline = _pdf_with_outline(tmp_path / "manual.pdf", chapters)
+    assert read_document("api-design-manual.pdf", with_outline)[0].metadata["kind"] == "essay"
+    plain = "\n\n".join(f"## {heading}\n\n{body}" for heading, body in chapters)
+    assert read_document("api-design.md", plain.encode())[0].metadata["kind"] == "essay"  # chapters alone: a book's too
+    notes = "# My notes on the manual\n\n" + "\n\n".join(f"## {heading}\n\n- {body}" for heading, body in chapters)
+    assert read_document("api-design.md", notes.encode())[0].metadata["kind"] == "book_notes"
+    assert read_document("api-design-book-notes.pdf", with_outline)[0].metadata["kind"] == "book_notes"  # its name says so

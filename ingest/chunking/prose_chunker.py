@@ -1,4 +1,9 @@
-"""PDF pages and plain text: sentences packed into passages; PDFs never cross a page (and keep its outline section)."""
+"""PDF pages and plain text: sentences packed into passages; PDFs never cross a page (and keep its outline section).
+
+Paragraphs stay lines of their own in a passage (sentences of one paragraph join with a space):
+a heading the reader set apart ("2.1 Easy to learn and memorize") is never glued to the
+paragraph under it, and an answer quotes sentences, not a heading and a sentence as one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import re
 
 from llama_index.core.schema import Document
 
-from ingest.chunking.packing import Piece, TokenCounter, pack, paragraph_pieces
+from ingest.chunking.packing import Piece, TokenCounter, join_pieces, pack, paragraph_pieces
 from kb.store.drafts import PassageDraft
 
 
@@ -24,4 +29,4 @@ def chunk_prose(units: list[Document], count: TokenCounter, target: int, limit: 
         return prev.page != piece.page
 
     groups = pack(pieces, target, limit, boundary=new_page)
-    return [PassageDraft(text=" ".join(p.text for p in group), embed_text="", page=group[0].page, section=group[0].section) for group in groups]
+    return [PassageDraft(text=join_pieces(group, "\n"), embed_text="", page=group[0].page, section=group[0].section) for group in groups]

@@ -77,7 +77,7 @@ def read_document(
 def _read_pdf(name: str, data: bytes, kind: str | None, max_pages: int | None) -> list[Document]:
     pages, pdf_title, sections = read_pdf_pages(data, max_pages)
     joined = "\n".join(text for _, text in pages[:20])
-    resolved = kind or guess_kind(name, joined, False)
+    resolved = kind or guess_kind(name, joined, False, has_outline=bool(sections))
     metadata = _metadata(name, "pdf", {}, resolved, pdf_title)
     pages = [(number, _drop_title_line(text, metadata["title"])) for number, text in pages]
     return [

@@ -28,6 +28,10 @@ HEADING_START = re.compile(r"^(\d+(\.\d+)+\.?|(chapter|section|part)\s+\d+[.:]?)
 BULLET = "•"
 CONTINUATION = re.compile(r"^([a-z]|\.\.\.|…)")
 EPIGRAPH = re.compile(r"^[\"“'‘].{3,}[\"”'’][.,]?\s*([—–]\s*\w|\([^)]*\d[^)]*\)\s*$)")
+# A heading on a line of its own (the PDF reader and the prose chunker keep it apart): a few words, no sentence end.
+HEADING_MAX_WORDS = 12
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+LIST_ITEM = re.compile(r"^([-*+]|\d+[.)])\s")
 UNIT_WORDS = 10  # a quoted unit joins short sentences of one line until it has this many words
 
 
@@ -65,9 +69,11 @@ def quotable_units(passage: Passage) -> list[Sentence]:
 def not_prose(text: str) -> bool:
     """Text a reader of a PDF or notes would not call a sentence: it opens with a section number ("2.1 Easy to
     learn ..."), holds list bullets, opens mid-sentence (a lower-case word or an ellipsis: the rest of a sentence
-    begun on the page before), or is an epigraph (a quotation signed with a dash or a reference in parentheses)."""
+    begun on the page before), is an epigraph (a quotation signed with a dash or a reference in parentheses), or
+    is a heading (a few words with no sentence end, "The tech lead"; a list item is no heading)."""
     stripped = text.strip()
-    return bool(HEADING_START.match(stripped) or BULLET in stripped or CONTINUATION.match(stripped) or EPIGRAPH.match(stripped))
+    heading = len(stripped.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(stripped) and not LIST_ITEM.match(stripped)
+    return bool(heading or HEADING_START.match(stripped) or BULLET in stripped or CONTINUATION.match(stripped) or EPIGRAPH.match(stripped))
 
 
 def split_passage(passage: Passage) -> list[Sentence]:
