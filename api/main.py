@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None, models: ModelCache | None = Non
     app.state.rate_limiter = RateLimiter()
     # Outermost last: CORS headers reach every answer, refused writes never reach the body limit or a body.
     app.add_middleware(BodyLimit, upload_bytes=int(settings.max_upload_mb * (1 << 20)))
-    app.add_middleware(WriteGate, settings=settings, routes=[*documents.writes.routes, *people.writes.routes, *doctor.router.routes, *backup.router.routes])
+    app.add_middleware(
+        WriteGate, settings=settings, routes=[*documents.writes.routes, *people.writes.routes, *doctor.router.routes, *backup.router.routes]
+    )
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         RefusingCORS,

@@ -31,7 +31,8 @@ from kb.store.write_batch import WriteBatch
 # Bump when readers, chunkers or the embedder change what a file turns into: every file re-ingests once.
 # 4: every text embedded alone (its vector no longer depends on its batch-mates). 5: caption cue times kept per word.
 # 6: diarizer and export label styles, sound tags, PDF headers/footers/hyphens/contents, PDF outline sections.
-PIPELINE_VERSION = "6"
+# 7: a first name completed within its file, hard-wrapped `>>` captions as turns, passages cut at 240 s, PDF headings and page-break sentences.
+PIPELINE_VERSION = "7"
 
 
 class Progress(Protocol):

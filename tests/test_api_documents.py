@@ -228,8 +228,8 @@ def test_page_and_widget_are_served_small_and_locked_down(server: str) -> None:
     page = httpx.get(f"{server}/")
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
     sizes = {path: len(httpx.get(f"{server}{path}").content) for path in ("/", "/assets/app.js", "/assets/style.css", "/widget.js")}
-    # build-free and small: the page with its widget helpers (42.6 KB with the answer stream reader)
-    assert sum(sizes.values()) < 45_000, sizes
+    # build-free and small: the page with its widget helpers (42.6 KB with the answer stream reader, 46.1 KB with people's links)
+    assert sum(sizes.values()) < 48_000, sizes
     assert httpx.get(f"{server}/widget.js").headers["content-type"].startswith("text/javascript")
     _error(httpx.get(f"{server}/assets/../pyproject.toml"), 404)
     _error(httpx.get(f"{server}/assets/index.html"), 404)

@@ -137,6 +137,10 @@ def test_asking_about_a_person_by_an_alias_quotes_only_them(people_kb) -> None:
     assert answer.answered, answer.answer
     quoted = [quote for citation in answer.citations for quote in citation.quotes]
     assert quoted and all(quote.speaker == "Maya Chen" for quote in quoted)
+    scoped = people_kb.ask("what do staff engineers write?", top_k=3, filters=SearchFilters(speaker="Dr. Maya Chen"))  # kb ask --speaker
+    quoted = [quote for citation in scoped.citations for quote in citation.quotes]
+    assert scoped.answered and quoted and all(quote.speaker == "Maya Chen" for quote in quoted)
+    assert any("strategy documents" in quote.text for quote in quoted)
 
 
 def test_a_backup_keeps_the_merges(people_kb, tmp_path: Path) -> None:
@@ -184,7 +188,9 @@ def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, ser
     assert httpx.get(f"{server.url}/v1/people/Nobody%20Here", headers=read).status_code == 404
     found = httpx.post(f"{server.url}/v1/search", json={"query": "certified compiler", "filters": {"speaker": "Adam"}}, headers=read).json()
     assert found["results"] and all("Adam Okoro" in r["speakers"] for r in found["results"])
-    shown = subprocess.run([KB_COMMAND, "people", "show", "adam okoro"], env=kb_env(data, KB_READ_KEY="read-key"), capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [KB_COMMAND, "people", "show", "adam okoro"], env=kb_env(data, KB_READ_KEY="read-key"), capture_output=True, text=True, timeout=120
+    )
     assert shown.returncode == 0 and "four years" in shown.stdout, shown.stderr
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge"} <= set(schema["paths"])

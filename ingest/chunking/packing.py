@@ -158,7 +158,7 @@ def pack(
 def span_seconds(group: list[Piece]) -> float:
     """Seconds from the group's first start to its last end (its last start when it has no end); 0 without times."""
     starts = [p.start for p in group if p.start is not None]
-    ends = [p.end if p.end is not None else p.start for p in group if (p.end if p.end is not None else p.start) is not None]
+    ends = [end for p in group if (end := p.end if p.end is not None else p.start) is not None]
     return max(ends[-1] - starts[0], 0.0) if starts and ends else 0.0
 
 

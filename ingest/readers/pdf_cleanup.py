@@ -136,17 +136,18 @@ def join_page_breaks(pages: list[tuple[int, str]], document: str) -> list[tuple[
     never crosses a page, and alone the tail reads as a sentence of its own (and the
     head as another). A page's own start is no longer a fragment; nothing is lost.
     """
-    joined = [list(page) for page in pages]
-    for previous, current in zip(joined, joined[1:]):
-        tail, head = previous[1].rstrip(), current[1].lstrip()
+    numbers = [number for number, _ in pages]
+    joined = [text for _, text in pages]
+    for at in range(len(joined) - 1):
+        tail, head = joined[at].rstrip(), joined[at + 1].lstrip()
         if not tail or not head or _ENDS_SENTENCE.search(tail) or not (_PAGE_GOES_ON.match(head) or tail.endswith("-")):
             continue
         end = _FIRST_SENTENCE_END.search(head)
         if end is None or len(head[: end.end()].split()) > CARRY_MAX_WORDS:
             continue
-        previous[1] = rejoin_hyphens(f"{tail}\n{' '.join(head[: end.end()].split())}", document)  # "mem-" + "orize"
-        current[1] = head[end.end() :].lstrip()
-    return [(number, text) for number, text in joined]
+        joined[at] = rejoin_hyphens(f"{tail}\n{' '.join(head[: end.end()].split())}", document)  # "mem-" + "orize"
+        joined[at + 1] = head[end.end() :].lstrip()
+    return list(zip(numbers, joined))
 
 
 def clean_pages(pages: list[tuple[int, str]]) -> list[tuple[int, str]]:

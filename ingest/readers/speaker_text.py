@@ -141,7 +141,7 @@ def _wrapped_turns(raw: list[str]) -> bool:
     first = filled.index(openers[0])
     needed = 2 if first == 0 else MIN_WRAPPED_OPENERS
     continued = sum(1 for index in openers if index + 1 < len(raw) and raw[index + 1].strip() and kinds[index + 1].kind == "text")
-    named = {kinds[index].speaker.strip().casefold() for index in openers if kinds[index].speaker}
+    named = {speaker.strip().casefold() for index in openers if (speaker := kinds[index].speaker)}
     voices_ok = len(named) >= 2 or all(kinds[index].kind == "unnamed" for index in openers)
     return first < FIRST_OPENER_WITHIN and len(openers) >= needed and continued >= 1 and voices_ok
 
