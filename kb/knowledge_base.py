@@ -302,6 +302,22 @@ class KnowledgeBase:
         """The person `name` is shown as `new_name` from now on (their old names stay aliases)."""
         return self._change_people(lambda book, links: people_links.renamed(book, links, name, new_name), wait)
 
+    def import_people(self, people: dict[str, list[str]], wait: float = 0.0) -> list[Person]:
+        """A people file: every alias listed becomes its person (names nobody goes by yet included); those persons."""
+        persons: list[str] = []
+
+        def change(book: PeopleBook, links: dict[str, str]) -> tuple[dict[str, str], str]:
+            changed, named = people_links.imported(links, people)
+            persons.extend(named)
+            return changed, named[0] if named else ""
+
+        self._change_people(change, wait)
+        book = self.book()
+        found = {person.name: person for person in self.people()}
+        return [
+            found.get(book.person(name)) or Person(name=book.person(name), aliases=book.aliases_of(name), documents=0, passages=0) for name in persons
+        ]
+
     def unmerge_person(self, name: str, wait: float = 0.0) -> Person:
         """`name` is its own person again (undoes a merge or rename of that name)."""
         return self._change_people(lambda book, links: people_links.unmerged(book, links, name), wait)

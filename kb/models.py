@@ -239,6 +239,12 @@ class PeopleRename(BaseModel):
     new_name: str = Field(..., min_length=1, max_length=200, pattern=r"\S", examples=["Dr. Sara Lindqvist"])
 
 
+class PeopleImport(BaseModel):
+    """`POST /v1/people/import`: a people file, each person with the other names they go by (names not yet used included)."""
+
+    people: dict[str, list[str]] = Field(..., min_length=1, max_length=10_000, examples=[{"Maya Chen": ["Dr. Maya Chen", "maya", "@mchen"]}])
+
+
 class PeopleUnmerge(BaseModel):
     """`POST /v1/people/unmerge`: `name` is no longer merged into anyone (front matter aliases stay with their documents)."""
 

@@ -124,6 +124,9 @@ class RemoteKnowledgeBase:
     def rename_person(self, name: str, new_name: str, wait: float = 0.0) -> Person:
         return Person.model_validate(self._call("POST", "/v1/people/rename", json={"name": name, "new_name": new_name}))
 
+    def import_people(self, people: dict[str, list[str]], wait: float = 0.0) -> list[Person]:
+        return PeopleList.model_validate(self._call("POST", "/v1/people/import", json={"people": people})).people
+
     def unmerge_person(self, name: str, wait: float = 0.0) -> Person:
         return Person.model_validate(self._call("POST", "/v1/people/unmerge", json={"name": name}))
 

@@ -107,6 +107,19 @@ def test_merge_renames_without_embedding_again_and_unmerge_undoes_it(people_kb, 
         people_kb.unmerge_person("Adam")
 
 
+def test_a_people_file_names_who_is_who_ahead_of_the_transcripts(people_kb, tmp_path: Path) -> None:
+    found = people_kb.import_people({"Jeremy Hale": ["Jez", "Prof. Jeremy Hale"], "Tom Reyes": "T. Reyes"})
+    assert [p.name for p in found] == ["Jeremy Hale", "Tom Reyes"] and "Jez" in found[0].aliases
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "later.txt").write_text("Jez: Generic programming again.\nPriya Raman: Again?\nJez: Always generic programming.\n")
+    assert ingest_paths([later], people_kb).failed == 0
+    jeremy = people_kb.person("jez")
+    assert jeremy.name == "Jeremy Hale" and {d.doc_id for d in jeremy.in_documents} == {"icfp-session.vtt", "later.txt"}
+    with pytest.raises(InvalidInput, match="list of other names"):
+        people_kb.import_people({"Maya Chen": {"not": "a list"}})  # type: ignore[dict-item]
+
+
 def test_merging_a_name_nobody_has_is_an_error_naming_the_fix(people_kb) -> None:
     with pytest.raises(InvalidInput, match="nobody here goes by 'Adma'"):
         people_kb.merge_people(["Adma"], "Adam Okoro")
@@ -188,9 +201,29 @@ def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, ser
     assert httpx.get(f"{server.url}/v1/people/Nobody%20Here", headers=read).status_code == 404
     found = httpx.post(f"{server.url}/v1/search", json={"query": "certified compiler", "filters": {"speaker": "Adam"}}, headers=read).json()
     assert found["results"] and all("Adam Okoro" in r["speakers"] for r in found["results"])
+    (tmp_path / "people.yaml").write_text("Jeremy Hale: [Jez]\n")
+    imported = subprocess.run(
+        [KB_COMMAND, "people", "import", str(tmp_path / "people.yaml")],
+        env=kb_env(data, KB_API_KEY="write-key"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert imported.returncode == 0 and "Known: Jeremy Hale (also Jez)" in imported.stdout, imported.stderr
+    (tmp_path / "bad.yaml").write_text("- just\n- a list\n")
+    bad = subprocess.run(
+        [KB_COMMAND, "people", "import", str(tmp_path / "bad.yaml")],
+        env=kb_env(data, KB_API_KEY="write-key"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 1 and "holds no people" in bad.stderr and "Traceback" not in bad.stderr
     shown = subprocess.run(
         [KB_COMMAND, "people", "show", "adam okoro"], env=kb_env(data, KB_READ_KEY="read-key"), capture_output=True, text=True, timeout=120
     )
     assert shown.returncode == 0 and "four years" in shown.stdout, shown.stderr
     schema = httpx.get(f"{server.url}/openapi.json").json()
-    assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge"} <= set(schema["paths"])
+    assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge", "/v1/people/import"} <= set(
+        schema["paths"]
+    )

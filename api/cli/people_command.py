@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,6 +88,37 @@ def rename(
     with user_errors():
         person = open_kb(wait).rename_person(name, new_name, wait=wait)
     _said(person, "renamed")
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="A YAML or JSON file: each person with the other names they go by.", show_default=False)],
+    wait: Wait = 0.0,
+) -> None:
+    """Read a people file, e.g. `Maya Chen: [Dr. Maya Chen, maya, "@mchen"]` per line; names not used yet are kept for later."""
+    with user_errors():
+        people = _people_file(path)
+        found = open_kb(wait).import_people(people, wait=wait)
+    for person in found:
+        _said(person, "known")
+
+
+def _people_file(path: Path) -> dict[str, list[str]]:
+    """The file's mapping (YAML, which JSON also is); InvalidInput naming the file and the fix."""
+    import yaml
+
+    from kb.errors import InvalidInput
+
+    example = "write one person per line, e.g. 'Maya Chen: [Dr. Maya Chen, maya]'"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path} ({exc.strerror})") from None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise InvalidInput(f"{path} is not YAML or JSON: {example}") from None
+    if not isinstance(data, dict) or not data:
+        raise InvalidInput(f"{path} holds no people: {example}")
+    return {str(person): [str(n) for n in ([names] if isinstance(names, (str, int)) else names or [])] for person, names in data.items()}
 
 
 @app.command("unmerge")

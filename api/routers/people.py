@@ -1,4 +1,4 @@
-"""GET /v1/people, GET /v1/people/{name}, POST /v1/people/merge|rename|unmerge: the speakers as persons (kb/people/).
+"""GET /v1/people, GET /v1/people/{name}, POST /v1/people/merge|rename|unmerge|import: the speakers as persons (kb/people/).
 
 Reads follow the readers' rules; merges, renames and unmerges are writes (the
 writers' rules and the store's write lock) and embed nothing.
@@ -12,9 +12,9 @@ from starlette.convertors import Convertor, register_url_convertor
 from api.dependencies import get_kb, get_settings
 from api.responses import error_responses
 from kb import KnowledgeBase, Settings
-from kb.models import PeopleList, PeopleMerge, PeopleRename, PeopleUnmerge, Person, PersonPage
+from kb.models import PeopleImport, PeopleList, PeopleMerge, PeopleRename, PeopleUnmerge, Person, PersonPage
 
-WRITE_ACTIONS = ("merge", "rename", "unmerge")
+WRITE_ACTIONS = ("merge", "rename", "unmerge", "import")
 
 
 class PersonNameConvertor(Convertor[str]):
@@ -57,6 +57,12 @@ def merge(body: PeopleMerge, kb: KnowledgeBase = Depends(get_kb), settings: Sett
 def rename(body: PeopleRename, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> Person:
     """The person `name` is shown as `new_name`; the names they had become aliases."""
     return kb.rename_person(body.name, body.new_name, settings.write_wait)
+
+
+@writes.post("/import", response_model=PeopleList, responses=error_responses(400, 409, 413, 422))
+def import_people(body: PeopleImport, kb: KnowledgeBase = Depends(get_kb), settings: Settings = Depends(get_settings)) -> PeopleList:
+    """A people file: each person with the other names they go by (`kb people import people.yaml`); the persons as they are now."""
+    return PeopleList(people=kb.import_people(body.people, settings.write_wait))
 
 
 @writes.post("/unmerge", response_model=Person, responses=error_responses(400, 409, 413, 422))

@@ -42,6 +42,30 @@ def renamed(book: PeopleBook, links: dict[str, str], name: str, new_name: str) -
     return _bounded(changed), new_name
 
 
+def imported(links: dict[str, str], people: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+    """A people file (`{Maya Chen: [Dr. Maya Chen, maya]}`): each alias becomes its person; the persons named.
+
+    Unlike a merge, an alias nobody goes by yet is taken: the file is the team's list of who is who,
+    written ahead of the transcripts that will use those names.
+    """
+    if not isinstance(people, dict) or len(people) > MAX_LINKS:
+        raise InvalidInput(f"a people file maps each person to their other names, e.g. 'Maya Chen: [Dr. Maya Chen, maya]' (at most {MAX_LINKS:,})")
+    changed = dict(links)
+    persons: list[str] = []
+    for person, aliases in people.items():
+        person = _checked(person, "people")
+        aliases = [aliases] if isinstance(aliases, str) else aliases
+        if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+            raise InvalidInput(f"people: '{person}' needs a list of other names, e.g. '{person}: [{person.split()[0]}]'")
+        _drop(changed, person)  # a person in the file is nobody's alias
+        for alias in (_checked(alias, f"people.{person}") for alias in aliases):
+            if fold(alias) != fold(person):
+                _drop(changed, alias)
+                changed[alias] = person
+        persons.append(person)
+    return _bounded(changed), persons
+
+
 def unmerged(book: PeopleBook, links: dict[str, str], name: str) -> tuple[dict[str, str], str]:
     """`name` no longer points at anyone; front matter aliases stay with the documents that declare them."""
     name = _checked(name, "name")
