@@ -96,7 +96,7 @@ def test_words_are_never_given_to_someone_else(generative, corpus_kb, script) ->
         speaker, sentence = spoken(body, 1)
         label = passages_in(body)[1][0].split(" · ")[0]
         in_panel = next(name for name in label.split(", ") if name != speaker)
-        stranger = next(name for name in corpus_kb.reads.speakers() if name not in label)
+        stranger = next(name for name in corpus_kb.book().labels if name not in label)
         return f"{stranger} said: {sentence} [1] {in_panel} said: {sentence} [1]"
 
     script.reply = reply

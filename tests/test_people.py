@@ -227,3 +227,21 @@ def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, ser
     assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge", "/v1/people/import"} <= set(
         schema["paths"]
     )
+
+
+def test_a_first_name_is_completed_from_what_the_file_says_of_them_and_never_guessed() -> None:
+    from ingest.readers import read_document
+
+    talk = (
+        "JULIA: Our last talk tonight is by Allison Nakamura, who will talk about bestsellers.\n"
+        "ALLISON: Thanks Julia. So, bestsellers.\n"
+        "AUDIENCE MEMBER: How many did you read?\n"
+        "ALLISON: About two hundred.\n"
+        "DAVID: Hi, I'm David Osei. I'll be quick.\n"
+        "DAVID: Done.\n"
+    )
+    speakers = read_document("talk.txt", talk.encode())[0].metadata["speakers"]
+    assert {"Allison Nakamura", "David Osei"} <= set(speakers) and "Allison" not in speakers
+    two_adams = "<v Adam Okoro>One.\n\n00:00:02.000 --> 00:00:03.000\n<v Adam Hale>Two.\n\n00:00:03.000 --> 00:00:04.000\n<v Adam>Three."
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n" + two_adams
+    assert "Adam" in read_document("two.vtt", vtt.encode())[0].metadata["speakers"]  # two Adams: not guessed

@@ -133,21 +133,44 @@ def rename_speakers(turns: list[Turn], names: dict[str, str]) -> None:
 
 
 def complete_first_names(turns: list[Turn]) -> None:
-    """A first name alone ("Adam") is the one speaker of this file whose full name starts with it ("Adam Chlipala").
+    """A first name alone ("Adam") is the one full name of this file that starts with it ("Adam Chlipala").
 
     Hosts name panellists in full once and by first name after, and captions follow
-    them. Only when exactly one full name in the same file fits: with two Adams, or
-    none, the label stays as written. Machine labels ("Speaker 1") are never names.
+    them; talk transcripts label a speaker "DAVID" whose own turn says "Hi, I'm David
+    Nolen", or whom the host's turn just before introduces ("our last talk is by Allison
+    Nelson"). So the full names are the file's own: its full-name labels, what a speaker
+    says of themself, and how the turn before their first one names them. Only when exactly one fits: with two Adams, or none, the
+    label stays as written. Machine labels ("Speaker 1") are never names.
     """
     names = {t.speaker for t in turns if t.speaker}
-    full = [name for name in names if len(name.split()) >= 2 and not MACHINE_LABEL.match(name)]
+    full = {name for name in names if len(name.split()) >= 2 and not MACHINE_LABEL.match(name)}
     completed: dict[str, str] = {}
     for name in names:
         if len(name.split()) != 1 or MACHINE_LABEL.match(name) or not name[:1].isupper():
             continue
-        fits = [f for f in full if f.split()[0].casefold().rstrip(".") == name.casefold().rstrip(".")]
-        if len(fits) == 1:
-            completed[name] = fits[0]
+        first = name.casefold().rstrip(".")
+        fits = {f for f in full if f.split()[0].casefold().rstrip(".") == first}
+        fits |= _said_of_themself(name, [t.text for t in turns if t.speaker == name]) | _introduced_as(name, turns)
+        if len({f.casefold() for f in fits}) == 1:
+            completed[name] = sorted(fits)[0]
     for turn in turns:
         if turn.speaker in completed:
             turn.speaker = completed[turn.speaker]
+
+
+_SELF_INTRODUCTION = r"\b(?:I'm|I’m|I am|my name is|my name's|my name’s)\s+({first}(?:\s+(?:[A-Z][\w'’-]+|de|van|von|der|da)){{0,2}}\s+[A-Z][\w'’-]+)"
+
+
+def _said_of_themself(name: str, texts: list[str]) -> set[str]:
+    """Full names a speaker gives themself in their own first turns ("Hi, I'm Jon Williams")."""
+    pattern = re.compile(_SELF_INTRODUCTION.format(first=re.escape(name[:1].upper() + name[1:].lower())))
+    return {" ".join(match.group(1).split()) for text in texts[:3] for match in pattern.finditer(text)}
+
+
+def _introduced_as(name: str, turns: list[Turn]) -> set[str]:
+    """Full names starting with `name` in the turn just before that speaker's first turn (the host's introduction)."""
+    first = next((i for i, turn in enumerate(turns) if turn.speaker == name), 0)
+    if first == 0 or turns[first - 1].speaker == name:
+        return set()
+    pattern = re.compile(rf"\b({re.escape(name[:1].upper() + name[1:].lower())}(?:\s+[A-Z][\w'’-]+){{1,2}})")
+    return {" ".join(match.group(1).split()) for match in pattern.finditer(turns[first - 1].text)}
