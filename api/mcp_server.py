@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from kb.contract import MAX_PASSAGE_OFFSET, MAX_WORDS, PASSAGE_PAGE, TOP_K, Kind, version
-from kb.errors import KBError, NotFound
+from kb.errors import KBError
 from kb.models import AskResponse, DocumentInfo, DocumentPassages, IngestReport, Person, PersonPage, SearchFilters, SearchResponse
 from kb.protocol import KnowledgeBaseLike
 
@@ -111,11 +111,11 @@ def build_server(kb: Callable[[], KnowledgeBaseLike], writes: bool = False, name
 
 
 def _documents_of(kb: KnowledgeBaseLike, name: str) -> set[str]:
-    """The doc_ids this person speaks in (none when nobody goes by `name`)."""
-    try:
-        return {document.doc_id for document in kb.person(name).in_documents}
-    except NotFound:
-        return set()
+    """The doc_ids this person speaks in (none when nobody goes by `name`): documents list people, and the people
+    list says who goes by which name; neither reads a passage."""
+    wanted = name.casefold()
+    person = next((p.name for p in kb.people() if wanted in {n.casefold() for n in [p.name, *p.aliases]}), None)
+    return {d.doc_id for d in kb.documents() if person in d.speakers} if person else set()
 
 
 def _tool_of(server) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

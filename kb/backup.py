@@ -44,6 +44,7 @@ import numpy as np
 
 from kb.contract import version
 from kb.errors import InvalidInput, StoreMismatch
+from kb.people.links import valid_links
 from kb.settings import Settings
 
 FORMAT, FORMAT_VERSION = "panel-kb-backup", 1
@@ -287,6 +288,10 @@ def _manifest(data: bytes, name: str) -> dict[str, Any]:
         or not all(isinstance(m, dict) and "sha256" in m and "bytes" in m for m in members.values())
     ):
         raise BackupRefused(f"{name}: its manifest does not describe the archive's members: damaged")
+    try:
+        manifest["people"] = valid_links(manifest.get("people") or {})  # archives from before people have none
+    except InvalidInput as problem:
+        raise BackupRefused(f"{name}: its manifest's people merges are damaged ({problem.message})") from None
     return manifest
 
 
@@ -316,8 +321,7 @@ def restore_rows(store: Any, folder: Path, manifest: dict[str, Any]) -> None:
     store.upsert_passages(batch)
     with open(folder / "documents.jsonl", encoding="utf-8") as documents:
         store.put_documents([DocumentRecord(row["doc_id"], row["metadata"]) for row in map(json.loads, documents)])
-    people = manifest.get("people") or {}  # `kb people merge` links; archives from before people have none
-    store.put_people_links({str(alias): str(person) for alias, person in people.items()} if isinstance(people, dict) else {})
+    store.put_people_links(manifest["people"])  # `kb people merge` links, checked with the manifest
     store.bump_generation()  # a new one: nothing built for another store (a keyword index) is taken for this one's
     store.clear_writing()
 

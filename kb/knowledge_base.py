@@ -208,11 +208,12 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         records = self.store.get_documents()
-        return sorted((document_info(r) for r in records.values()), key=lambda d: d.doc_id)
+        book = self.book()
+        return sorted((speakers_as_people(document_info(r), book) for r in records.values()), key=lambda d: d.doc_id)
 
     def document(self, doc_id: str) -> DocumentInfo | None:
         record = self.store.get_documents([doc_id]).get(doc_id)
-        return document_info(record) if record else None
+        return speakers_as_people(document_info(record), self.book()) if record else None
 
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = PASSAGE_PAGE.default) -> DocumentPassages:
         """One page of a document's live passages in reading order: a reader checking a quote in its context."""
@@ -282,13 +283,14 @@ class KnowledgeBase:
 
     def people(self) -> list[Person]:
         """Everyone who speaks in a stored passage, under every name they go by (kb/people/)."""
-        return list_people(self.book(), self._synced_sparse().speaker_rows(), self.store.get_documents())
+        sparse = self._synced_sparse()
+        return list(self.reads.memo("people-list", lambda: list_people(self.book(), sparse.speaker_rows(), self.store.get_documents())))
 
     def person(self, name: str) -> PersonPage:
         """One person's documents, lines and topics; NotFound when nobody here goes by `name`."""
         sparse = self._synced_sparse()
         page = person_page(
-            self.book(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.passages_spoken_by, sparse.weights.term_weights
+            self.book(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.get_passages, sparse.weights.term_weights
         )
         if page is None:
             raise NotFound(f"nobody here goes by '{name}': `kb people` or GET /v1/people lists who speaks")
@@ -326,10 +328,8 @@ class KnowledgeBase:
         with self.writing(wait, "people"):
             self.reads.invalidate()
             links, shown = change(self.book(), self.store.people_links())
-            in_sync = self.sparse.generation == self.store.generation()
-            self.store.mark_writing()
-            self.store.put_people_links(links)
-            self._after_write(in_sync, [], set())
+            self.store.put_people_links(links)  # one write; readers see a new people version, the passages stay as they are
+            self.reads.invalidate()
         found = [person for person in self.people() if person.name == self.book().person(shown)]
         return found[0] if found else Person(name=self.book().person(shown), aliases=self.book().aliases_of(shown), documents=0, passages=0)
 
@@ -445,6 +445,12 @@ class KnowledgeBase:
         if not self.store.interrupted():
             return []
         return self.doctor(repair=True).repaired
+
+
+def speakers_as_people(document: DocumentInfo, book: PeopleBook) -> DocumentInfo:
+    """A document lists the people who speak in it, as everything else names them."""
+    document.speakers = list(dict.fromkeys(book.person(label) for label in document.speakers))
+    return document
 
 
 def people_in(passage: DocumentPassage, book: PeopleBook) -> DocumentPassage:

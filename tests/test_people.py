@@ -245,3 +245,31 @@ def test_a_first_name_is_completed_from_what_the_file_says_of_them_and_never_gue
     two_adams = "<v Adam Okoro>One.\n\n00:00:02.000 --> 00:00:03.000\n<v Adam Hale>Two.\n\n00:00:03.000 --> 00:00:04.000\n<v Adam>Three."
     vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n" + two_adams
     assert "Adam" in read_document("two.vtt", vtt.encode())[0].metadata["speakers"]  # two Adams: not guessed
+
+
+def test_declarations_that_loop_or_conflict_never_swap_or_join_two_people() -> None:
+    from kb.people.book import PeopleBook
+
+    looped = PeopleBook(["Maya Chen", "Maya Chen", "Dr. Maya Chen"], [("Dr. Maya Chen", "Maya Chen"), ("Maya Chen", "Dr. Maya Chen")])
+    assert looped.person("Maya Chen") == looped.person("Dr. Maya Chen") == "Maya Chen"
+    assert looped.labels_of("dr. maya chen") == ["Dr. Maya Chen", "Maya Chen"]
+    clash = PeopleBook(["Maya Chen", "Maya Patel"], [("maya", "Maya Chen"), ("maya", "Maya Patel")])
+    assert clash.person("Maya Chen") == "Maya Chen" and clash.person("Maya Patel") == "Maya Patel"
+    assert clash.person("maya") == "maya" and clash.conflicts == ["maya"]  # ambiguous: nobody's alias
+    chained = PeopleBook(["Adam", "A. C.", "Adam Chlipala"], [], {"Adam": "A. C.", "A. C.": "Adam Chlipala"})
+    assert {chained.person(n) for n in ("adam", "a. c.")} == {"Adam Chlipala"}
+
+
+def test_renames_and_merges_never_take_someone_elses_name_or_invent_a_person(people_kb) -> None:
+    with pytest.raises(InvalidInput, match="'Jeremy Hale' is already Jeremy Hale"):
+        people_kb.rename_person("Adam Okoro", "Jeremy Hale")
+    with pytest.raises(InvalidInput, match="nobody here goes by 'Adam Okoor'.*kb people rename"):
+        people_kb.merge_people(["Adam"], "Adam Okoor")
+    with pytest.raises(InvalidInput, match="both a person and another person's name"):
+        people_kb.import_people({"Maya Chen": ["maya"], "maya": ["mchen"]})
+    with pytest.raises(InvalidInput, match="control characters"):
+        people_kb.rename_person("Adam Okoro", "Adam\u0000Okoro")
+    generation, version = people_kb.store.versions()
+    people_kb.merge_people(["Adam"], "Adam Okoro")
+    after = people_kb.store.versions()
+    assert after[0] == generation and after[1] != version  # passages untouched: no keyword index anywhere re-reads the store

@@ -7,7 +7,14 @@
   "use strict";
   const K = window.PanelKB;
   const $ = (id) => document.getElementById(id);
-  const asked = decodeURIComponent(location.pathname.replace(/^\/person\//, ""));
+  const path = location.pathname.replace(/^\/person\//, "");
+  const asked = (() => {
+    try {
+      return decodeURIComponent(path);
+    } catch {
+      return path; // a hand-typed "%" that is no escape: ask for the name as written
+    }
+  })();
   const status = $("status");
   let person = null;
 

@@ -191,11 +191,18 @@
     return `${base}/doc/${passage.doc_id.split("/").map(encodeURIComponent).join("/")}?${params}`;
   }
 
+  /** Who speaks in a passage, a filtered speaker first. */
+  function speakerNames(passage, speaker) {
+    const names = passage.speakers && passage.speakers.length > 1 ? passage.speakers : passage.speaker ? [passage.speaker] : [];
+    if (!speaker) return names;
+    const same = (n) => n.toLowerCase() === speaker.toLowerCase();
+    return [...names.filter(same), ...names.filter((n) => !same(n))];
+  }
+
   /** "Maya Chen · 00:12:31–00:13:40", "page 3" or the section path; a filtered speaker named first. */
   function where(passage, speaker) {
     const parts = [];
-    let names = passage.speakers && passage.speakers.length > 1 ? passage.speakers : passage.speaker ? [passage.speaker] : [];
-    if (speaker) names = [...names.filter((n) => n.toLowerCase() === speaker.toLowerCase()), ...names.filter((n) => n.toLowerCase() !== speaker.toLowerCase())];
+    const names = speakerNames(passage, speaker);
     if (names.length) parts.push(names.join(", "));
     if (passage.start) parts.push(passage.end && passage.end !== passage.start ? `${passage.start}–${passage.end}` : passage.start);
     if (passage.page) parts.push(`page ${passage.page}`);
@@ -211,20 +218,15 @@
   /** `where()` as nodes: each person's name a link to their page on the server at `base`, the rest as text. */
   function whereNodes(doc, base, passage, speaker) {
     const fragment = doc.createDocumentFragment();
-    const text = where(passage, speaker);
-    const names = [...new Set([...(passage.speakers || []), ...(passage.speaker ? [passage.speaker] : [])])].sort((a, b) => b.length - a.length);
-    const head = names.length ? text.split(" · ")[0] : "";
-    if (!head) {
-      fragment.append(text);
-      return fragment;
-    }
-    head.split(", ").forEach((name, i) => {
+    const names = speakerNames(passage, speaker);
+    names.forEach((name, i) => {
       if (i) fragment.append(", ");
       const a = element(doc, "a", "person", name);
       a.href = personLink(base, name);
       fragment.append(a);
     });
-    fragment.append(text.slice(head.length));
+    const rest = where({ ...passage, speaker: null, speakers: [] }, "");
+    if (rest) fragment.append(names.length ? ` · ${rest}` : rest);
     return fragment;
   }
 

@@ -129,13 +129,13 @@ class SparseIndex:
         found = ((chunk_id, rows.position.get(chunk_id)) for chunk_id in chunk_ids)
         return {chunk_id: Location(rows.doc_ids[i], rows.kinds[i], rows.places[i]) for chunk_id, i in found if i is not None}
 
-    def speaker_rows(self) -> dict[str, list[tuple[int, str, str]]]:
-        """label -> (row, doc_id, kind) of each live passage the label speaks in: who speaks where, without reading Chroma."""
+    def speaker_rows(self) -> dict[str, list[tuple[str, str, str]]]:
+        """label -> (chunk_id, doc_id, kind) of each live passage the label speaks in: who speaks where, without reading Chroma."""
         with self._lock:
             rows = self._rows
-            found: dict[str, list[tuple[int, str, str]]] = {}
+            found: dict[str, list[tuple[str, str, str]]] = {}
             for label, indices in rows.by_speaker.items():
-                live = [(i, rows.doc_ids[i], rows.kinds[i]) for i in indices if rows.alive[i]]
+                live = [(rows.ids[i], rows.doc_ids[i], rows.kinds[i]) for i in indices if rows.alive[i]]
                 if live:
                     found[label] = live
             return found

@@ -7,6 +7,8 @@ names the fix, never a silent new person.
 
 from __future__ import annotations
 
+import unicodedata
+
 from kb.contract import MAX_SPEAKER_CHARS
 from kb.errors import InvalidInput
 from kb.people.book import PeopleBook, fold
@@ -15,9 +17,13 @@ MAX_LINKS = 10_000
 
 
 def merged(book: PeopleBook, links: dict[str, str], names: list[str], into: str) -> tuple[dict[str, str], str]:
-    """Every person in `names` becomes `into` (the person `into` already names, when it is one of their names)."""
+    """Every person in `names` becomes the person `into` names (a name someone here goes by: a typo is an error)."""
     into = _checked(into, "into")
-    target = book.person(into) if book.known(into) else into
+    if not book.known(into):
+        raise InvalidInput(
+            f"nobody here goes by '{into}': merge into a name `kb people` lists, or show someone under a new name with `kb people rename`"
+        )
+    target = book.person(into)
     changed = dict(links)
     for name in names:
         _known(book, _checked(name, "names"))
@@ -30,10 +36,12 @@ def merged(book: PeopleBook, links: dict[str, str], names: list[str], into: str)
 
 
 def renamed(book: PeopleBook, links: dict[str, str], name: str, new_name: str) -> tuple[dict[str, str], str]:
-    """The person `name` is shown as `new_name`; their names so far become aliases."""
+    """The person `name` is shown as `new_name` (a name nobody else goes by); their names so far become aliases."""
     _known(book, _checked(name, "name"))
     new_name = _checked(new_name, "new_name")
     person = book.person(name)
+    if book.known(new_name) and fold(book.person(new_name)) != fold(person):
+        raise InvalidInput(f"'{new_name}' is already {book.person(new_name)}: to make them one person, `kb people merge '{name}' '{new_name}'`")
     changed = dict(links)
     _drop(changed, new_name)
     if fold(person) != fold(new_name):
@@ -52,6 +60,10 @@ def imported(links: dict[str, str], people: dict[str, list[str]]) -> tuple[dict[
         raise InvalidInput(f"a people file maps each person to their other names, e.g. 'Maya Chen: [Dr. Maya Chen, maya]' (at most {MAX_LINKS:,})")
     changed = dict(links)
     persons: list[str] = []
+    listed = {fold(alias) for aliases in people.values() for alias in ([aliases] if isinstance(aliases, str) else aliases or [])}
+    both = [str(person) for person in people if fold(str(person)) in listed]
+    if both:
+        raise InvalidInput(f"people: '{both[0]}' is both a person and another person's name: list each person once, with all their names")
     for person, aliases in people.items():
         person = _checked(person, "people")
         aliases = [aliases] if isinstance(aliases, str) else aliases
@@ -84,9 +96,16 @@ def _drop(links: dict[str, str], name: str) -> bool:
 
 def _checked(name: str, field: str) -> str:
     name = " ".join(str(name).split())
-    if not name or len(name) > MAX_SPEAKER_CHARS:
-        raise InvalidInput(f"{field}: a name of 1-{MAX_SPEAKER_CHARS} characters, e.g. 'Adam Chlipala'")
+    if not name or len(name) > MAX_SPEAKER_CHARS or any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise InvalidInput(f"{field}: a name of 1-{MAX_SPEAKER_CHARS} characters without control characters, e.g. 'Adam Chlipala'")
     return name
+
+
+def valid_links(value: object) -> dict[str, str]:
+    """Stored or restored links as they must be (alias -> person, bounded); anything else is refused."""
+    if not isinstance(value, dict) or len(value) > MAX_LINKS:
+        raise InvalidInput(f"people links must be an object of at most {MAX_LINKS:,} names")
+    return {_checked(alias, "people"): _checked(person, "people") for alias, person in value.items()}
 
 
 def _known(book: PeopleBook, name: str) -> None:

@@ -21,7 +21,8 @@ from kb.text.timecodes import seconds_to_clock
 
 PERSON_LINES = 400  # lines listed on one person's page, in all
 TOPICS = 8
-SpeakerRows = dict[str, list[tuple[int, str, str]]]  # label -> (row, doc_id, kind), as SparseIndex.speaker_rows gives
+PERSON_PASSAGES = 1000  # passages read for one person's page (lines and topics); counts come from every passage
+SpeakerRows = dict[str, list[tuple[str, str, str]]]  # label -> (chunk_id, doc_id, kind), as SparseIndex.speaker_rows gives
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 # Words every speaker uses whatever the topic: function words BM25's short list keeps, and talk's fillers.
 _COMMON = frozenset(
@@ -30,7 +31,7 @@ _COMMON = frozenset(
     i'm i've its itself just me more most my myself nor now off once only other our ours ourselves out over own same
     she should some than that's them themselves those through too under until up very was we we're were what when
     where which while who whom why would you you're your yours yourself yourselves one two like really think know
-    yeah yes um uh okay ok kind sort thing things lot lots gonna going go get got mean well actually say said saying
+    yeah yes so um uh okay ok kind sort thing things lot lots gonna going go get got mean well actually say said saying
     something someone anything everything maybe right sure good great much many way even still back make made want
     wanted see look looking come let let's us also things little bit able need time times day year years people
     person put went told tell take took give gave find found another across mentioned noticed start started use used
@@ -42,14 +43,14 @@ _COMMON = frozenset(
 
 def list_people(book: PeopleBook, rows: SpeakerRows, records: dict[str, DocumentRecord]) -> list[Person]:
     """Everyone who speaks in a live passage, most passages first (then by name)."""
-    grouped: dict[str, set[tuple[int, str, str]]] = defaultdict(set)
+    grouped: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
     for label, found in rows.items():
         grouped[book.person(label)].update(found)
     people = [_person(book, name, found, records) for name, found in grouped.items()]
     return sorted(people, key=lambda p: (-p.passages, p.name.casefold()))
 
 
-def _person(book: PeopleBook, name: str, found: Iterable[tuple[int, str, str]], records: dict[str, DocumentRecord]) -> Person:
+def _person(book: PeopleBook, name: str, found: Iterable[tuple[str, str, str]], records: dict[str, DocumentRecord]) -> Person:
     found = list(found)
     doc_ids = {doc_id for _, doc_id, _ in found}
     dates = sorted(date for doc_id in doc_ids if (date := _date(records.get(doc_id))))
@@ -57,7 +58,7 @@ def _person(book: PeopleBook, name: str, found: Iterable[tuple[int, str, str]], 
         name=name,
         aliases=book.aliases_of(name),
         documents=len(doc_ids),
-        passages=len({row for row, _, _ in found}),
+        passages=len({chunk_id for chunk_id, _, _ in found}),
         kinds=sorted({kind for _, _, kind in found}),
         first_date=dates[0] if dates else None,
         last_date=dates[-1] if dates else None,
@@ -75,36 +76,41 @@ def person_page(
     name: str,
     rows: SpeakerRows,
     records: dict[str, DocumentRecord],
-    passages_of: Callable[[list[str]], list[QueryHit]],
+    get_passages: Callable[[list[str]], list[QueryHit]],
     idf: Callable[[Iterable[str]], dict[str, float]],
 ) -> PersonPage | None:
     """One person's page; None when nobody here goes by `name`.
 
-    `passages_of(labels)` gives the stored passages any of those labels speaks in; only
-    the live version of each document is read (its record's content hash).
+    Their live passages are known from the keyword index's rows; at most PERSON_PASSAGES of
+    them are read (`get_passages(chunk_ids)`), documents in date order: a host heard in
+    thousands of passages still gets a page in a second, with `lines_cut` set.
     """
     labels = book.labels_of(name)
-    found = [hit for label in labels for hit in rows.get(label, [])]
+    found = sorted({hit for label in labels for hit in rows.get(label, [])}, key=lambda hit: (_date(records.get(hit[1])) or "", hit[1]))
     if not found:
         return None
     display = book.person(name)
-    person = _person(book, display, set(found), records)
+    person = _person(book, display, found, records)
     wanted = {fold(label) for label in labels}
-    by_doc: dict[str, list[tuple[int, str, str, float | None, float | None, str]]] = defaultdict(list)
-    for hit in passages_of(labels):
+    by_doc: dict[str, list[tuple[int, str, str, float | None, float | None]]] = defaultdict(list)
+    read = get_passages([chunk_id for chunk_id, _, _ in found[:PERSON_PASSAGES]])
+    for hit in read:
         doc_id = str(hit.metadata.get("doc_id", ""))
         record = records.get(doc_id)
         if record is None or hit.metadata.get("doc_hash") != record.metadata.get("content_hash"):
-            continue  # an old version, or a document deleted meanwhile
+            continue  # a version being replaced right now, or a document deleted meanwhile
         for text, start in _own_lines(hit, wanted):
-            by_doc[doc_id].append((int(hit.metadata.get("position", 0)), hit.chunk_id, text, start, hit.metadata.get("end_seconds"), hit.chunk_id))
+            by_doc[doc_id].append((int(hit.metadata.get("position", 0)), hit.chunk_id, text, start, hit.metadata.get("end_seconds")))
+    passages_in = Counter(doc_id for _, doc_id, _ in found)
     documents, listed, said = [], 0, []
-    for doc_id in sorted(by_doc, key=lambda d: (_date(records.get(d)) or "", d)):
-        lines = sorted(by_doc[doc_id], key=lambda line: (line[0], line[3] if line[3] is not None else -1.0))
+    for doc_id in dict.fromkeys(doc_id for _, doc_id, _ in found):
+        record = records.get(doc_id)
+        if record is None:
+            continue  # deleted since the rows were read
+        lines = sorted(by_doc.get(doc_id, []), key=lambda line: (line[0], line[3] if line[3] is not None else -1.0))
         said += [line[2] for line in lines]
         starts = [line[3] for line in lines if line[3] is not None]
         ends = [line[4] for line in lines if line[4] is not None]
-        record = records[doc_id]
         keep = lines[: max(0, PERSON_LINES - listed)]
         listed += len(keep)
         documents.append(
@@ -113,21 +119,14 @@ def person_page(
                 title=str(record.metadata.get("title") or doc_id),
                 kind=record.metadata.get("kind", "transcript"),
                 date=record.metadata.get("date"),
-                passages=len({line[1] for line in lines}),
+                passages=passages_in[doc_id],
                 start=seconds_to_clock(min(starts)) if starts else None,
                 end=seconds_to_clock(max(ends)) if ends else None,
-                lines=[
-                    PersonLine(text=text, start=seconds_to_clock(start), position=position, chunk_id=chunk)
-                    for position, chunk, text, start, _, _ in keep
-                ],
+                lines=[PersonLine(text=text, start=seconds_to_clock(start), position=position, chunk_id=chunk) for position, chunk, text, start, _ in keep],
             )
         )
-    return PersonPage(
-        **person.model_dump(),
-        topics=topics(said, idf, names=book.every_name()),
-        in_documents=documents,
-        lines_cut=listed < sum(len(v) for v in by_doc.values()),
-    )
+    cut = len(found) > PERSON_PASSAGES or listed < len(said)
+    return PersonPage(**person.model_dump(), topics=topics(said, idf, names=book.every_name()), in_documents=documents, lines_cut=cut)
 
 
 def _own_lines(hit: QueryHit, wanted: set[str]) -> list[tuple[str, float | None]]:

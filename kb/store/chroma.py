@@ -119,6 +119,12 @@ class ChromaStore:
         found = self.state.get(ids=[GENERATION_ID], include=["metadatas"])
         return str((found["metadatas"][0] or {}).get("value", "")) if found["ids"] else ""
 
+    def versions(self) -> tuple[str, str]:
+        """(the generation, the people links' version) in one read: what a reader checks each second."""
+        found = self.state.get(ids=[GENERATION_ID, PEOPLE_ID], include=["metadatas"])
+        values = {i: (m or {}) for i, m in zip(found["ids"], found["metadatas"])}
+        return str(values.get(GENERATION_ID, {}).get("value", "")), str(values.get(PEOPLE_ID, {}).get("version", ""))
+
     def bump_generation(self) -> str:
         value = uuid.uuid4().hex
         self.state.upsert(ids=[GENERATION_ID], embeddings=[[1.0]], metadatas=[{"value": value}])
@@ -146,15 +152,18 @@ class ChromaStore:
         found = self.state.get(ids=[PEOPLE_ID], include=["metadatas"])
         if not found["ids"]:
             return {}
-        value = json.loads(str((found["metadatas"][0] or {}).get("value") or "{}"))
+        try:
+            value = json.loads(str((found["metadatas"][0] or {}).get("value") or "{}"))
+        except ValueError:
+            return {}  # a damaged row must not break every search: the merges are gone until made again (kb doctor says so)
         return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
     def put_people_links(self, links: dict[str, str]) -> None:
-        """Replace the links (callers hold the write lock and bump the generation after)."""
-        if links:
-            self.state.upsert(ids=[PEOPLE_ID], embeddings=[[1.0]], metadatas=[{"value": json.dumps(links, ensure_ascii=False, sort_keys=True)}])
-        else:
-            self.state.delete(ids=[PEOPLE_ID])
+        """Replace the links in one write, with a new version readers notice (callers hold the write lock).
+
+        The passages' generation stays: nothing a keyword index holds changed."""
+        value = json.dumps(links, ensure_ascii=False, sort_keys=True)
+        self.state.upsert(ids=[PEOPLE_ID], embeddings=[[1.0]], metadatas=[{"value": value, "version": uuid.uuid4().hex}])
 
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
@@ -238,13 +247,6 @@ class ChromaStore:
         where = {"$and": [{"doc_id": doc_id}, {"doc_hash": content_hash}, {"position": {"$gte": first}}, {"position": {"$lt": stop}}]}
         hits = _hits(self.passages.get(where=where, include=["metadatas"]))
         return sorted(hits, key=lambda h: int(h.metadata.get("position", 0)))
-
-    def passages_spoken_by(self, labels: Sequence[str]) -> list[QueryHit]:
-        """Every stored passage (any version) in which one of these speaker labels speaks."""
-        said: list[dict[str, Any]] = [{"speakers": {"$contains": label}} for label in labels]
-        if not said:
-            return []
-        return _hits(self.passages.get(where=said[0] if len(said) == 1 else {"$or": said}, include=["metadatas"]))
 
     def count_passages(self) -> int:
         return self.passages.count()

@@ -23,17 +23,22 @@ class ReadCache:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._generation = ""
+        self._people = ""
         self._checked = float("-inf")
         self._records: dict[str, DocumentRecord | None] = {}
         self._memo: dict[str, Any] = {}
 
     def generation(self) -> str:
+        """The store's generation (passages and records), re-read at most every `max_age` seconds; so is the
+        people links' version, which changes without touching passages (a merge rebuilds no keyword index)."""
         if time.monotonic() - self._checked > self.max_age:
-            current = self.store.generation()
+            current, people = self.store.versions()
             with self._lock:
                 if current != self._generation:
                     self._records, self._memo = {}, {}
-                self._generation, self._checked = current, time.monotonic()
+                elif people != self._people:
+                    self._memo = {}
+                self._generation, self._people, self._checked = current, people, time.monotonic()
         return self._generation
 
     def records(self, doc_ids: list[str]) -> dict[str, DocumentRecord]:
@@ -48,11 +53,16 @@ class ReadCache:
         return {d: record for d in doc_ids if (record := cached.get(d)) is not None}
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
-        """What `build()` gives, built once per generation (who is who, kb/people/, is read from every record)."""
+        """What `build()` gives, built once per generation (who is who, kb/people/, is read from every record).
+
+        A build that a newer generation overtook is returned but not kept: it goes into the memo it
+        started with, which the newer generation has already replaced.
+        """
         self.generation()
-        if key not in self._memo:
-            self._memo[key] = build()
-        return self._memo[key]
+        memo = self._memo
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     def invalidate(self) -> None:
         with self._lock:
