@@ -289,9 +289,7 @@ class KnowledgeBase:
     def person(self, name: str) -> PersonPage:
         """One person's documents, lines and topics; NotFound when nobody here goes by `name`."""
         sparse = self._synced_sparse()
-        page = person_page(
-            self.book(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.get_passages, sparse.weights.term_weights
-        )
+        page = person_page(self.book(), name, sparse.speaker_rows(), self.store.get_documents(), self.store.get_passages, sparse.weights.term_weights)
         if page is None:
             raise NotFound(f"nobody here goes by '{name}': `kb people` or GET /v1/people lists who speaks")
         return page

@@ -122,7 +122,10 @@ def person_page(
                 passages=passages_in[doc_id],
                 start=seconds_to_clock(min(starts)) if starts else None,
                 end=seconds_to_clock(max(ends)) if ends else None,
-                lines=[PersonLine(text=text, start=seconds_to_clock(start), position=position, chunk_id=chunk) for position, chunk, text, start, _ in keep],
+                lines=[
+                    PersonLine(text=text, start=seconds_to_clock(start), position=position, chunk_id=chunk)
+                    for position, chunk, text, start, _ in keep
+                ],
             )
         )
     cut = len(found) > PERSON_PASSAGES or listed < len(said)
