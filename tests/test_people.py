@@ -273,3 +273,20 @@ def test_renames_and_merges_never_take_someone_elses_name_or_invent_a_person(peo
     people_kb.merge_people(["Adam"], "Adam Okoro")
     after = people_kb.store.versions()
     assert after[0] == generation and after[1] != version  # passages untouched: no keyword index anywhere re-reads the store
+
+
+def test_completion_never_makes_a_name_of_a_phrase_a_possessive_or_a_title() -> None:
+    from ingest.readers.turns import Turn, complete_first_names
+
+    cases = {
+        ("Chris", "Hi everyone, I am Chris And I work here"): "Chris",
+        ("Maya", "Well, I am Maya Chen's manager."): "Maya",
+        ("Jon", "Hi, my name is Jon Williams.  I'm going to talk"): "Jon Williams",
+    }
+    for (label, text), expected in cases.items():
+        turns = [Turn(label, text)]
+        complete_first_names(turns)
+        assert turns[0].speaker == expected, text
+    titled = [Turn("Dr.", "Hello."), Turn("Maya", "Hi."), Turn("Dr. Maya Chen", "Welcome.")]
+    complete_first_names(titled)
+    assert [t.speaker for t in titled] == ["Dr.", "Dr. Maya Chen", "Dr. Maya Chen"]

@@ -345,3 +345,51 @@ def test_a_manual_with_chapters_is_not_book_notes_without_notes_like_evidence(tm
     notes = "# My notes on the manual\n\n" + "\n\n".join(f"## {heading}\n\n- {body}" for heading, body in chapters)
     assert read_document("api-design.md", notes.encode())[0].metadata["kind"] == "book_notes"
     assert read_document("api-design-book-notes.pdf", with_outline)[0].metadata["kind"] == "book_notes"  # its name says so
+
+
+def test_notes_and_readmes_with_title_case_labels_are_not_wrapped_captions() -> None:
+    notes = (
+        "Action Items: ship the migration by Friday and make sure\n"
+        "the on-call team knows which dashboards change and\n"
+        "who to page when the new queue backs up.\n"
+        "Open Questions: who owns the pager rotation after the\n"
+        "reorg, and how do we pay for the extra week of\n"
+        "cover that the holidays will need this year.\n"
+        "Decisions Made: we keep the monolith for now and revisit\n"
+        "the split after the next two launches are out.\n"
+    )
+    assert read_document("meeting-notes.md", notes.encode())[0].metadata["kind"] != "transcript"
+
+
+def test_an_introduction_names_only_a_capitalised_name() -> None:
+    from ingest.readers.speaker_text import _introduced
+
+    for text in ("So let's welcome questions.", "Give it up for yourselves!", "Next up, is lunch.", "first up, we have coffee!"):
+        assert _introduced(text) is None, text
+    assert _introduced("Let's welcome Camille to the stage.") == "Camille"
+
+
+def test_notes_without_full_stops_keep_every_line_quotable() -> None:
+    from kb.answers.units import quotable_units
+    from kb.models import Passage
+
+    lines = ["Sponsorship beats mentorship when you want to be promoted", "The hardest part of the job is saying no to good ideas"]
+    notes = Passage(text="\n".join(lines), score=1.0, doc_id="n.md", title="Notes", kind="book_notes", source="n.md", chunk_id="c")
+    assert [unit.text for unit in quotable_units(notes)] == lines
+    pdf = notes.model_copy(update={"page": 3, "text": "Easy to learn and memorize\nAn easy-to-learn API is consistent and small."})
+    assert [unit.text for unit in quotable_units(pdf)] == ["An easy-to-learn API is consistent and small."]  # the PDF's heading is not
+
+
+def test_written_words_that_look_like_sound_tags_stay_and_a_page_break_abbreviation_does_not_end_a_sentence() -> None:
+    from ingest.readers.kind_guess import guess_kind
+    from ingest.readers.pdf_cleanup import join_page_breaks
+    from kb.text.sentences import strip_sound_tags
+
+    essay = "Declare the cache field (static) so it is shared. See the [Music](https://example.org) page, then (pause) again."
+    assert strip_sound_tags(essay) == essay
+    assert strip_sound_tags("(applause) Thank you. [Laughter]") == "Thank you."
+    pages = join_page_breaks([(1, "The manual says it plainly, which meant that"), (2, "p. 12 of the manual says so. Then the next part.")], "")
+    assert pages == [(1, "The manual says it plainly, which meant that\np. 12 of the manual says so."), (2, "Then the next part.")]
+    notes_export = "My notes on Staff Engineer\n- archetypes: tech lead, architect, solver, right hand\n- write the strategy down\n"
+    assert guess_kind("export.pdf", notes_export, has_turns=False, has_outline=True) == "book_notes"  # a notes app's export keeps an outline
+    assert guess_kind("manual.pdf", "Chapter 1 Design\nChapter 2 Naming\nAn API is ...", has_turns=False, has_outline=True) == "essay"

@@ -19,15 +19,16 @@ def guess_kind(name: str, text: str, has_turns: bool, has_outline: bool = False)
     Chapter headings alone are a book's as much as its notes': a manual with "Chapter 1"
     and "Chapter 2" is no book notes. Notes call themselves notes (takeaways, highlights)
     near the top or are mostly lists. A PDF with its own outline (bookmarks) is a book or
-    a paper laid out by its author: only its name makes it notes.
+    a paper laid out by its author unless it says the same of itself (a notes app's export
+    keeps its headings as an outline).
     """
     if has_turns:
         return "transcript"
     if _BOOK_WORDS.search(name):
         return "book_notes"
-    if has_outline or len(_BOOK_HEADING.findall(text)) < 2:
-        return "essay"
-    return "book_notes" if _notes_like(text) else "essay"
+    if has_outline or len(_BOOK_HEADING.findall(text)) >= 2:
+        return "book_notes" if _notes_like(text) else "essay"
+    return "essay"
 
 
 def _notes_like(text: str) -> bool:

@@ -124,7 +124,8 @@ def _is_heading(line: str, before: str, after: str, width: int) -> bool:
 
 
 _PAGE_GOES_ON = re.compile(r"^[a-z]")  # a page that opens lower-case continues the sentence of the page before
-_FIRST_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+# A sentence ends at a stop followed by a capital, a quote or the page's end: "p. 12" or "e.g. a" goes on.
+_FIRST_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+[A-Z\"“‘(\[]|\s*$)")
 CARRY_MAX_WORDS = 60  # a longer opening run is no sentence's tail: leave the pages as they are
 
 

@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.readers.turns import SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
+from ingest.readers.turns import MACHINE_LABEL, SPEAKER, Turn, clean_speaker, clock_to_seconds, is_speaker_label
 from kb.contract import MAX_SPEAKER_CHARS
 
 CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
@@ -125,7 +125,7 @@ def _wrapped_turns(raw: list[str]) -> bool:
     first line opens one), at least one of them goes on onto the next line, and no opener
     touches another quoted line: e-mail quoting puts `>>` on every line of a quote, and a
     Python session `>>>` on every prompt (neither opens a turn). Labelled openers
-    (`POLINA:  Okay.`) count only when they look like names, not "NOTE:" or "Update:",
+    (`POLINA:  Okay.`) count only in capitals or when used twice, not "NOTE:", "Update:" or "Action Items:",
     and need two voices.
     """
     filled = [index for index, line in enumerate(raw) if line.strip()]
@@ -133,7 +133,8 @@ def _wrapped_turns(raw: list[str]) -> bool:
         return False
     kinds = {index: c for index, c in zip(filled, _classified([raw[i] for i in filled]))}
     quoted = [index for index in filled if raw[index].lstrip().startswith(">")]
-    openers = [index for index in filled if kinds[index].kind != "text" and _names_a_voice(kinds[index])]
+    used = Counter(line.speaker.strip().casefold() for line in kinds.values() if line.speaker)
+    openers = [index for index in filled if kinds[index].kind != "text" and _names_a_voice(kinds[index], used)]
     if not openers or any(_touches_quote(raw, index) for index in quoted):
         return False
     if len(quoted) > sum(1 for index in openers if kinds[index].kind == "unnamed"):
@@ -146,14 +147,16 @@ def _wrapped_turns(raw: list[str]) -> bool:
     return first < FIRST_OPENER_WITHIN and len(openers) >= needed and continued >= 1 and voices_ok
 
 
-def _names_a_voice(line: _Line) -> bool:
-    """An opener that can start a caption turn: `>>`, a machine label, a full name, or a caption's CAPITALS."""
+def _names_a_voice(line: _Line, used: Counter[str]) -> bool:
+    """An opener that can start a caption turn: `>>`, a machine label, a caption's CAPITALS, or a name the file
+    labels a turn with more than once. A Title Case label seen once ("Action Items:", "Getting Started:") is a
+    heading of notes or a README, not a voice."""
     if line.kind == "unnamed" or not line.speaker:
         return line.kind == "unnamed"
     label = line.speaker.strip()
     if label.casefold() in _NOT_SPEAKERS:
         return False
-    return is_speaker_label(label, 1) or (label.isupper() and len(label) > 1)
+    return bool(MACHINE_LABEL.match(label)) or (label.isupper() and len(label) > 1) or used[label.casefold()] >= 2
 
 
 def _touches_quote(raw: list[str], index: int) -> bool:
@@ -184,11 +187,11 @@ def parse_speaker_text(text: str) -> list[Turn]:
 
 # A host handing over: "let's welcome Camille", "please welcome Katherine Ye", "give it up for ...", "over to you, ...",
 # "next up, we have ...". The name: one to three capitalised words, on one line or wrapped over two.
-_NAME = r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+_NAME = r"(?-i:(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}))"  # a name is capitalised even where the phrase is matched in any case
 _INTRODUCTION = re.compile(
     r"\b(?:(?:please|let'?s|let us)\s+(?:all\s+)?welcome(?:\s+to the stage)?|give it up for|"
     r"(?:put your hands together|a (?:big |warm )?round of applause) for|over to you,?|(?:next|first) up,?\s+(?:we have|we've got|is))"
-    rf"\s+{_NAME}(?=\s*(?:[.,!;:?]|$))",
+    rf"\s+{_NAME}(?=\s*(?:[.,!;:?]|$|to the stage\b|up here\b))",
     re.IGNORECASE,
 )
 # Capitalised words that are no one's name where a name was expected ("let's welcome Everyone back").

@@ -143,13 +143,13 @@ def complete_first_names(turns: list[Turn]) -> None:
     label stays as written. Machine labels ("Speaker 1") are never names.
     """
     names = {t.speaker for t in turns if t.speaker}
-    full = {name for name in names if len(name.split()) >= 2 and not MACHINE_LABEL.match(name)}
+    full = {name for name in names if len(_given(name).split()) >= 2 and not MACHINE_LABEL.match(name)}
     completed: dict[str, str] = {}
     for name in names:
-        if len(name.split()) != 1 or MACHINE_LABEL.match(name) or not name[:1].isupper():
+        if len(name.split()) != 1 or MACHINE_LABEL.match(name) or not name[:1].isupper() or name.casefold().rstrip(".") in _ROLES:
             continue
-        first = name.casefold().rstrip(".")
-        fits = {f for f in full if f.split()[0].casefold().rstrip(".") == first}
+        first = name.casefold()
+        fits = {f for f in full if _given(f).split()[0].casefold() == first}
         fits |= _said_of_themself(name, [t.text for t in turns if t.speaker == name]) | _introduced_as(name, turns)
         if len({f.casefold() for f in fits}) == 1:
             completed[name] = sorted(fits)[0]
@@ -158,7 +158,21 @@ def complete_first_names(turns: list[Turn]) -> None:
             turn.speaker = completed[turn.speaker]
 
 
-_SELF_INTRODUCTION = r"\b(?:I'm|I’m|I am|my name is|my name's|my name’s)\s+({first}(?:\s+(?:[A-Z][\w'’-]+|de|van|von|der|da)){{0,2}}\s+[A-Z][\w'’-]+)"
+# A name word: capitalised, not a possessive ("Chen's manager" is no name); a name ends where a phrase does.
+_NAME_PART = r"[A-Z][\w'’-]*(?<!'s)(?<!’s)"
+_NAME_END = r"(?=\s*(?:[.,;:!?)—–]|$))"
+_SELF_INTRODUCTION = (
+    r"\b(?:I'm|I’m|I am|my name is|my name's|my name’s)\s+"
+    rf"({{first}}(?:\s+(?:{_NAME_PART}|de|van|von|der|da)){{{{0,2}}}}\s+{_NAME_PART}){_NAME_END}"
+)
+# Single words that label a role, not a person: never completed to a name ("Dr." is not "Dr. Maya Chen").
+_ROLES = {"dr", "mr", "mrs", "ms", "prof", "host", "moderator", "interviewer", "q", "a", "audience", "panelist", "panel", "guest", "chair"}
+_TITLE = re.compile(r"^(?:dr|mr|mrs|ms|prof|sir|dame)\.?\s+", re.IGNORECASE)
+
+
+def _given(name: str) -> str:
+    """A full name without its title: "Dr. Maya Chen" -> "Maya Chen" (its first name is Maya)."""
+    return _TITLE.sub("", name)
 
 
 def _said_of_themself(name: str, texts: list[str]) -> set[str]:
@@ -172,5 +186,5 @@ def _introduced_as(name: str, turns: list[Turn]) -> set[str]:
     first = next((i for i, turn in enumerate(turns) if turn.speaker == name), 0)
     if first == 0 or turns[first - 1].speaker == name:
         return set()
-    pattern = re.compile(rf"\b({re.escape(name[:1].upper() + name[1:].lower())}(?:\s+[A-Z][\w'’-]+){{1,2}})")
+    pattern = re.compile(rf"\b({re.escape(name[:1].upper() + name[1:].lower())}(?:\s+{_NAME_PART}){{1,2}}){_NAME_END}")
     return {" ".join(match.group(1).split()) for match in pattern.finditer(turns[first - 1].text)}

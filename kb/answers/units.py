@@ -62,17 +62,18 @@ def quotable_units(passage: Passage) -> list[Sentence]:
     """The units an answer may quote: a sentence addressed to a language model ("ignore your previous
     instructions ...") never answers a person, nor supports a generated claim; and in written documents a
     heading, a list or contents fragment, an epigraph or a page-start fragment is no sentence to quote."""
-    written = passage.kind != "transcript"
-    return [unit for unit in split_passage(passage) if not addresses_a_model(unit.text) and not (written and not_prose(unit.text))]
+    written, paged = passage.kind != "transcript", passage.page is not None
+    return [unit for unit in split_passage(passage) if not addresses_a_model(unit.text) and not (written and not_prose(unit.text, paged))]
 
 
-def not_prose(text: str) -> bool:
+def not_prose(text: str, pdf: bool = False) -> bool:
     """Text a reader of a PDF or notes would not call a sentence: it opens with a section number ("2.1 Easy to
     learn ..."), holds list bullets, opens mid-sentence (a lower-case word or an ellipsis: the rest of a sentence
     begun on the page before), is an epigraph (a quotation signed with a dash or a reference in parentheses), or
-    is a heading (a few words with no sentence end, "The tech lead"; a list item is no heading)."""
+    is a heading (in a PDF, where the reader sets headings apart: a few words with no sentence end, "The tech lead";
+    a list item is no heading; notes written without full stops keep every line)."""
     stripped = text.strip()
-    heading = len(stripped.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(stripped) and not LIST_ITEM.match(stripped)
+    heading = pdf and len(stripped.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(stripped) and not LIST_ITEM.match(stripped)
     return bool(heading or HEADING_START.match(stripped) or BULLET in stripped or CONTINUATION.match(stripped) or EPIGRAPH.match(stripped))
 
 

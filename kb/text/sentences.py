@@ -38,8 +38,12 @@ _SOUND_ONLY = (
     r"(?:\s+(?:playing|plays|continues|fades(?: out)?|in the background))?\s*[.!]?"
 )
 _NAMED_SOUND = rf"\(\s*{_SOUND_ONLY}\s*\)|\[\s*{_SOUND_ONLY}\s*\]|♪+[^♪\n]{{0,200}}♪+|♪"
-# In any document: only named sounds (written text has "[sic]", "[1]" and "(see below)").
-_NAMED_SOUND_TAG = re.compile(_NAMED_SOUND, re.IGNORECASE)
+# In written documents: only an audience's sounds named whole ("(applause)", "[Laughter]", "♪ ... ♪"): written text
+# has "[sic]", "[1]", "(static)", "(pause)", a "[Music](https://...)" link and a lone "♪" that are words.
+_AUDIENCE_SOUND = (
+    r"(?:audience\s+)?(?:applause|laughter|laughs|laughing|music(?:\s+playing)?|inaudible|crosstalk|cheering|cheers|short break)\s*[.!]?"
+)
+_NAMED_SOUND_TAG = re.compile(rf"\(\s*{_AUDIENCE_SOUND}\s*\)|\[\s*{_AUDIENCE_SOUND}\s*\](?!\()|♪+[^♪\n]{{1,200}}♪+|^\s*♪+\s*$", re.IGNORECASE)
 # In transcripts, every transcription mark: {vocalsound}, [inaudible 00:01:02], [Slide 3], and named sounds with a
 # note after them ("(laughter from the back)"). A parenthesis is a sound only when it names one: "(and this matters)" stays.
 _SOUND_TAG = re.compile(
@@ -52,8 +56,9 @@ def strip_sound_tags(text: str) -> str:
     """`text` without named sound tags ("(applause)", "[Laughter]", "♪ ... ♪"), each line's spaces tidied.
 
     Captions name sounds between the words; a reader quoting or a model embedding a
-    passage wants the words. Used for every kind of document (a transcript saved as an
-    essay keeps its "(applause)" lines); the stored text keeps them.
+    passage wants the words. Used for written documents (a transcript saved as an essay
+    keeps its "(applause)" lines), so only an audience's sounds named whole go: "(static)"
+    or "[Music](link)" in an essay are words. The stored text keeps them all.
     """
     if not _MAY_HOLD_TAG.search(text):
         return text
