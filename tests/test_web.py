@@ -253,7 +253,11 @@ def test_xss_probe_renders_inert_on_the_page(site, page) -> None:
     probe = page.locator("#results li", has_text="Security probe").first
     assert "<script>window.__xss=3</script>" in probe.inner_text()
     assert '<img src=x onerror="window.__xss=1">' in probe.inner_text()  # the title, as text
-    assert probe.locator("a").count() == 1 and probe.locator("a.context").count() == 1  # the context view, and no javascript: url made a link
+    assert (
+        probe.locator("a:not(.person)").count() == 1 and probe.locator("a.context").count() == 1
+    )  # the context view, and no javascript: url made a link
+    people = probe.locator("a.person").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert people and all(href.startswith("/person/") for href in people)  # each speaker's page, nothing else
     assert page.locator("#results script, #results img, #answer script, #answer img").count() == 0
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
