@@ -282,6 +282,7 @@ def test_completion_never_makes_a_name_of_a_phrase_a_possessive_or_a_title() -> 
         ("Chris", "Hi everyone, I am Chris And I work here"): "Chris",
         ("Maya", "Well, I am Maya Chen's manager."): "Maya",
         ("Jon", "Hi, my name is Jon Williams.  I'm going to talk"): "Jon Williams",
+        ("Ada", "Okay. Hi. I'm Ada\nLindqvist and I work at a bank."): "Ada Lindqvist",
     }
     for (label, text), expected in cases.items():
         turns = [Turn(label, text)]

@@ -160,7 +160,7 @@ def complete_first_names(turns: list[Turn]) -> None:
 
 # A name word: capitalised, not a possessive ("Chen's manager" is no name); a name ends where a phrase does.
 _NAME_PART = r"[A-Z][\w'’-]*(?<!'s)(?<!’s)"
-_NAME_END = r"(?=\s*(?:[.,;:!?)—–]|$))"
+_NAME_END = r"(?=\s*(?:[.,;:!?)—–]|$)|\s+(?:and|who|who's|who’s|from|at|here|is|was|will)\b)"  # "Allison Kaptur and I work ..."
 _SELF_INTRODUCTION = (
     r"\b(?:I'm|I’m|I am|my name is|my name's|my name’s)\s+"
     rf"({{first}}(?:\s+(?:{_NAME_PART}|de|van|von|der|da)){{{{0,2}}}}\s+{_NAME_PART}){_NAME_END}"
