@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve browser llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages train-reader tune-reader crash load clean
+.PHONY: setup demo serve browser speech audio-eval llm lint quick test test-llm bench bench-llm calibrate scale eval train-answers train-passages train-reader tune-reader crash load clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +23,14 @@ demo: setup
 
 serve: setup
 	$(BIN)/kb serve --host 127.0.0.1 --port 8000
+
+# Debian's espeak-ng speaks the scripted panels the recording tests transcribe (tests/test_recordings.py);
+# without root or sudo those tests skip with a message saying so.
+speech:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq espeak-ng >/dev/null; \
+	  else echo "espeak-ng is not installed and cannot be installed here: the recording tests will be skipped"; fi; }
 
 # Debian's chromium for the browser tests (tests/test_web.py). Installing needs root or sudo;
 # without either, the browser tests are skipped with a message saying so.
@@ -58,7 +66,7 @@ lint: setup
 quick: setup lint
 	$(BIN)/python -m pytest -q -m "not slow and not server"
 
-test: setup browser llm lint
+test: setup browser speech llm lint
 	$(BIN)/python -m pytest
 
 # Only the tests against the real model server (tests/test_llm_real.py); `make test` runs them too.
@@ -88,6 +96,10 @@ bench-llm: llm
 # The support thresholds of generative-answer verification, on QMSum train and val (prints the grid).
 calibrate: setup
 	$(BIN)/python benchmarks/calibrate_verification.py
+
+# Recordings: WER and real-time factor of the bundled speech model on panels espeak-ng speaks (no data set needed).
+audio-eval: setup speech
+	$(BIN)/python benchmarks/audio_eval.py
 
 eval: setup
 	$(BIN)/python benchmarks/qmsum_eval.py

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -21,10 +22,12 @@ from ingest.errors import ReadError
 from ingest.readers import read_document
 from ingest.sources import Source, discover
 from ingest.upload_names import checked_doc_id
-from kb.contract import SUPPORTED
+from kb.audio.transcribe import transcribe
+from kb.contract import SUPPORTED, is_recording
 from kb.errors import KBError
 from kb.models import FileReport, FileStatus, IngestReport
 from kb.protocol import IncomingFile, KnowledgeBaseLike
+from kb.settings import Settings
 from kb.store.drafts import DocumentWrite, PassageDraft
 from kb.store.write_batch import WriteBatch
 
@@ -41,6 +44,8 @@ class Progress(Protocol):
     def planned(self, to_write: int, total: int) -> None: ...
 
     def file_done(self, report: FileReport) -> None: ...
+
+    # A front end may also offer `transcribing(doc_id, seconds_done, seconds_total)`: a recording's progress (kb/audio/).
 
 
 @dataclass
@@ -165,7 +170,7 @@ def _ingest_paths(
     for missing in discovered.missing:
         report.record(FileReport(doc_id=missing.doc_id, status="failed", error=missing.error))
     stored = {doc.doc_id: doc for doc in kb.documents()}
-    max_bytes = int(kb.settings.max_file_mb * (1 << 20))
+    max_bytes = SizeLimits.from_settings(kb.settings)
     looks: dict[str, Look] = {}
     plan, unreadable = _plan(sources, stored, reading, max_bytes, failures or Failures(), looks)
     stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
@@ -173,7 +178,7 @@ def _ingest_paths(
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
     for failed in unreadable:
         _record(report, failed, progress)
-    parse = lambda file: _parse(file, kb)  # noqa: E731
+    parse = lambda file: _parse(file, kb, getattr(progress, "transcribing", None))  # noqa: E731
     writer = WriteBatch(parse, write=lambda _: None) if dry_run else kb.file_writer(parse)  # a dry run parses and counts, stores nothing
     for item in plan:
         if item.status == "unchanged":
@@ -239,7 +244,7 @@ def _recover(kb: KnowledgeBaseLike, report: IngestReport) -> None:
 
 
 def _plan(
-    sources: list[Source], stored: dict, reading: Reading, max_bytes: int, failures: Failures, looks: dict[str, Look]
+    sources: list[Source], stored: dict, reading: Reading, max_bytes: SizeLimits, failures: Failures, looks: dict[str, Look]
 ) -> tuple[list[PlannedFile], list[FileReport]]:
     """What to do with each file, and the files that fail before reading; `looks` gets how each file looked
     (`Look`) and files `failures` knows unchanged are left out of both."""
@@ -252,8 +257,8 @@ def _plan(
             if failures.known(source.doc_id, stat):
                 continue
             looks[source.doc_id] = (_looks(stat), None)
-            if size > max_bytes:
-                failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_too_big(source.doc_id, size, max_bytes)))
+            if size > max_bytes.of(source.doc_id):
+                failed.append(FileReport(doc_id=source.doc_id, status="failed", error=max_bytes.too_big(source.doc_id, size)))
                 continue
             digest = _file_hash(source.path, reading)
         except OSError as exc:
@@ -291,24 +296,34 @@ def _merge(report: IngestReport, part: IngestReport, progress: Progress | None) 
         _record(report, file_report, progress)
 
 
-def _read_planned(item: PlannedFile, reading: Reading, max_bytes: int) -> bytes | FileReport:
+def _read_planned(item: PlannedFile, reading: Reading, limits: SizeLimits) -> bytes | FileReport:
     """Read the planned file again (it may have changed since planning); its hash follows its bytes."""
     try:
         with item.source.path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = handle.read(limits.of(item.source.doc_id) + 1)
     except OSError as exc:
         return FileReport(doc_id=item.source.doc_id, status="failed", error=_os_error(item.source.path, exc))
-    if len(data) > max_bytes:  # it grew since planning
-        return FileReport(doc_id=item.source.doc_id, status="failed", error=_too_big(item.source.doc_id, len(data), max_bytes))
+    if len(data) > limits.of(item.source.doc_id):  # it grew since planning
+        return FileReport(doc_id=item.source.doc_id, status="failed", error=limits.too_big(item.source.doc_id, len(data)))
     item.content_hash = content_hash(data, reading)
     return data
 
 
-def _parse(file: IncomingFile, kb: KnowledgeBaseLike) -> DocumentWrite | FileReport:
-    """A file's document (read, chunked to the model's token budget), or the file's failure, named and explained."""
+def _parse(file: IncomingFile, kb: KnowledgeBaseLike, transcribing: Callable[[str, float, float], None] | None = None) -> DocumentWrite | FileReport:
+    """A file's document (read, chunked to the model's token budget), or the file's failure, named and explained.
+
+    A recording is transcribed here; `transcribing(doc_id, seconds done, seconds in all)` hears how far it got."""
     doc_id = file.doc_id
+    heard = (lambda done, total: transcribing(doc_id, done, total)) if transcribing else None
     try:
-        units = read_document(doc_id, file.data, file.kind, max_pdf_pages=kb.settings.max_pdf_pages, speaker_names=file.speaker_names)
+        units = read_document(
+            doc_id,
+            file.data,
+            file.kind,
+            max_pdf_pages=kb.settings.max_pdf_pages,
+            speaker_names=file.speaker_names,
+            transcribe=lambda data: transcribe(data, kb.settings, heard),
+        )
         budget = kb.token_budget()
         drafts = chunk_units(units, budget.count, budget.max_tokens, count_many=budget.count_many)
         if not drafts:
@@ -347,10 +362,24 @@ def _record(report: IngestReport, file_report: FileReport, progress: Progress | 
         progress.file_done(file_report)
 
 
-def _too_big(doc_id: str, size: int, max_bytes: int) -> str:
-    return (
-        f"{doc_id}: {size / (1 << 20):.0f} MB is over the {max_bytes / (1 << 20):g} MB limit per file (KB_MAX_FILE_MB): split it, or raise the limit"
-    )
+@dataclass
+class SizeLimits:
+    """Largest file `kb ingest` reads: written documents (KB_MAX_FILE_MB) and recordings, which are far bigger (KB_MAX_RECORDING_MB)."""
+
+    text: int
+    recording: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SizeLimits:
+        return cls(int(settings.max_file_mb * (1 << 20)), int(settings.max_recording_mb * (1 << 20)))
+
+    def of(self, doc_id: str) -> int:
+        return self.recording if is_recording(doc_id) else self.text
+
+    def too_big(self, doc_id: str, size: int) -> str:
+        setting = "KB_MAX_RECORDING_MB" if is_recording(doc_id) else "KB_MAX_FILE_MB"
+        limit = self.of(doc_id)
+        return f"{doc_id}: {size / (1 << 20):.0f} MB is over the {limit / (1 << 20):g} MB limit per file ({setting}): split it, or raise the limit"
 
 
 def _one_line(exc: Exception) -> str:

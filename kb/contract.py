@@ -24,8 +24,23 @@ AnswerMode = Literal["extractive", "generative"]
 SearchMode = Literal["hybrid", "dense", "sparse"]
 
 # File suffix -> the reader's format name (ingest/readers picks a reader by it).
-FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}
+RECORDINGS = (".mp3", ".m4a", ".wav", ".ogg", ".flac", ".mp4", ".webm", ".mkv")  # transcribed on ingest (the `audio` extra)
+FORMATS = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".pdf": "pdf",
+    ".vtt": "vtt",
+    ".srt": "srt",
+    **dict.fromkeys(RECORDINGS, "recording"),
+}
 SUPPORTED = ", ".join(sorted(FORMATS))  # for messages: ".markdown, .md, .pdf, ..."
+
+
+def is_recording(name: str) -> bool:
+    """Audio or video, by its name's suffix."""
+    return name.lower().endswith(RECORDINGS)
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,15 @@ class KnowledgeBase:
         record = self.store.get_documents([doc_id]).get(doc_id)
         return speakers_as_people(document_info(record), self.book()) if record else None
 
+    def transcript_of(self, doc_id: str) -> str:
+        """A recording's transcript as WebVTT (made when it was transcribed); NotFound for other documents."""
+        record = self.store.get_documents([doc_id]).get(doc_id)
+        if record is None:
+            raise NotFound(f"no document with doc_id '{doc_id}': GET /v1/documents lists them")
+        if not record.metadata.get("transcript_vtt"):
+            raise NotFound(f"'{doc_id}' is no recording: only audio and video files have a transcript to download")
+        return str(record.metadata["transcript_vtt"])
+
     def passages_of(self, doc_id: str, offset: int = 0, limit: int = PASSAGE_PAGE.default) -> DocumentPassages:
         """One page of a document's live passages in reading order: a reader checking a quote in its context."""
         if not 0 <= offset <= MAX_PASSAGE_OFFSET:

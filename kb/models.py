@@ -171,6 +171,9 @@ class DocumentInfo(BaseModel):
     speakers: list[str] = Field(default_factory=list)
     content_hash: str | None = None
     source_root: str | None = Field(None, exclude=True, description="Folder it was ingested from (for --prune).")
+    transcript_url: str | None = Field(
+        None, description="A recording's transcript as WebVTT (made on ingest): download it, correct it, ingest the .vtt in its place."
+    )
 
 
 class DocumentList(BaseModel):

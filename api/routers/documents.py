@@ -7,8 +7,10 @@ idempotency as `kb ingest`; writes take the store's write lock, shared with `kb 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.dependencies import get_kb, get_settings
@@ -28,7 +30,7 @@ class DocIdConvertor(Convertor[str]):
     """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" (that is the
     document's passages). Every doc_id ends in a file suffix (.vtt, .md, ...), so none is shut out."""
 
-    regex = r"(?s:.*)(?<!/passages)"  # (?s): a stored id with a line break (written before names were checked) can be deleted
+    regex = r"(?s:.*)(?<!/passages)(?<!/transcript\.vtt)"  # (?s): a stored id with a line break (written before names were checked) can be deleted
 
     def convert(self, value: str) -> str:
         return value
@@ -52,6 +54,22 @@ def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settin
     if is_local_command(request, settings):  # `kb ingest --prune` through this server: which folder each came from
         return JSONResponse({"documents": [{**d.model_dump(), "source_root": d.source_root} for d in documents]})
     return DocumentList(documents=documents)
+
+
+@reads.get(
+    "/{doc_id:path}/transcript.vtt",
+    response_model=None,
+    responses={
+        200: {"content": {"text/vtt": {"schema": {"type": "string"}}}, "description": "The recording's transcript (WebVTT)."},
+        **error_responses(404),
+    },
+)
+def transcript(doc_id: str, kb: KnowledgeBase = Depends(get_kb)) -> PlainTextResponse:
+    """A recording's transcript as WebVTT, made when it was transcribed: correct it and ingest the `.vtt` in its place."""
+    name = doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".vtt"
+    return PlainTextResponse(
+        kb.transcript_of(doc_id), media_type="text/vtt; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{quote(name)}"'}
+    )
 
 
 @reads.get("/{doc_id:path}/passages", response_model=DocumentPassages, responses=error_responses(404, 422))

@@ -51,6 +51,12 @@
     $("title").textContent = doc.title;
     const about = [K.KIND_LABELS[doc.kind] || doc.kind, doc.author, doc.date, doc.speakers.length ? doc.speakers.join(", ") : null, `${doc.passages} passage${doc.passages === 1 ? "" : "s"}`];
     $("about").textContent = about.filter(Boolean).join(" · ");
+    if (doc.transcript_url) { // a recording: its transcript to download, correct and ingest again as .vtt
+      const vtt = K.element(document, "a", "transcript", "transcript (.vtt)");
+      vtt.href = doc.transcript_url;
+      vtt.setAttribute("download", "");
+      $("about").append(" · ", vtt);
+    }
     const source = K.sourceLink({ url: doc.url });
     if (source) {
       const link = K.element(document, "a", "", "source");

@@ -18,6 +18,7 @@ from ingest.errors import ReadError
 from ingest.readers.front_matter import split_front_matter
 from ingest.readers.kind_guess import guess_kind
 from ingest.readers.pdf_pages import read_pdf_pages
+from ingest.readers.recordings import Transcribe, read_recording
 from ingest.readers.speaker_text import looks_like_speaker_text, parse_speaker_text
 from ingest.readers.subtitles import parse_srt, parse_vtt
 from ingest.readers.text_decoding import decode_text
@@ -30,12 +31,18 @@ def supported(path: Path) -> bool:
 
 
 def read_document(
-    name: str, data: bytes, kind: str | None = None, max_pdf_pages: int | None = None, speaker_names: dict[str, str] | None = None
+    name: str,
+    data: bytes,
+    kind: str | None = None,
+    max_pdf_pages: int | None = None,
+    speaker_names: dict[str, str] | None = None,
+    transcribe: Transcribe | None = None,
 ) -> list[Document]:
     """Parse one file's bytes. `name` is its doc_id (its suffix picks the format).
 
     `speaker_names` maps transcript labels to people ("SPEAKER_00" -> "Maya Chen");
     a text file's front matter can map them too (it wins for its own file).
+    `transcribe` turns a recording's bytes into timed segments (audio and video files).
     Raises ReadError with a message that says what is wrong and what to do.
     """
     fmt = FORMATS.get(Path(name).suffix.lower())
@@ -45,6 +52,8 @@ def read_document(
         raise ReadError("the file is empty: add content or remove it")
     if fmt == "pdf":
         return _read_pdf(name, data, kind, max_pdf_pages)
+    if fmt == "recording":
+        return read_recording(data, _metadata(name, "recording", {}, kind or "transcript", None), transcribe)
     text = decode_text(data)
     if fmt in ("vtt", "srt"):
         turns = parse_vtt(text) if fmt == "vtt" else parse_srt(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
 from kb.models import DocumentInfo, DocumentPassage
 from kb.store.chroma import DocumentRecord, QueryHit
@@ -25,7 +26,7 @@ def chunk_id(doc_id: str, content_hash: str, position: int, text: str) -> str:
 
 
 def document_record(write: DocumentWrite, ingested_at: str) -> DocumentRecord:
-    keep = ("title", "kind", "author", "date", "url", "speakers", "people", "format", "source_root")
+    keep = ("title", "kind", "author", "date", "url", "speakers", "people", "format", "source_root", "transcript_vtt")
     metadata = {
         **{k: write.metadata.get(k) for k in keep},
         "content_hash": write.content_hash,
@@ -85,4 +86,5 @@ def document_info(record: DocumentRecord) -> DocumentInfo:
         speakers=list(meta.get("speakers") or []),
         content_hash=meta.get("content_hash"),
         source_root=meta.get("source_root"),
+        transcript_url=f"/v1/documents/{quote(record.doc_id)}/transcript.vtt" if meta.get("transcript_vtt") else None,
     )

@@ -18,3 +18,9 @@ def clock_to_seconds(clock: str | None) -> int | None:
         return None
     hours, minutes, seconds = map(int, parts)
     return hours * 3600 + minutes * 60 + seconds
+
+
+def seconds_to_vtt(seconds: float) -> str:
+    """12.5 -> '00:00:12.500': a WebVTT cue time."""
+    millis = max(0, round(seconds * 1000))
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
