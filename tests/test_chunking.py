@@ -104,3 +104,17 @@ def test_a_single_unbreakable_word_run_still_fits(count) -> None:
     passages = chunk_units(read_document("w.txt", text.encode()), count)
     assert all(count(p.embed_text) <= WINDOW for p in passages)
     assert sum(len(p.text.split()) for p in passages) == 300
+
+
+def test_a_long_recording_is_transcribed_in_windows_cut_at_a_pause() -> None:
+    import numpy as np
+
+    from kb.audio.transcribe import SAMPLE_RATE, windows
+
+    speech = (np.sin(np.arange(SAMPLE_RATE * 1500) / 3.0) * 0.3).astype(np.float32)  # 25 minutes of "voice"
+    speech[SAMPLE_RATE * 585 : SAMPLE_RATE * 586] = 0  # a pause in the last half minute of the first window
+    cuts = windows(speech)
+    assert cuts[0] == (0, cuts[1][0]) and 585 <= cuts[0][1] / SAMPLE_RATE <= 586  # cut in the pause, not mid-word
+    assert all(end == following for (_, end), (following, _) in zip(cuts, cuts[1:])) and cuts[-1][1] == len(speech)  # every sample once
+    assert all(end - start <= 600 * SAMPLE_RATE for start, end in cuts)
+    assert windows(np.zeros(SAMPLE_RATE * 10, dtype=np.float32)) == [(0, SAMPLE_RATE * 10)]

@@ -18,6 +18,8 @@ from kb.errors import InvalidInput, ModelUnavailable
 from kb.settings import Settings
 
 SAMPLE_RATE = 16_000  # what Whisper listens at
+WINDOW_SECONDS = 600.0  # transcribed at a time (`windows`)
+CUT_SEARCH_SECONDS = 30.0  # a window ends at the quietest moment of its last half minute
 _MODELS: dict[str, object] = {}
 _LOCK = threading.Lock()
 
@@ -46,17 +48,40 @@ def transcribe(data: bytes, settings: Settings, progress: Progress | None = None
             f"the recording is {seconds / 60:.0f} minutes long, over KB_MAX_AUDIO_MINUTES={settings.max_audio_minutes:g}: "
             "raise the setting, or cut the recording"
         )
-    segments, _ = model(settings).transcribe(audio, language=settings.whisper_language or None, beam_size=1, vad_filter=True)
+    whisper = model(settings)
     found = []
-    for segment in segments:  # lazy: each segment is transcribed as it is read
-        text = " ".join(segment.text.split())
-        if text:
-            found.append(Segment(float(segment.start), float(segment.end), text))
-        if progress is not None:
-            progress(min(float(segment.end), seconds), seconds)
+    for start, end in windows(audio):
+        pieces, _ = whisper.transcribe(audio[start:end], language=settings.whisper_language or None, beam_size=1, vad_filter=True)
+        offset = start / SAMPLE_RATE
+        for piece in pieces:  # lazy: each segment is transcribed as it is read
+            text = " ".join(piece.text.split())
+            if text:
+                found.append(Segment(offset + float(piece.start), offset + float(piece.end), text))
+            if progress is not None:
+                progress(min(offset + float(piece.end), seconds), seconds)
     if progress is not None:
         progress(seconds, seconds)
     return found
+
+
+def windows(audio, window: float = WINDOW_SECONDS, search: float = CUT_SEARCH_SECONDS) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of about `window` seconds, each cut at the quietest half second of the
+    `search` seconds before its end (a pause between words, not the middle of one).
+
+    Why windows: transcribing an hour at once held ~3.9 GB (the whole recording's voice
+    detection and features at once); ten-minute windows keep the peak near one window's.
+    """
+    size, total = int(window * SAMPLE_RATE), len(audio)
+    step, look = SAMPLE_RATE // 2, int(search * SAMPLE_RATE)
+    cuts, start = [], 0
+    while total - start > size:
+        lo, hi = start + size - look, start + size
+        energy = [float((audio[at : at + step] ** 2).mean()) for at in range(lo, hi - step + 1, step)]
+        cut = lo + step * min(range(len(energy)), key=energy.__getitem__) + step // 2
+        cuts.append((start, cut))
+        start = cut
+    cuts.append((start, total))
+    return cuts
 
 
 def decode(data: bytes):
