@@ -9,6 +9,7 @@ parses them there. One bad file is reported with its reason and the rest still g
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -150,6 +151,7 @@ def ingest_paths(
     reading = Reading.of(kind, speaker_names)
     if dry_run:
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress, None)
+    _transcribe_first(paths, kb, reading, progress, failures)
     with kb.writing(wait, "ingest"):
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures)
 
@@ -190,6 +192,8 @@ def _ingest_paths(
             _record(report, data, progress)
         else:
             _merge(report, writer.add(_incoming(item, data, reading)), progress)
+            if is_recording(item.source.doc_id):  # minutes of transcription are written at once: Ctrl-C keeps them
+                _merge(report, writer.flush(), progress)
     _merge(report, writer.flush(), progress)
     for doc_id in stale:
         if not dry_run:
@@ -199,6 +203,36 @@ def _ingest_paths(
         failures.learn(report, looks)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _transcribe_first(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, progress: Progress | None, failures: Failures | None) -> None:
+    """Transcribe new and changed recordings before the write lock is taken: minutes of work must not hold up
+    every other writer (an upload would wait, then get 409). The ingest that follows finds the segments made
+    (kb/audio/transcribe.py keeps them) and reports any failure itself. A served store transcribes its own."""
+    if not getattr(kb, "transcribes_here", False):
+        return
+    stored = {doc.doc_id: doc.content_hash for doc in kb.documents()}
+    limit = int(kb.settings.max_recording_mb * (1 << 20))
+    heard = getattr(progress, "transcribing", None)
+    for source in discover(paths).sources:
+        if not is_recording(source.doc_id):
+            continue
+        try:
+            stat = source.path.stat()
+            if stat.st_size > limit or (failures is not None and failures.known(source.doc_id, stat)):
+                continue
+            if stored.get(source.doc_id) == _file_hash(source.path, reading):
+                continue
+            transcribe(source.path.read_bytes(), kb.settings, _heard(heard, source.doc_id))
+        except (OSError, KBError):
+            continue  # the ingest itself reads it again and says what is wrong
+
+
+def _heard(transcribing: Callable[[str, float, float], None] | None, doc_id: str) -> Callable[[float, float], None] | None:
+    """A recording's progress, told to the front end under its doc_id."""
+    if transcribing is None:
+        return None
+    return lambda done, total: transcribing(doc_id, done, total)
 
 
 def ingest_bytes(
@@ -217,6 +251,11 @@ def ingest_bytes(
     checked here, so no way in (HTTP, MCP over HTTP or stdio) skips the check.
     """
     checked_doc_id(name, "name")
+    if is_recording(name) and getattr(kb, "transcribes_here", False):
+        stored = kb.document(name)
+        if not stored or stored.content_hash != content_hash(data, Reading.of(kind, speaker_names)):
+            with contextlib.suppress(KBError):  # refused again, and reported, under the lock
+                transcribe(data, kb.settings)  # before the lock: other writers go on meanwhile
     with kb.writing(wait, "upload"):
         return _ingest_bytes(name, data, kb, Reading.of(kind, speaker_names), source_root)
 
@@ -314,7 +353,7 @@ def _parse(file: IncomingFile, kb: KnowledgeBaseLike, transcribing: Callable[[st
 
     A recording is transcribed here; `transcribing(doc_id, seconds done, seconds in all)` hears how far it got."""
     doc_id = file.doc_id
-    heard = (lambda done, total: transcribing(doc_id, done, total)) if transcribing else None
+    heard = _heard(transcribing, doc_id)
     try:
         units = read_document(
             doc_id,

@@ -70,6 +70,8 @@ class KnowledgeBase:
     (default: shared by the whole process).
     """
 
+    transcribes_here = True  # recordings are transcribed in this process (a served store's server transcribes its own)
+
     def __init__(
         self, settings: Settings | None = None, fusion: FusionConfig | None = None, composer: Composer | None = None, models: ModelCache | None = None
     ) -> None:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from kb.contract import AskMode, SearchMode
+from kb.contract import AskMode, SearchMode, is_recording
 from kb.errors import InvalidInput, KBError, NotFound, StoreBusy, StoreUnavailable, UnreadableDocument
 from kb.models import (
     AskResponse,
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 ERRORS: dict[int, type[KBError]] = {404: NotFound, 409: StoreBusy, 422: InvalidInput, 503: StoreUnavailable}
 ERRORS_BY_CODE: dict[str, type[KBError]] = {error.code: error for error in ERRORS.values()}
 STARTING_WAIT = 60.0  # a server that has just claimed the store may still be loading the model
+RECORDING_WAIT = 3600.0  # seconds an upload of a recording may wait for the server's answer (transcription included)
 
 
 class RemoteKnowledgeBase:
@@ -113,7 +114,7 @@ class RemoteKnowledgeBase:
         )
 
     def transcript_of(self, doc_id: str) -> str:
-        response = self._http.get(f"/v1/documents/{quote(doc_id)}/transcript.vtt")
+        response = self._http.get(f"/v1/documents/{quote(doc_id)}/transcript")
         if not response.is_success:
             self._raise(response, "transcript")
         return response.text
@@ -194,7 +195,18 @@ class RemoteKnowledgeBase:
         if speaker_names:
             fields["speaker_names"] = json.dumps(speaker_names)
         files = {"file": (doc_id.rsplit("/", 1)[-1], data, "application/octet-stream")}
-        return IngestReport.model_validate(self._call("POST", "/v1/documents", data=fields, files=files))
+        # The server transcribes a recording before it answers: minutes for an hour-long panel (and it may wait for the lock).
+        timeout = httpx.Timeout(60, read=RECORDING_WAIT) if is_recording(doc_id) else None
+        try:
+            return IngestReport.model_validate(
+                self._call("POST", "/v1/documents", data=fields, files=files, **({"timeout": timeout} if timeout else {}))
+            )
+        except StoreUnavailable as exc:
+            if timeout is None or "Timeout" not in exc.message:
+                raise
+            raise UnreadableDocument(
+                f"the server took over {RECORDING_WAIT / 60:.0f} minutes to transcribe it: see `kb docs` later, or ingest it on the server"
+            ) from None
 
     def file_writer(self, parse: Parser) -> Uploads:
         """Each file's bytes go to the server, which reads, chunks and writes them (`parse` is not needed here)."""

