@@ -139,11 +139,9 @@ def test_a_served_store_transcribes_without_holding_up_other_writers(spoken, tmp
 
     import httpx
 
-    from recordings import speak as speak_lines
-
     long_dir = tmp_path / "long"
     long_dir.mkdir()
-    long = encode(speak_lines(long_dir, PANEL * 6).path, tmp_path / "long.mp3")  # ~3 minutes: seconds of transcription
+    long = encode(speak(long_dir, PANEL * 6).path, tmp_path / "long.mp3")  # ~3 minutes: seconds of transcription
     server = serve(tmp_path / "data")
     finished: dict[str, float] = {}
 
