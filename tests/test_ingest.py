@@ -218,7 +218,7 @@ def test_a_watchers_memory_reads_a_failed_file_again_only_once_it_changes(tmp_pa
     write(folder / "good.md", "# Good\n\nOur pager rotation lasts one week per quarter.\n")
     parsed: list[str] = []
     real_parse = pipeline._parse
-    monkeypatch.setattr(pipeline, "_parse", lambda file, kb: parsed.append(file.doc_id) or real_parse(file, kb))
+    monkeypatch.setattr(pipeline, "_parse", lambda file, kb, *rest: parsed.append(file.doc_id) or real_parse(file, kb, *rest))
     failures = pipeline.Failures()
     with KnowledgeBase(Settings(data_dir=tmp_path / "data", max_passages=5)) as kb:
         first = statuses(ingest_paths([folder], kb, failures=failures))
