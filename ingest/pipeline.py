@@ -151,9 +151,12 @@ def ingest_paths(
     reading = Reading.of(kind, speaker_names)
     if dry_run:
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress, None)
+    started = time.perf_counter()
     _transcribe_first(paths, kb, reading, progress, failures)
     with kb.writing(wait, "ingest"):
-        return _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures)
+        report = _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures)
+    report.seconds = round(time.perf_counter() - started, 3)  # the transcriptions made before the lock included
+    return report
 
 
 def _ingest_paths(
