@@ -323,11 +323,7 @@ class KnowledgeBase:
             return changed, named[0] if named else ""
 
         self._change_people(change, wait)
-        book = self.book()
-        found = {person.name: person for person in self.people()}
-        return [
-            found.get(book.person(name)) or Person(name=book.person(name), aliases=book.aliases_of(name), documents=0, passages=0) for name in persons
-        ]
+        return [self._person_now(name) for name in persons]
 
     def unmerge_person(self, name: str, wait: float = 0.0) -> Person:
         """`name` is its own person again (undoes a merge or rename of that name)."""
@@ -339,8 +335,13 @@ class KnowledgeBase:
             links, shown = change(self.book(), self.store.people_links())
             self.store.put_people_links(links)  # one write; readers see a new people version, the passages stay as they are
             self.reads.invalidate()
-        found = [person for person in self.people() if person.name == self.book().person(shown)]
-        return found[0] if found else Person(name=self.book().person(shown), aliases=self.book().aliases_of(shown), documents=0, passages=0)
+        return self._person_now(shown)
+
+    def _person_now(self, name: str) -> Person:
+        """Whoever `name` is after a change: their list entry, or (no passage of theirs yet) their names alone."""
+        book = self.book()
+        found = [person for person in self.people() if person.name == book.person(name)]
+        return found[0] if found else Person(name=book.person(name), aliases=book.aliases_of(name), documents=0, passages=0)
 
     # --- keeping the BM25 side in step ----------------------------------------------
     def sync_sparse(self, fresh: bool = True) -> None:

@@ -7,6 +7,7 @@ means the same thing on every side. bm25s does the splitting and stemming.
 from __future__ import annotations
 
 import threading
+from functools import cache
 from typing import Any
 
 
@@ -31,21 +32,15 @@ def _stemmer(module):
 def stem_words(words: list[str]) -> list[str]:
     """Each word's stem as `tokenize` would count it, or "" for a stop word or a one-letter word (kb/people/summary.py
     names topics as written, so it stems word by word to keep each stem's spelling)."""
-    import bm25s
     import Stemmer
 
-    stop = _stopwords(bm25s)
-    stemmer = _stemmer(Stemmer)
+    stop, stemmer = _stopwords(), _stemmer(Stemmer)
     return ["" if len(word) < 2 or word in stop else stemmer.stemWord(word) for word in words]  # "" stays "" too
 
 
-_STOP: frozenset[str] | None = None
+@cache
+def _stopwords() -> frozenset[str]:
+    """bm25s's English stop words: the ones `tokenize` leaves out."""
+    from bm25s.stopwords import STOPWORDS_EN
 
-
-def _stopwords(bm25s_module) -> frozenset[str]:
-    global _STOP
-    if _STOP is None:
-        from bm25s.stopwords import STOPWORDS_EN
-
-        _STOP = frozenset(STOPWORDS_EN)
-    return _STOP
+    return frozenset(STOPWORDS_EN)

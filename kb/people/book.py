@@ -80,10 +80,6 @@ class PeopleBook:
         """The other names this person goes by (labels written otherwise, declared aliases, merged names)."""
         return self.names_of(person)[1:]
 
-    def people(self) -> list[str]:
-        """Everyone who speaks in a stored passage, by display name."""
-        return sorted({self.person(label) for label in self.labels}, key=str.casefold)
-
     def every_name(self) -> list[str]:
         """Labels, aliases and display names: what a question may call someone ("what did maya say ...")."""
         return sorted(self._written.values(), key=str.casefold)
