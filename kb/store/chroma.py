@@ -33,6 +33,7 @@ TEXT_KEY = "text"
 GENERATION_ID = "generation"
 WRITING_ID = "writing"  # present while a write is under way; left behind by a writer that died
 PEOPLE_ID = "people"  # the links `kb people merge` made (alias -> person), as one JSON object
+PEOPLE_VERSION_ID = "people-version"  # changes with them: what readers poll, without reading the links themselves
 
 
 @dataclass
@@ -121,9 +122,9 @@ class ChromaStore:
 
     def versions(self) -> tuple[str, str]:
         """(the generation, the people links' version) in one read: what a reader checks each second."""
-        found = self.state.get(ids=[GENERATION_ID, PEOPLE_ID], include=["metadatas"])
-        values = {i: (m or {}) for i, m in zip(found["ids"], found["metadatas"])}
-        return str(values.get(GENERATION_ID, {}).get("value", "")), str(values.get(PEOPLE_ID, {}).get("version", ""))
+        found = self.state.get(ids=[GENERATION_ID, PEOPLE_VERSION_ID], include=["metadatas"])
+        values = {i: str((m or {}).get("value", "")) for i, m in zip(found["ids"], found["metadatas"])}
+        return values.get(GENERATION_ID, ""), values.get(PEOPLE_VERSION_ID, "")
 
     def bump_generation(self) -> str:
         value = uuid.uuid4().hex
@@ -163,7 +164,7 @@ class ChromaStore:
 
         The passages' generation stays: nothing a keyword index holds changed."""
         value = json.dumps(links, ensure_ascii=False, sort_keys=True)
-        self.state.upsert(ids=[PEOPLE_ID], embeddings=[[1.0]], metadatas=[{"value": value, "version": uuid.uuid4().hex}])
+        self.state.upsert(ids=[PEOPLE_ID, PEOPLE_VERSION_ID], embeddings=[[1.0], [1.0]], metadatas=[{"value": value}, {"value": uuid.uuid4().hex}])
 
     # --- passages -----------------------------------------------------------------
     def upsert_passages(self, passages: Sequence[StoredPassage]) -> None:
