@@ -171,10 +171,8 @@ def test_a_backup_keeps_the_merges(people_kb, tmp_path: Path) -> None:
 
 @pytest.mark.slow  # a real `kb serve`: in make test, not make quick
 def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, serve) -> None:
-    import subprocess
-
     import httpx
-    from conftest import KB_COMMAND, ingest_into, kb_env
+    from conftest import ingest_into
 
     folder = tmp_path / "panels"
     folder.mkdir()
@@ -191,9 +189,7 @@ def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, ser
     assert refused.status_code == 403
     typo = httpx.post(f"{server.url}/v1/people/merge", json={"names": ["Adma"], "into": "Adam Okoro"}, headers=write)
     assert typo.status_code == 422 and "nobody here goes by 'Adma'" in typo.json()["error"]["message"]
-    run = subprocess.run(
-        [KB_COMMAND, "people", "merge", "Adam", "Adam Okoro"], env=kb_env(data, KB_API_KEY="write-key"), capture_output=True, text=True, timeout=120
-    )
+    run = kb_people(data, "merge", "Adam", "Adam Okoro", KB_API_KEY="write-key")
     assert run.returncode == 0, run.stderr
     assert "Merged: Adam Okoro (also Adam)" in run.stdout
     page = httpx.get(f"{server.url}/v1/people/adam", headers=read).json()  # any name they go by
@@ -202,26 +198,12 @@ def test_people_over_http_and_the_cli_through_a_served_store(tmp_path: Path, ser
     found = httpx.post(f"{server.url}/v1/search", json={"query": "certified compiler", "filters": {"speaker": "Adam"}}, headers=read).json()
     assert found["results"] and all("Adam Okoro" in r["speakers"] for r in found["results"])
     (tmp_path / "people.yaml").write_text("Jeremy Hale: [Jez]\n")
-    imported = subprocess.run(
-        [KB_COMMAND, "people", "import", str(tmp_path / "people.yaml")],
-        env=kb_env(data, KB_API_KEY="write-key"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    imported = kb_people(data, "import", str(tmp_path / "people.yaml"), KB_API_KEY="write-key")
     assert imported.returncode == 0 and "Known: Jeremy Hale (also Jez)" in imported.stdout, imported.stderr
     (tmp_path / "bad.yaml").write_text("- just\n- a list\n")
-    bad = subprocess.run(
-        [KB_COMMAND, "people", "import", str(tmp_path / "bad.yaml")],
-        env=kb_env(data, KB_API_KEY="write-key"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = kb_people(data, "import", str(tmp_path / "bad.yaml"), KB_API_KEY="write-key")
     assert bad.returncode == 1 and "holds no people" in bad.stderr and "Traceback" not in bad.stderr
-    shown = subprocess.run(
-        [KB_COMMAND, "people", "show", "adam okoro"], env=kb_env(data, KB_READ_KEY="read-key"), capture_output=True, text=True, timeout=120
-    )
+    shown = kb_people(data, "show", "adam okoro", KB_READ_KEY="read-key")
     assert shown.returncode == 0 and "four years" in shown.stdout, shown.stderr
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/people", "/v1/people/{name}", "/v1/people/merge", "/v1/people/rename", "/v1/people/unmerge", "/v1/people/import"} <= set(
@@ -291,3 +273,12 @@ def test_completion_never_makes_a_name_of_a_phrase_a_possessive_or_a_title() -> 
     titled = [Turn("Dr.", "Hello."), Turn("Maya", "Hi."), Turn("Dr. Maya Chen", "Welcome.")]
     complete_first_names(titled)
     assert [t.speaker for t in titled] == ["Dr.", "Dr. Maya Chen", "Dr. Maya Chen"]
+
+
+def kb_people(data: Path, *args: str, **env: str):
+    """`kb people ARGS...` in a subprocess on the store in `data` (through its server when one runs)."""
+    import subprocess
+
+    from conftest import KB_COMMAND, kb_env
+
+    return subprocess.run([KB_COMMAND, "people", *args], env=kb_env(data, **env), capture_output=True, text=True, timeout=120)
