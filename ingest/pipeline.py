@@ -59,6 +59,7 @@ class PlannedFile:
 
 
 Look = tuple[tuple[int, int, int, int], str | None]  # ((size, mtime_ns, ctime_ns, inode), content hash)
+Hashed = dict[tuple[str, tuple[int, int, int, int]], str]  # (doc_id, how the file looked) -> its content hash, within one ingest
 
 
 def _looks(stat: os.stat_result) -> tuple[int, int, int, int]:
@@ -152,15 +153,23 @@ def ingest_paths(
     if dry_run:
         return _ingest_paths(paths, kb, reading, dry_run, prune, progress, None)
     started = time.perf_counter()
-    _transcribe_first(paths, kb, reading, progress, failures)
+    hashed: Hashed = {}  # a recording hashed before the lock is not hashed again in the plan
+    _transcribe_first(paths, kb, reading, progress, failures, hashed)
     with kb.writing(wait, "ingest"):
-        report = _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures)
+        report = _ingest_paths(paths, kb, reading, dry_run, prune, progress, failures, hashed)
     report.seconds = round(time.perf_counter() - started, 3)  # the transcriptions made before the lock included
     return report
 
 
 def _ingest_paths(
-    paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, dry_run: bool, prune: bool, progress: Progress | None, failures: Failures | None
+    paths: list[Path],
+    kb: KnowledgeBaseLike,
+    reading: Reading,
+    dry_run: bool,
+    prune: bool,
+    progress: Progress | None,
+    failures: Failures | None,
+    hashed: Hashed | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
@@ -177,7 +186,7 @@ def _ingest_paths(
     stored = {doc.doc_id: doc for doc in kb.documents()}
     max_bytes = SizeLimits.from_settings(kb.settings)
     looks: dict[str, Look] = {}
-    plan, unreadable = _plan(sources, stored, reading, max_bytes, failures or Failures(), looks)
+    plan, unreadable = _plan(sources, stored, reading, max_bytes, failures or Failures(), looks, hashed or {})
     stale = _stale(stored, discovered.folders, {s.doc_id for s in sources}) if prune else []
     if progress:
         progress.planned(sum(p.status != "unchanged" for p in plan) + len(stale), len(plan) + len(stale) + len(unreadable))
@@ -208,7 +217,9 @@ def _ingest_paths(
     return report
 
 
-def _transcribe_first(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, progress: Progress | None, failures: Failures | None) -> None:
+def _transcribe_first(
+    paths: list[Path], kb: KnowledgeBaseLike, reading: Reading, progress: Progress | None, failures: Failures | None, hashed: Hashed
+) -> None:
     """Transcribe new and changed recordings before the write lock is taken: minutes of work must not hold up
     every other writer (an upload would wait, then get 409). The ingest that follows finds the segments made
     (kb/audio/transcribe.py keeps them) and reports any failure itself. A served store transcribes its own."""
@@ -224,7 +235,8 @@ def _transcribe_first(paths: list[Path], kb: KnowledgeBaseLike, reading: Reading
             stat = source.path.stat()
             if stat.st_size > limit or (failures is not None and failures.known(source.doc_id, stat)):
                 continue
-            if stored.get(source.doc_id) == _file_hash(source.path, reading):
+            digest = hashed[(source.doc_id, _looks(stat))] = _file_hash(source.path, reading)
+            if stored.get(source.doc_id) == digest:
                 continue
             transcribe(source.path.read_bytes(), kb.settings, _heard(heard, source.doc_id))
         except (OSError, KBError):
@@ -286,7 +298,7 @@ def _recover(kb: KnowledgeBaseLike, report: IngestReport) -> None:
 
 
 def _plan(
-    sources: list[Source], stored: dict, reading: Reading, max_bytes: SizeLimits, failures: Failures, looks: dict[str, Look]
+    sources: list[Source], stored: dict, reading: Reading, max_bytes: SizeLimits, failures: Failures, looks: dict[str, Look], hashed: Hashed
 ) -> tuple[list[PlannedFile], list[FileReport]]:
     """What to do with each file, and the files that fail before reading; `looks` gets how each file looked
     (`Look`) and files `failures` knows unchanged are left out of both."""
@@ -302,7 +314,7 @@ def _plan(
             if size > max_bytes.of(source.doc_id):
                 failed.append(FileReport(doc_id=source.doc_id, status="failed", error=max_bytes.too_big(source.doc_id, size)))
                 continue
-            digest = _file_hash(source.path, reading)
+            digest = hashed.get((source.doc_id, _looks(stat))) or _file_hash(source.path, reading)
         except OSError as exc:
             looks.pop(source.doc_id, None)  # may mend without a change: not remembered
             failed.append(FileReport(doc_id=source.doc_id, status="failed", error=_os_error(source.path, exc)))
